@@ -1,0 +1,92 @@
+package trnsim.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import trnsim.core.config.HardwareLoader;
+import trnsim.core.config.HardwareSpec;
+
+/** {@code trnsim config list|show}: what hardware is known and exactly what a run would use. */
+@Command(name = "config", description = "List hardware configs or show one fully resolved.",
+    mixinStandardHelpOptions = true,
+    subcommands = {ConfigCommand.ListCommand.class, ConfigCommand.ShowCommand.class})
+public final class ConfigCommand implements Runnable {
+  private final CliContext ctx;
+
+  public ConfigCommand(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(
+        new picocli.CommandLine(this), "missing subcommand: list or show");
+  }
+
+  /** {@code trnsim config list}. */
+  @Command(name = "list", description = "List the hardware configs under configs/hardware.", mixinStandardHelpOptions = true)
+  public static final class ListCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
+    OutputFormat format;
+
+    public ListCommand(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      HardwareLoader loader = ctx.hardware();
+      List<String> header = List.of("name", "chips", "cores_per_chip", "description");
+      List<List<Object>> rows = new ArrayList<>();
+      for (String name : loader.list()) {
+        HardwareSpec s = loader.load(name, List.of()).spec();
+        rows.add(List.of(name, s.totalChips(), s.chip().cores(), s.description()));
+      }
+      Tables.print(ctx.out(), format, header, rows);
+      return ExitCodes.OK;
+    }
+  }
+
+  /** {@code trnsim config show NAME [--set k=v ...]}. */
+  @Command(name = "show", description = "Print a hardware config fully resolved (extends, overrides and defaults applied).",
+      mixinStandardHelpOptions = true)
+  public static final class ShowCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Parameters(index = "0", paramLabel = "NAME", description = "Config name (see 'config list') or a path to a YAML file.")
+    String name;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a key, e.g. --set chip.core.sbuf.size=48MiB (repeatable).")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--format", defaultValue = "yaml", description = "yaml or json (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    public ShowCommand(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      if (!format.equals("yaml") && !format.equals("json")) {
+        throw new UserInputException("--format = '" + format + "': must be yaml or json");
+      }
+      HardwareLoader loader = ctx.hardware();
+      HardwareSpec spec = loader.load(name, sets).spec();
+      PrintWriter out = ctx.out();
+      if (format.equals("yaml")) {
+        out.print(loader.toYaml(spec));
+      } else {
+        out.println(Json.pretty(loader.toTree(spec)));
+      }
+      out.flush();
+      return ExitCodes.OK;
+    }
+  }
+}
