@@ -1,0 +1,72 @@
+package trnsim.core.engine;
+
+/**
+ * One discrete-event simulation: a clock in integer ticks of 1 ps and one event queue. There is no
+ * global state: every model holds its own {@code Simulation}, so many run side by side in one JVM.
+ */
+public final class Simulation {
+  /** Ticks per second: the timebase is one picosecond. */
+  public static final long TICKS_PER_SECOND = 1_000_000_000_000L;
+
+  private final EventQueue queue = new EventQueue();
+  private final long maxEvents;
+  private long now;
+  private long eventsProcessed;
+
+  /** @param maxEvents stop with {@link SimulationLimitException} after this many events (a resource guard) */
+  public Simulation(long maxEvents) {
+    if (maxEvents <= 0) {
+      throw new IllegalArgumentException("event budget must be positive");
+    }
+    this.maxEvents = maxEvents;
+  }
+
+  public Simulation() {
+    this(Long.MAX_VALUE);
+  }
+
+  public long now() {
+    return now;
+  }
+
+  public long eventsProcessed() {
+    return eventsProcessed;
+  }
+
+  public int pendingEvents() {
+    return queue.size();
+  }
+
+  /** Schedules {@code handler} at absolute tick {@code tick} (not before now). */
+  public void scheduleAt(long tick, int priority, EventHandler handler, int kind, long arg) {
+    if (tick < now) {
+      throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
+    }
+    queue.push(tick, priority, handler, kind, arg);
+  }
+
+  public void schedule(long delay, EventHandler handler, int kind, long arg) {
+    scheduleAt(Math.addExact(now, delay), 0, handler, kind, arg);
+  }
+
+  /** Runs until no events remain. */
+  public void run() {
+    runUntil(Long.MAX_VALUE);
+  }
+
+  /** Runs events with tick at most {@code limit}; returns true if events remain. */
+  public boolean runUntil(long limit) {
+    EventQueue q = queue;
+    while (!q.isEmpty() && q.peekTick() <= limit) {
+      if (eventsProcessed == maxEvents) {
+        throw new SimulationLimitException("simulation exceeded its event budget of " + maxEvents
+            + " events at simulated time " + (now / 1e6) + " us; raise --max-events or simulate a smaller workload");
+      }
+      q.pop();
+      now = q.poppedTick;
+      eventsProcessed++;
+      q.poppedHandler.handle(q.poppedKind, q.poppedArg);
+    }
+    return !q.isEmpty();
+  }
+}

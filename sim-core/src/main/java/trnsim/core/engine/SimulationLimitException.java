@@ -1,0 +1,10 @@
+package trnsim.core.engine;
+
+/** A simulation stopped because it exceeded a configured budget (events or simulated time). */
+public final class SimulationLimitException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public SimulationLimitException(String message) {
+    super(message);
+  }
+}

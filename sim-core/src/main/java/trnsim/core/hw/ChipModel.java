@@ -1,0 +1,103 @@
+package trnsim.core.hw;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToLongFunction;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.engine.Simulation;
+import trnsim.core.stats.StatsSnapshot;
+import trnsim.core.trace.TraceSink;
+import trnsim.isa.Instruction;
+import trnsim.isa.Program;
+import trnsim.isa.ProgramException;
+
+/**
+ * One chip: its cores run their programs concurrently and share the chip's HBM bandwidth.
+ * Build, {@link #run()}, then read {@link #stats()}; a model is used once.
+ */
+public final class ChipModel {
+  final Simulation sim;
+  final HardwareSpec spec;
+  final TraceSink trace;
+  final SharedBandwidth hbm;
+  private final List<CoreModel> cores = new ArrayList<>();
+  private final ToLongFunction<Instruction.Collective> collectives;
+  private final String prefix;
+  private long endTick;
+  private boolean ran;
+
+  /**
+   * @param collectives ticks a collective takes (supplied by the multi-chip model); null when the
+   *     program runs on one chip alone and must contain none
+   */
+  public ChipModel(HardwareSpec spec, Program program, Simulation sim, TraceSink trace,
+      ToLongFunction<Instruction.Collective> collectives) {
+    this.sim = sim;
+    this.spec = spec;
+    this.trace = trace;
+    this.collectives = collectives;
+    this.prefix = "chip0";
+    if (program.cores().size() > spec.chip().cores()) {
+      throw new ProgramException("program uses " + program.cores().size() + " cores; " + spec.name()
+          + " has " + spec.chip().cores() + " per chip");
+    }
+    this.hbm = new SharedBandwidth(sim, spec.chip().hbm().sustainedBytesPerSecond(), trace, 0);
+    if (trace.enabled()) {
+      trace.processName(0, "chip0 hbm");
+    }
+    CostModel cost = new CostModel(spec.chip().core());
+    for (int c = 0; c < program.cores().size(); c++) {
+      cores.add(new CoreModel(this, c, program.cores().get(c), cost));
+    }
+  }
+
+  long collectiveTicks(Instruction.Collective c) {
+    if (collectives == null) {
+      throw new ProgramException(c.mnemonic() + ": collectives need a multi-chip system model");
+    }
+    return collectives.applyAsLong(c);
+  }
+
+  /** Runs to completion; a program that cannot complete ends with an error naming what is stuck. */
+  public long run() {
+    if (ran) {
+      throw new IllegalStateException("a ChipModel runs once");
+    }
+    ran = true;
+    for (CoreModel c : cores) {
+      c.start();
+    }
+    sim.run();
+    endTick = sim.now();
+    List<String> stuck = new ArrayList<>();
+    for (CoreModel c : cores) {
+      c.describeStuck(stuck);
+    }
+    if (!stuck.isEmpty()) {
+      throw new ProgramException("deadlock: the program can never complete; stuck: "
+          + String.join("; ", stuck.subList(0, Math.min(8, stuck.size())))
+          + (stuck.size() > 8 ? "; and " + (stuck.size() - 8) + " more" : ""));
+    }
+    return endTick;
+  }
+
+  public long endTick() {
+    return endTick;
+  }
+
+  public StatsSnapshot stats() {
+    StatsSnapshot.Builder b = StatsSnapshot.builder();
+    b.put("sim.end_ps", endTick);
+    b.put("sim.events", sim.eventsProcessed());
+    long flops = 0;
+    for (CoreModel c : cores) {
+      String p = prefix + ".nc" + c.coreIndex;
+      c.report(b, p, endTick);
+    }
+    b.put(prefix + ".hbm.busy_ps", hbm.busyTicks);
+    b.put(prefix + ".hbm.transferred_bytes", hbm.bytesTransferred);
+    b.put(prefix + ".hbm.peak_concurrent_transfers", hbm.peakFlows);
+    b.put(prefix + ".hbm.capacity_bytes_per_s", hbm.capacityBytesPerTick() * Simulation.TICKS_PER_SECOND);
+    return b.build();
+  }
+}

@@ -1,0 +1,118 @@
+package trnsim.core.hw;
+
+import trnsim.core.engine.ClockDomain;
+import trnsim.isa.EngineKind;
+import trnsim.isa.Instruction;
+import trnsim.isa.ProgramException;
+import trnsim.isa.Queue;
+
+/**
+ * A compute engine (Tensor, Vector, Scalar, GpSimd) or the sync engine. One instruction at a time;
+ * each occupies the engine for its cost-model cycles, aligned to the engine's clock edges, and its
+ * result becomes visible {@code latency} cycles after it ends.
+ */
+final class ComputeExecutor extends QueueExecutor {
+  private static final int FINISH = 1;
+  private static final int VISIBLE = 2;
+
+  private final ClockDomain clock;
+  private final long latencyTicks;
+  private boolean busy;
+  private long startTick;
+  private boolean arrivedAtBarrier;
+  long flops;
+  final long[] flopsByDtype = new long[trnsim.isa.DType.values().length];
+  long busyCycles;
+
+  ComputeExecutor(CoreModel core, Queue queue, int index, ClockDomain clock, long latencyCycles) {
+    super(core, queue, index);
+    this.clock = clock;
+    this.latencyTicks = clock.ticksFor(latencyCycles);
+  }
+
+  @Override
+  void tryIssue() {
+    if (busy || pc >= queue.size()) {
+      return;
+    }
+    if (!depsReady(pc)) {
+      return;
+    }
+    Instruction ins = queue.instruction(pc);
+    long durationTicks;
+    if (ins instanceof Instruction.SemWait w) {
+      if (core.semaphore(w.semaphore()) < w.value()) {
+        core.waitSemaphore(w.semaphore(), this);
+        block(STALL_SEMAPHORE, "semaphore " + w.semaphore() + " >= " + w.value()
+            + " (now " + core.semaphore(w.semaphore()) + ")");
+        return;
+      }
+    } else if (ins instanceof Instruction.Barrier b) {
+      if (!arrivedAtBarrier) {
+        arrivedAtBarrier = true;
+        core.arriveBarrier(b.id());
+      }
+      if (core.barrierCount(b.id()) < b.participants()) {
+        core.waitBarrier(b.id(), this);
+        block(STALL_BARRIER, "barrier " + b.id() + " (" + core.barrierCount(b.id()) + " of " + b.participants() + " arrived)");
+        return;
+      }
+      arrivedAtBarrier = false;
+    }
+    unblock();
+    long now = sim.now();
+    long endTick;
+    if (ins instanceof Instruction.Collective c) {
+      durationTicks = core.chip.collectiveTicks(c);
+      endTick = now + durationTicks;
+    } else {
+      long cycles = core.cost.cycles(ins);
+      busyCycles += cycles;
+      endTick = clock.endTick(now, cycles);
+    }
+    busy = true;
+    startTick = now;
+    sim.scheduleAt(endTick, 0, this, FINISH, pc);
+  }
+
+  @Override
+  public void handle(int kind, long arg) {
+    if (kind == FINISH) {
+      finishInstruction((int) arg);
+    } else {
+      markVisible();
+    }
+  }
+
+  private void finishInstruction(int i) {
+    long now = sim.now();
+    Instruction ins = queue.instruction(i);
+    busy = false;
+    busyTicks += now - startTick;
+    lastEndTick = now;
+    instructions++;
+    if (ins instanceof Instruction.MatMul m) {
+      long f = m.flops();
+      flops += f;
+      flopsByDtype[m.stationary().dtype().ordinal()] += f;
+    } else if (ins instanceof Instruction.SemSignal s) {
+      core.signal(s.semaphore());
+    }
+    if (core.trace.enabled()) {
+      core.trace.slice(core.pid, index, ins.mnemonic(), startTick, now);
+    }
+    pc++;
+    if (latencyTicks == 0) {
+      markVisible();
+    } else {
+      sim.scheduleAt(now + latencyTicks, 1, this, VISIBLE, i);
+    }
+    tryIssue();
+  }
+
+  static void requireEngine(Instruction ins, EngineKind kind) {
+    if (ins.engine() != kind) {
+      throw new ProgramException(ins.mnemonic() + " cannot run on " + kind.label());
+    }
+  }
+}

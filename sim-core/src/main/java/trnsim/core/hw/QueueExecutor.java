@@ -1,0 +1,139 @@
+package trnsim.core.hw;
+
+import java.util.Arrays;
+import trnsim.core.engine.EventHandler;
+import trnsim.core.engine.Simulation;
+import trnsim.isa.Queue;
+
+/**
+ * Runs one in-order instruction queue of a core. An instruction may start when its engine is free
+ * and every instruction it depends on is <em>visible</em> (finished plus the producing engine's
+ * pipeline latency). Because queues are in order, "instruction i of queue q is visible" is just
+ * {@code completed(q) > i}: a per-queue monotonic semaphore, as the hardware's are.
+ */
+abstract class QueueExecutor implements EventHandler {
+  static final String[] STALL_REASONS = {
+      "wait_tensor", "wait_vector", "wait_scalar", "wait_gpsimd", "wait_sync", "wait_dma",
+      "wait_semaphore", "wait_barrier"};
+  static final int STALL_SEMAPHORE = 6;
+  static final int STALL_BARRIER = 7;
+
+  final CoreModel core;
+  final Simulation sim;
+  final Queue queue;
+  final int index;
+  final String label;
+  int pc;
+  int completed;
+
+  // Who waits on this queue's progress: executor and the completed count it needs.
+  private QueueExecutor[] waiters = new QueueExecutor[4];
+  private int[] waitNeeds = new int[4];
+  private int nWaiters;
+
+  // Stall accounting: when (and why) this queue stopped being able to issue.
+  long blockedSince = -1;
+  int blockedReason;
+  final long[] stallTicks = new long[STALL_REASONS.length];
+  /** What the head instruction currently waits for, for deadlock reports. */
+  String waitingFor;
+
+  long instructions;
+  long busyTicks;
+  long lastEndTick;
+
+  QueueExecutor(CoreModel core, Queue queue, int index) {
+    this.core = core;
+    this.sim = core.sim;
+    this.queue = queue;
+    this.index = index;
+    this.label = queue.label();
+  }
+
+  boolean done() {
+    return completed == queue.size();
+  }
+
+  abstract void tryIssue();
+
+  /** Checks the head instruction's dependencies; registers as a waiter on the first unmet one. */
+  final boolean depsReady(int i) {
+    for (int d = queue.depStart(i); d < queue.depEnd(i); d++) {
+      QueueExecutor other = core.executors[queue.depQueue(d)];
+      int need = queue.depIndex(d) + 1;
+      if (other.completed < need) {
+        other.addWaiter(this, need);
+        block(other.queue.kind().ordinal() <= 4 ? other.queue.kind().ordinal() : 5,
+            other.label + "#" + (need - 1));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  final void block(int reason, String what) {
+    if (blockedSince < 0) {
+      blockedSince = sim.now();
+      blockedReason = reason;
+    }
+    waitingFor = what;
+  }
+
+  final void unblock() {
+    if (blockedSince >= 0) {
+      stallTicks[blockedReason] += sim.now() - blockedSince;
+      blockedSince = -1;
+    }
+    waitingFor = null;
+  }
+
+  private void addWaiter(QueueExecutor w, int need) {
+    if (nWaiters == waiters.length) {
+      waiters = Arrays.copyOf(waiters, nWaiters * 2);
+      waitNeeds = Arrays.copyOf(waitNeeds, nWaiters * 2);
+    }
+    waiters[nWaiters] = w;
+    waitNeeds[nWaiters] = need;
+    nWaiters++;
+  }
+
+  /** The next instruction of this queue became visible to others. */
+  final void markVisible() {
+    completed++;
+    if (nWaiters == 0) {
+      return;
+    }
+    // Wake, in registration order, every waiter whose need is now met.
+    int keep = 0;
+    int n = nWaiters;
+    QueueExecutor[] wake = null;
+    int nWake = 0;
+    for (int w = 0; w < n; w++) {
+      if (waitNeeds[w] <= completed) {
+        if (wake == null) {
+          wake = new QueueExecutor[n];
+        }
+        wake[nWake++] = waiters[w];
+      } else {
+        waiters[keep] = waiters[w];
+        waitNeeds[keep] = waitNeeds[w];
+        keep++;
+      }
+    }
+    for (int w = keep; w < n; w++) {
+      waiters[w] = null;
+    }
+    nWaiters = keep;
+    for (int w = 0; w < nWake; w++) {
+      wake[w].tryIssue();
+    }
+  }
+
+  /** Closes any open stall at the end of the run. */
+  void finish(long endTick) {
+    if (blockedSince >= 0) {
+      stallTicks[blockedReason] += endTick - blockedSince;
+      blockedSince = -1;
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package trnsim.core.run;
+
+import java.util.ArrayList;
+import java.util.List;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.engine.Simulation;
+import trnsim.core.hw.ChipModel;
+import trnsim.core.stats.StatsSnapshot;
+import trnsim.isa.DType;
+import trnsim.isa.Program;
+
+/**
+ * Runs one lowered kernel on one chip of a hardware config and summarises it. Stateless: each call
+ * builds its own {@link Simulation}, so calls may run concurrently.
+ */
+public final class KernelSimulator {
+  private static final String[] ENGINES = {"tensor", "vector", "scalar", "gpsimd"};
+
+  private KernelSimulator() {}
+
+  public static RunResult run(HardwareSpec hw, Program program, DType peakDtype, RunOptions opts) {
+    Simulation sim = new Simulation(opts.maxEvents());
+    ChipModel chip = new ChipModel(hw, program, sim, opts.trace(), null);
+    long end = chip.run();
+    StatsSnapshot stats = chip.stats();
+    return summarise(hw, program, peakDtype, end, stats);
+  }
+
+  static RunResult summarise(HardwareSpec hw, Program program, DType peakDtype, long endTick, StatsSnapshot stats) {
+    double seconds = endTick / (double) Simulation.TICKS_PER_SECOND;
+    int cores = program.cores().size();
+    double clock = hw.chip().core().tensor().clock().hertz();
+    var t = hw.chip().core().tensor();
+    double rate = t.dtypeRates().getOrDefault(peakDtype.rateKey(), 1.0);
+    double peak = 2.0 * t.rows() * t.cols() * clock * rate * hw.chip().cores();
+    double hbmBytes = stats.sumEndingWith(".hbm_read_bytes") + stats.sumEndingWith(".hbm_write_bytes");
+    double hbmPeak = hw.chip().hbm().sustainedBytesPerSecond();
+    long flops = (long) stats.sumEndingWith(".tensor.flops");
+    long instructions = (long) stats.sumEndingWith(".instructions");
+
+    List<EngineUse> engines = new ArrayList<>();
+    double denom = endTick * (double) Math.max(1, cores);
+    for (String e : ENGINES) {
+      double busy = stats.sumEndingWith("." + e + ".busy_ps");
+      double stall = stats.sumEndingWith("." + e + ".stall_ps");
+      long n = (long) stats.sumEndingWith("." + e + ".instructions");
+      engines.add(new EngineUse(e, denom > 0 ? busy / denom : 0, denom > 0 ? stall / denom : 0, n));
+    }
+    // DMA: the fraction of queue-time spent moving data, over all queues of the used cores.
+    int queues = hw.chip().core().dma().queues();
+    double dmaBusy = 0;
+    double dmaDesc = 0;
+    long dmaN = 0;
+    for (var e : stats.values().entrySet()) {
+      if (e.getKey().matches(".*\\.dma\\d+\\.busy_ps")) {
+        dmaBusy += e.getValue();
+      } else if (e.getKey().matches(".*\\.dma\\d+\\.descriptor_busy_ps")) {
+        dmaDesc += e.getValue();
+      } else if (e.getKey().matches(".*\\.dma\\d+\\.instructions")) {
+        dmaN += e.getValue().longValue();
+      }
+    }
+    double dmaDenom = denom * queues;
+    engines.add(new EngineUse("dma", dmaDenom > 0 ? dmaBusy / dmaDenom : 0, 0, dmaN));
+    double hbmFrac = seconds > 0 ? hbmBytes / seconds / hbmPeak : 0;
+    double descFrac = dmaDenom > 0 ? dmaDesc / dmaDenom : 0;
+    String bottleneck = bottleneck(engines, hbmFrac, descFrac, program.cores().size(), hw.chip().cores());
+    return new RunResult(hw.name(), program.name(), program.notes(), seconds, flops, peak, hbmBytes, hbmPeak,
+        cores, engines, bottleneck, instructions, stats);
+  }
+
+  /**
+   * Names the resource with the highest utilisation. Below 60% for every resource, time goes to
+   * latency: dependencies between engines, pipeline fill, or too little work to fill the chip.
+   */
+  static String bottleneck(List<EngineUse> engines, double hbmFrac, double descFrac, int coresUsed, int coresTotal) {
+    String best = "hbm";
+    double bestV = hbmFrac;
+    for (EngineUse e : engines) {
+      if (!e.name().equals("dma") && e.busyFraction() > bestV) {
+        best = e.name();
+        bestV = e.busyFraction();
+      }
+    }
+    if (descFrac > bestV) {
+      best = "dma_descriptors";
+      bestV = descFrac;
+    }
+    String pct = Math.round(bestV * 100) + "%";
+    String words = switch (best) {
+      case "hbm" -> "HBM bandwidth (memory-bound, " + pct + " of sustained bandwidth)";
+      case "tensor" -> "tensor engine (compute-bound, " + pct + " busy)";
+      case "dma_descriptors" -> "DMA descriptor issue (transfers too small to reach bandwidth, " + pct + " busy)";
+      default -> best + " engine (" + pct + " busy)";
+    };
+    if (bestV < 0.6) {
+      words = "latency and dependencies (no resource above 60% busy; busiest: " + words + ")";
+    }
+    if (coresUsed < coresTotal) {
+      words += "; uses " + coresUsed + " of " + coresTotal + " cores";
+    }
+    return words;
+  }
+}
