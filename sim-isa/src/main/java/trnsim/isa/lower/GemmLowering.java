@@ -1,0 +1,399 @@
+package trnsim.isa.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import trnsim.isa.ActFunc;
+import trnsim.isa.DType;
+import trnsim.isa.EngineKind;
+import trnsim.isa.Instruction;
+import trnsim.isa.MemSpace;
+import trnsim.isa.Op;
+import trnsim.isa.Program;
+import trnsim.isa.ProgramBuilder;
+import trnsim.isa.TensorRef;
+import trnsim.isa.target.TargetSpec;
+import trnsim.isa.workload.WorkloadException;
+
+/**
+ * Lowers a GEMM onto the cores of one chip as NKI kernels do it: the output is split into a grid
+ * of per-core slabs; each core walks its slab in blocks; A^T tiles are the stationary operand
+ * (K on partitions, at most 128 M columns), B tiles the moving one (at most one PSUM bank of N);
+ * each 128 x 512 output tile accumulates over K in a PSUM bank, is evacuated to SBUF by the vector
+ * and scalar engines in turn, and rows of tiles are stored back to HBM. Operand blocks are loaded
+ * by DMA spread over all queues, double-buffered so the next block loads while this one computes,
+ * and hoisted (kept resident) across the inner loop when the whole K fits.
+ */
+public final class GemmLowering {
+  private GemmLowering() {}
+
+  /** Bytes per element of the operands, counting packed 4-bit types as half a byte. */
+  static double elemBytes(DType d) {
+    return d.bits() / 8.0;
+  }
+
+  public static Program lower(TargetSpec t, GemmSpec g, int coresRequested, GemmTiling forced) {
+    if (!t.supports(g.dtype())) {
+      throw new WorkloadException("gemm", "dtype", g.dtype().label(), t.name() + " does not support it (supported: "
+          + String.join(", ", new java.util.TreeSet<>(t.dtypeRates().keySet())) + ")");
+    }
+    int cores = Math.min(coresRequested, t.cores());
+    GemmTiling tiling = forced != null ? forced : choose(t, g, cores);
+    return new Emitter(t, g, tiling).emit();
+  }
+
+  public static Program lower(TargetSpec t, GemmSpec g, int cores) {
+    return lower(t, g, cores, null);
+  }
+
+  /** The naive strategy: every output tile reloads its operand tiles, single-buffered. */
+  public static GemmTiling naive(TargetSpec t, GemmSpec g, int cores) {
+    GemmTiling b = choose(t, g, Math.min(cores, t.cores()));
+    return new GemmTiling("naive", b.gridM(), b.gridN(), t.peCols(), t.maxMovingFree(), t.kPerMatmul(g.dtype()), true, 1);
+  }
+
+  /** Picks the core grid and block sizes that minimise HBM traffic within the SBUF budget. */
+  public static GemmTiling choose(TargetSpec t, GemmSpec g, int cores) {
+    int mTile = t.peCols();
+    int nTile = t.maxMovingFree();
+    int kTile = t.kPerMatmul(g.dtype());
+    long tilesM = Kernels.ceilDiv(g.m(), mTile);
+    long tilesN = Kernels.ceilDiv(g.n(), nTile);
+    // Core grid: use as many cores as there are output tiles; prefer the squarest per-core slab.
+    int bestGm = 1;
+    int bestGn = 1;
+    double bestCost = Double.MAX_VALUE;
+    for (int gm = 1; gm <= cores; gm++) {
+      for (int gn = 1; gm * gn <= cores; gn++) {
+        if (gm > tilesM || gn > tilesN) {
+          continue;
+        }
+        long mc = Kernels.ceilDiv(tilesM, gm) * mTile;
+        long nc = Kernels.ceilDiv(tilesN, gn) * nTile;
+        // Time proxy: the slowest core's tiles (compute) plus its compulsory traffic in tile units.
+        double compute = (double) Kernels.ceilDiv(tilesM, gm) * Kernels.ceilDiv(tilesN, gn);
+        double traffic = (mc * (double) g.k() + g.k() * (double) nc) / (mTile * (double) kTile) / 8.0;
+        double cost = compute + traffic - gm * gn * 1e-9;
+        if (cost < bestCost - 1e-12) {
+          bestCost = cost;
+          bestGm = gm;
+          bestGn = gn;
+        }
+      }
+    }
+    long mc = Math.min(Kernels.ceilDiv(tilesM, bestGm) * mTile, Kernels.ceilDiv(g.m(), mTile) * mTile);
+    long nc = Math.min(Kernels.ceilDiv(tilesN, bestGn) * nTile, Kernels.ceilDiv(g.n(), nTile) * nTile);
+    long kFull = Kernels.ceilDiv(g.k(), kTile) * kTile;
+    double eb = elemBytes(g.dtype());
+    double ob = g.outDtype().bits() / 8.0;
+    double budget = t.sbufBytesPerPartition() * 0.9;
+    int rowsPerPartition = kTile / Math.min(kTile, t.partitions());
+    GemmTiling best = null;
+    double bestTraffic = Double.MAX_VALUE;
+    for (long bk = kFull; bk >= kTile; bk = Math.max(kTile, (bk / 2 / kTile) * kTile)) {
+      for (long bm = mTile; bm <= mc; bm = nextSize(bm, mc, mTile)) {
+        for (long bn = nTile; bn <= nc; bn = nextSize(bn, nc, nTile)) {
+          if (bk < kFull && (bm / mTile) * (bn / nTile) > t.psumBanks() / 2) {
+            continue; // K-blocked: every tile of the block keeps a PSUM bank until K is done
+          }
+          double aBytes = (double) bk / t.partitions() * bm * eb * Math.max(1, rowsPerPartition) / Math.max(1, rowsPerPartition);
+          double bBytes = (double) bk / t.partitions() * bn * eb;
+          double need = 2 * (aBytes + bBytes) + 2 * bn * ob;
+          if (need > budget) {
+            continue;
+          }
+          double blocksM = Math.ceil((double) mc / bm);
+          double blocksN = Math.ceil((double) nc / bn);
+          boolean fullK = bk == kFull;
+          double trafficMOuter = mc * (double) g.k() * (fullK ? 1 : blocksN) + g.k() * (double) nc * blocksM;
+          double trafficNOuter = g.k() * (double) nc * (fullK ? 1 : blocksM) + mc * (double) g.k() * blocksN;
+          boolean mOuter = trafficMOuter <= trafficNOuter;
+          double traffic = Math.min(trafficMOuter, trafficNOuter);
+          // Prefer less traffic; among equals, larger blocks (fewer, larger DMAs).
+          double score = traffic - (bm * bn + bk) * 1e-6;
+          if (score < bestTraffic) {
+            bestTraffic = score;
+            best = new GemmTiling("blocked", bestGm, bestGn, bm, bn, bk, mOuter, 2);
+          }
+        }
+      }
+      if (bk == kTile) {
+        break;
+      }
+    }
+    if (best == null) {
+      throw new WorkloadException("gemm", "tiling", g.m() + "x" + g.k() + "x" + g.n(),
+          "no block of one " + mTile + "x" + nTile + " tile fits in SBUF (" + t.sbufBytesPerPartition() + " bytes per partition)");
+    }
+    return best;
+  }
+
+  private static long nextSize(long cur, long max, long unit) {
+    if (cur >= max) {
+      return max + 1;
+    }
+    long next = cur * 2;
+    return next > max ? max : next;
+  }
+
+  /** Emits the instruction streams for one tiling. */
+  private static final class Emitter {
+    final TargetSpec t;
+    final GemmSpec g;
+    final GemmTiling tl;
+    final int mTile;
+    final int nTile;
+    final int kTile;
+    final int parts;
+    final ProgramBuilder pb;
+    final double eb;
+    final DType outType;
+
+    Emitter(TargetSpec t, GemmSpec g, GemmTiling tl) {
+      this.t = t;
+      this.g = g;
+      this.tl = tl;
+      this.mTile = t.peCols();
+      this.nTile = t.maxMovingFree();
+      this.kTile = t.kPerMatmul(g.dtype());
+      this.parts = t.partitions();
+      this.eb = elemBytes(g.dtype());
+      this.outType = g.outDtype();
+      String name = "gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n() + " " + g.dtype().label()
+          + (g.transposeA() ? " ta" : "") + (g.transposeB() ? " tb" : "");
+      this.pb = new ProgramBuilder(name, t.dmaQueues());
+    }
+
+    /** A pool of SBUF slots holding operand blocks; remembers what each slot holds and who read it last. */
+    final class Pool {
+      final long[] keys;
+      final Op[][][] chunkLoads;
+      final long[][] chunkKt;
+      final boolean[][] awaited;
+      final Op[] lastReader;
+      int next;
+
+      Pool(int n) {
+        keys = new long[n];
+        java.util.Arrays.fill(keys, -1);
+        chunkLoads = new Op[n][][];
+        chunkKt = new long[n][];
+        awaited = new boolean[n][];
+        lastReader = new Op[n];
+      }
+    }
+
+    Program emit() {
+      long tilesM = Kernels.ceilDiv(g.m(), mTile);
+      long tilesN = Kernels.ceilDiv(g.n(), nTile);
+      long tmPerCore = Kernels.ceilDiv(tilesM, tl.gridM());
+      long tnPerCore = Kernels.ceilDiv(tilesN, tl.gridN());
+      int core = 0;
+      for (int gm = 0; gm < tl.gridM(); gm++) {
+        for (int gn = 0; gn < tl.gridN(); gn++) {
+          long m0 = gm * tmPerCore * mTile;
+          long n0 = gn * tnPerCore * nTile;
+          long m1 = Math.min(g.m(), m0 + tmPerCore * mTile);
+          long n1 = Math.min(g.n(), n0 + tnPerCore * nTile);
+          if (m0 < m1 && n0 < n1) {
+            emitCore(pb.core(core++), m0, m1, n0, n1);
+          }
+        }
+      }
+      pb.flops(g.flops());
+      pb.hbmBytesMin((long) Math.ceil((g.m() * g.k() + g.k() * g.n()) * eb + g.m() * g.n() * outType.bits() / 8.0));
+      pb.note(tl.describe());
+      pb.note("tiles: stationary " + kTile + "x" + mTile + ", moving " + kTile + "x" + nTile + ", PSUM 128x" + nTile + " fp32 per bank");
+      if (g.transposeA() || g.transposeB()) {
+        pb.note("transposed operand layouts load by DMA transpose, modelled at full DMA rate (published: up to 90%)");
+      }
+      return pb.build();
+    }
+
+    void emitCore(ProgramBuilder.CoreBuilder c, long m0, long m1, long n0, long n1) {
+      long kFull = g.k();
+      long bk = Math.min(tl.blockK(), Kernels.ceilDiv(kFull, kTile) * kTile);
+      boolean fullK = bk >= kFull;
+      int bufs = tl.buffers();
+      long aBytesPP = (long) Math.ceil(Kernels.ceilDiv(Math.min(bk, kFull), parts) * (double) Math.min(tl.blockM(), m1 - m0) * eb);
+      long bBytesPP = (long) Math.ceil(Kernels.ceilDiv(Math.min(bk, kFull), parts) * (double) Math.min(tl.blockN(), n1 - n0) * eb);
+      long outPP = (long) Math.ceil(Math.min(tl.blockN(), n1 - n0) * outType.bits() / 8.0);
+      c.alloc(MemSpace.SBUF, "A blocks", parts, Math.max(1, aBytesPP * bufs));
+      c.alloc(MemSpace.SBUF, "B blocks", parts, Math.max(1, bBytesPP * bufs));
+      c.alloc(MemSpace.SBUF, "C staging", mTile, Math.max(1, outPP * 2));
+      c.alloc(MemSpace.PSUM, "accumulators", parts, t.psumBytesPerPartition());
+      Pool pa = new Pool(bufs);
+      Pool pbuf = new Pool(bufs);
+      int banks = t.psumBanks();
+      Op[] bankEvac = new Op[banks];
+      int nextBank = 0;
+      Op[][] stagingStores = new Op[2][];
+      int nextStaging = 0;
+      int evacToggle = 0;
+
+      List<long[]> blocks = new ArrayList<>();
+      List<Long> mbs = new ArrayList<>();
+      for (long mb = m0; mb < m1; mb += tl.blockM()) {
+        mbs.add(mb);
+      }
+      List<Long> nbs = new ArrayList<>();
+      for (long nb = n0; nb < n1; nb += tl.blockN()) {
+        nbs.add(nb);
+      }
+      if (tl.mOuter()) {
+        for (long mb : mbs) {
+          for (long nb : nbs) {
+            blocks.add(new long[] {mb, nb});
+          }
+        }
+      } else {
+        for (long nb : nbs) {
+          for (long mb : mbs) {
+            blocks.add(new long[] {mb, nb});
+          }
+        }
+      }
+      for (long[] blk : blocks) {
+        long mb = blk[0];
+        long nb = blk[1];
+        long me = Math.min(m1, mb + tl.blockM());
+        long ne = Math.min(n1, nb + tl.blockN());
+        int tileCountM = (int) Kernels.ceilDiv(me - mb, mTile);
+        int tileCountN = (int) Kernels.ceilDiv(ne - nb, nTile);
+        // Per output tile: the last matmul and the PSUM bank it accumulates in.
+        Op[][] lastMm = new Op[tileCountM][tileCountN];
+        int[][] bankOf = new int[tileCountM][tileCountN];
+        for (long kb = 0; kb < kFull; kb += bk) {
+          long ke = Math.min(kFull, kb + bk);
+          int aSlot = acquire(c, pa, key(mb, kb), ke - kb, me - mb);
+          int bSlot = acquire(c, pbuf, key(kb, nb), ke - kb, ne - nb);
+          for (int im = 0; im < tileCountM; im++) {
+            long mSize = Math.min(mTile, me - mb - (long) im * mTile);
+            for (int in = 0; in < tileCountN; in++) {
+              long nSize = Math.min(nTile, ne - nb - (long) in * nTile);
+              boolean firstK = kb == 0;
+              Op bankDep = null;
+              if (firstK) {
+                int bank = nextBank;
+                nextBank = (nextBank + 1) % banks;
+                bankOf[im][in] = bank;
+                bankDep = bankEvac[bank];
+              }
+              long ktCount = Kernels.ceilDiv(ke - kb, kTile);
+              for (long kt = 0; kt < ktCount; kt++) {
+                long kSize = Math.min(kTile, ke - kb - kt * kTile);
+                List<Op> deps = new ArrayList<>();
+                if (bankDep != null && kt == 0) {
+                  deps.add(bankDep);
+                }
+                await(pa, aSlot, kt, deps);
+                await(pbuf, bSlot, kt, deps);
+                TensorRef st = TensorRef.sbuf((int) kSize, mSize, g.dtype());
+                TensorRef mv = TensorRef.sbuf((int) kSize, nSize, g.dtype());
+                TensorRef out = TensorRef.psum((int) mSize, nSize, DType.FP32);
+                boolean acc = !(firstK && kt == 0);
+                Op mm = c.add(new Instruction.MatMul(st, mv, out, acc), deps.toArray(new Op[0]));
+                lastMm[im][in] = mm;
+                pa.lastReader[aSlot] = mm;
+                pbuf.lastReader[bSlot] = mm;
+              }
+            }
+          }
+          if (ke < kFull) {
+            continue;
+          }
+          // K done for this block: evacuate each tile and store each row of tiles.
+          for (int im = 0; im < tileCountM; im++) {
+            long mSize = Math.min(mTile, me - mb - (long) im * mTile);
+            int slot = nextStaging;
+            nextStaging ^= 1;
+            Op[] prevStore = stagingStores[slot];
+            Op lastVec = null;
+            Op lastAct = null;
+            for (int in = 0; in < tileCountN; in++) {
+              long nSize = Math.min(nTile, ne - nb - (long) in * nTile);
+              TensorRef ps = TensorRef.psum((int) mSize, nSize, DType.FP32);
+              TensorRef sb = TensorRef.sbuf((int) mSize, nSize, outType);
+              Op[] deps = in == 0 && prevStore != null ? Kernels.concat(prevStore, lastMm[im][in]) : new Op[] {lastMm[im][in]};
+              Op ev;
+              if ((evacToggle++ & 1) == 0) {
+                ev = c.add(new Instruction.TensorCopy(EngineKind.VECTOR, ps, sb), deps);
+                lastVec = ev;
+              } else {
+                ev = c.add(new Instruction.Activation(ps, sb, ActFunc.IDENTITY, false), deps);
+                lastAct = ev;
+              }
+              bankEvac[bankOf[im][in]] = ev;
+            }
+            long rowBytes = (long) Math.ceil((ne - nb) * outType.bits() / 8.0);
+            stagingStores[slot] = Kernels.spreadDma(c, t.dmaQueues(), MemSpace.SBUF, MemSpace.HBM, (int) mSize, rowBytes,
+                nonNull(lastVec, lastAct));
+          }
+        }
+      }
+    }
+
+    static Op[] nonNull(Op a, Op b) {
+      if (a == null) {
+        return new Op[] {b};
+      }
+      if (b == null) {
+        return new Op[] {a};
+      }
+      return new Op[] {a, b};
+    }
+
+    static long key(long a, long b) {
+      return a * 1_000_003L + b;
+    }
+
+    /** Makes the block with {@code key} resident in a slot, loading it (in K chunks) if needed. */
+    int acquire(ProgramBuilder.CoreBuilder c, Pool p, long key, long kRange, long freeElems) {
+      for (int s = 0; s < p.keys.length; s++) {
+        if (p.keys[s] == key) {
+          return s;
+        }
+      }
+      int s = p.next;
+      p.next = (p.next + 1) % p.keys.length;
+      long ktCount = Kernels.ceilDiv(kRange, kTile);
+      double rowsPerKt = Math.min(kTile, kRange) / (double) Math.min(parts, kTile) ;
+      long bytesPerKtPP = (long) Math.ceil(rowsPerKt * freeElems * eb);
+      // Chunks of at least 8 KiB per partition keep DMAs above the size-curve knee.
+      long ktPerChunk = tl.strategy().equals("naive") ? ktCount : Math.max(1, Kernels.ceilDiv(8192, Math.max(1, bytesPerKtPP)));
+      int chunks = (int) Kernels.ceilDiv(ktCount, ktPerChunk);
+      p.keys[s] = key;
+      p.chunkLoads[s] = new Op[chunks][];
+      p.chunkKt[s] = new long[chunks];
+      p.awaited[s] = new boolean[chunks];
+      Op war = p.lastReader[s];
+      for (int ch = 0; ch < chunks; ch++) {
+        long kt0 = ch * ktPerChunk;
+        long kts = Math.min(ktPerChunk, ktCount - kt0);
+        long rows = Math.min(kRange - kt0 * kTile, kts * kTile);
+        int partitions = (int) Math.min(parts, rows);
+        long bytesPP = (long) Math.ceil(Kernels.ceilDiv(rows, partitions) * (double) freeElems * eb);
+        p.chunkLoads[s][ch] = war == null
+            ? Kernels.spreadDma(c, t.dmaQueues(), MemSpace.HBM, MemSpace.SBUF, partitions, bytesPP)
+            : Kernels.spreadDma(c, t.dmaQueues(), MemSpace.HBM, MemSpace.SBUF, partitions, bytesPP, war);
+        p.chunkKt[s][ch] = kt0 + kts;
+      }
+      return s;
+    }
+
+    /** Adds the loads of the chunk holding k-tile {@code kt} to {@code deps}, the first time the tensor engine needs it. */
+    void await(Pool p, int slot, long kt, List<Op> deps) {
+      long[] ends = p.chunkKt[slot];
+      for (int ch = 0; ch < ends.length; ch++) {
+        if (kt < ends[ch]) {
+          if (!p.awaited[slot][ch]) {
+            p.awaited[slot][ch] = true;
+            for (Op o : p.chunkLoads[slot][ch]) {
+              deps.add(o);
+            }
+          }
+          return;
+        }
+      }
+    }
+  }
+}

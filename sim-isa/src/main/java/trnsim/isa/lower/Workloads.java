@@ -1,0 +1,94 @@
+package trnsim.isa.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import trnsim.isa.DType;
+import trnsim.isa.target.TargetSpec;
+import trnsim.isa.workload.WorkloadException;
+import trnsim.isa.workload.WorkloadSpec;
+
+/**
+ * The registry of workload kinds: turns a {@link WorkloadSpec} into kernels for one chip. Each kind
+ * reads its keys (rejecting unknown ones) and calls its lowering.
+ */
+public final class Workloads {
+  private Workloads() {}
+
+  /** Kinds this registry knows, for help texts and errors. */
+  public static final List<String> KINDS = new ArrayList<>(List.of("gemm", "copy", "elementwise"));
+
+  /**
+   * @param models resolves a model name (llama3-70b) to its shape, for layer workloads; may be null
+   */
+  public static LoweredWorkload lower(TargetSpec t, WorkloadSpec w, Function<String, ModelShape> models) {
+    int defaultCores = t.cores();
+    LoweredWorkload result = switch (w.kind()) {
+      case "gemm" -> {
+        long m = w.positive("m", null);
+        long k = w.positive("k", null);
+        long n = w.positive("n", null);
+        DType d = w.dtype("dtype", DType.BF16);
+        boolean ta = w.bool("ta", false);
+        boolean tb = w.bool("tb", false);
+        int cores = cores(w, t);
+        String strategy = w.choice("strategy", "auto", "auto", "blocked", "naive");
+        GemmSpec g = new GemmSpec(m, k, n, d, ta, tb);
+        GemmTiling tiling = null;
+        if (strategy.equals("naive")) {
+          tiling = GemmLowering.naive(t, g, cores);
+        }
+        if (w.has("block_m") || w.has("block_n") || w.has("block_k")) {
+          GemmTiling base = GemmLowering.choose(t, g, Math.min(cores, t.cores()));
+          long bm = w.positive("block_m", base.blockM());
+          long bn = w.positive("block_n", base.blockN());
+          long bk = w.positive("block_k", base.blockK());
+          if (bm % t.peCols() != 0 || bn % t.maxMovingFree() != 0 || bk % t.kPerMatmul(d) != 0) {
+            throw new WorkloadException(w.source(), "gemm.block_*", bm + "/" + bn + "/" + bk,
+                "blocks must be multiples of the tile: m " + t.peCols() + ", n " + t.maxMovingFree() + ", k " + t.kPerMatmul(d));
+          }
+          tiling = new GemmTiling("blocked", base.gridM(), base.gridN(), bm, bn, bk, base.mOuter(), 2);
+        }
+        w.finish();
+        yield new LoweredWorkload(w.toString(), List.of(new Step("gemm", GemmLowering.lower(t, g, cores, tiling), 1, d)), 0);
+      }
+      case "copy" -> {
+        long bytes = w.bytes("bytes", null);
+        int cores = cores(w, t);
+        w.finish();
+        yield new LoweredWorkload(w.toString(), List.of(new Step("copy", StreamLowering.copy(t, bytes, cores), 1, DType.BF16)), 0);
+      }
+      case "elementwise" -> {
+        String op = w.choice("op", null, "gelu", "silu", "exp", "relu", "add", "mul");
+        long numel = w.positive("numel", null);
+        DType d = w.dtype("dtype", DType.BF16);
+        int cores = cores(w, t);
+        w.finish();
+        yield new LoweredWorkload(w.toString(),
+            List.of(new Step("elementwise", StreamLowering.elementwise(t, op, numel, d, cores), 1, d)), 0);
+      }
+      default -> {
+        LoweredWorkload ext = Extra.lower(t, w, models);
+        if (ext == null) {
+          throw new WorkloadException(w.source(), "kind", w.kind(), "unknown workload kind; known: " + String.join(", ", kinds()));
+        }
+        yield ext;
+      }
+    };
+    return result;
+  }
+
+  static List<String> kinds() {
+    List<String> all = new ArrayList<>(KINDS);
+    all.addAll(Extra.KINDS);
+    return all;
+  }
+
+  static int cores(WorkloadSpec w, TargetSpec t) {
+    long c = w.positive("cores", (long) t.cores());
+    if (c > t.cores()) {
+      throw new WorkloadException(w.source(), w.kind() + ".cores", String.valueOf(c), t.name() + " has " + t.cores() + " cores per chip");
+    }
+    return (int) c;
+  }
+}
