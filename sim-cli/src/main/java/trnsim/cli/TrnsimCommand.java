@@ -17,6 +17,7 @@ import picocli.CommandLine.Option;
     footer = {"", "Exit codes: 0 ok, 1 a checked claim failed, 2 bad input, 3 internal error."},
     subcommands = {
         RunCommand.class,
+        CompareCommand.class,
         ConfigCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})

@@ -28,7 +28,10 @@ final class Workbench {
 
   /** Inline specs pass through; a name expands to the workload(s) in configs/workloads. */
   List<String> expand(String workload) {
-    if (workload.contains(":") || workload.matches("[a-z]+")) {
+    boolean file = workload.endsWith(".yaml")
+        || java.nio.file.Files.isRegularFile(ctx.configs().resolve("workloads").resolve(workload + ".yaml"))
+        || java.nio.file.Files.isRegularFile(ctx.configs().resolve("workloads").resolve("suites").resolve(workload + ".yaml"));
+    if (workload.contains(":") || !file) {
       return List.of(workload);
     }
     return new ModelLoader(ctx.configs()).workloads(workload);
