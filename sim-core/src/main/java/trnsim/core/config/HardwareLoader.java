@@ -139,6 +139,25 @@ public final class HardwareLoader {
     return new Resolved(spec, tree, file);
   }
 
+  /**
+   * Reads one YAML file (no {@code extends:}, no overrides) and binds it to {@code type} with the
+   * same strict rules as hardware configs: snake_case keys, unknown keys rejected, units parsed.
+   * Used for side tables such as energy tables. Errors are {@link ConfigException}s naming the
+   * file, key path and value.
+   */
+  public <T> T bindFile(Path file, Class<T> type) {
+    ObjectNode tree = readYamlObject(file);
+    Map<String, String> origins = new TreeMap<>();
+    recordOrigins(tree, "", file.toString(), origins);
+    try {
+      return binder.treeToValue(tree, type);
+    } catch (JsonProcessingException e) {
+      throw translate(e, tree, origins, file.toString());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(file.toString(), null, null, e.getMessage());
+    }
+  }
+
   /** The resolved spec plus the merged tree it came from. */
   public record Resolved(HardwareSpec spec, JsonNode tree, Path file) {}
 

@@ -3,8 +3,10 @@ package trnsim.core.hw;
 import trnsim.core.engine.ClockDomain;
 import trnsim.isa.EngineKind;
 import trnsim.isa.Instruction;
+import trnsim.isa.MemSpace;
 import trnsim.isa.ProgramException;
 import trnsim.isa.Queue;
+import trnsim.isa.TensorRef;
 
 /**
  * A compute engine (Tensor, Vector, Scalar, GpSimd) or the sync engine. One instruction at a time;
@@ -23,6 +25,16 @@ final class ComputeExecutor extends QueueExecutor {
   long flops;
   final long[] flopsByDtype = new long[trnsim.isa.DType.values().length];
   long busyCycles;
+  // Energy action counters (see trnsim.core.energy.EnergyModel): plain fields, bumped once per
+  // finished instruction, no allocation.
+  /** Multiply-accumulates through the PE array by input dtype (matmuls and tensor-engine transposes). */
+  final long[] macsByDtype = new long[trnsim.isa.DType.values().length];
+  long sbufReadBytes;
+  long sbufWriteBytes;
+  long psumReadBytes;
+  long psumWriteBytes;
+  /** Elements processed by a SIMD engine (one lane-operation each). */
+  long elementOps;
 
   ComputeExecutor(CoreModel core, Queue queue, int index, ClockDomain clock, long latencyCycles) {
     super(core, queue, index);
@@ -98,6 +110,7 @@ final class ComputeExecutor extends QueueExecutor {
     } else if (ins instanceof Instruction.SemSignal s) {
       core.signal(s.semaphore());
     }
+    countActions(ins);
     if (core.trace.enabled()) {
       core.trace.slice(core.pid, index, ins.mnemonic(), startTick, now);
     }
@@ -108,6 +121,76 @@ final class ComputeExecutor extends QueueExecutor {
       sim.scheduleAt(now + latencyTicks, 1, this, VISIBLE, i);
     }
     tryIssue();
+  }
+
+  /**
+   * Counts what {@code ins} did for the energy model: operand bytes read from and written to SBUF
+   * and PSUM, MACs through the PE array, elements through a SIMD engine. A matmul reads both
+   * operands from SBUF and writes its fp32 result to PSUM; accumulating into PSUM is a
+   * read-modify-write, so it also reads the output. A tensor-engine transpose is a matmul against
+   * an identity: P x P x F MACs for a [P, F] tile.
+   */
+  private void countActions(Instruction ins) {
+    if (ins instanceof Instruction.MatMul m) {
+      read(m.stationary());
+      read(m.moving());
+      write(m.out());
+      if (m.accumulate()) {
+        read(m.out());
+      }
+      macsByDtype[m.stationary().dtype().ordinal()] += (long) m.k() * m.m() * m.n();
+    } else if (ins instanceof Instruction.Transpose t) {
+      read(t.in());
+      write(t.out());
+      if (t.engine() == EngineKind.TENSOR) {
+        macsByDtype[t.in().dtype().ordinal()] += (long) t.in().partitions() * t.in().elements();
+      } else {
+        elementOps += t.in().elements();
+      }
+    } else if (ins instanceof Instruction.Activation a) {
+      read(a.in());
+      write(a.out());
+      elementOps += a.in().elements();
+    } else if (ins instanceof Instruction.TensorTensor t) {
+      read(t.in0());
+      read(t.in1());
+      write(t.out());
+      elementOps += t.in0().elements();
+    } else if (ins instanceof Instruction.TensorScalar t) {
+      read(t.in());
+      write(t.out());
+      elementOps += t.in().elements();
+    } else if (ins instanceof Instruction.TensorReduce t) {
+      read(t.in());
+      write(t.out());
+      elementOps += t.in().elements();
+    } else if (ins instanceof Instruction.TensorCopy t) {
+      read(t.in());
+      write(t.out());
+      elementOps += t.in().elements();
+    } else if (ins instanceof Instruction.Memset m) {
+      write(m.out());
+      elementOps += m.out().elements();
+    } else if (ins instanceof Instruction.Iota i) {
+      write(i.out());
+      elementOps += i.out().elements();
+    }
+  }
+
+  private void read(TensorRef r) {
+    if (r.space() == MemSpace.SBUF) {
+      sbufReadBytes += r.bytes();
+    } else if (r.space() == MemSpace.PSUM) {
+      psumReadBytes += r.bytes();
+    }
+  }
+
+  private void write(TensorRef r) {
+    if (r.space() == MemSpace.SBUF) {
+      sbufWriteBytes += r.bytes();
+    } else if (r.space() == MemSpace.PSUM) {
+      psumWriteBytes += r.bytes();
+    }
   }
 
   static void requireEngine(Instruction ins, EngineKind kind) {

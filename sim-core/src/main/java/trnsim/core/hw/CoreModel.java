@@ -198,6 +198,19 @@ final class CoreModel {
           }
         }
         flops += c.flops;
+        if (e.queue.kind() != EngineKind.SYNC) {
+          // Energy action counters (trnsim.core.energy); SBUF/PSUM bytes the engine itself moved.
+          for (var d : trnsim.isa.DType.values()) {
+            if (c.macsByDtype[d.ordinal()] > 0) {
+              b.put(p + "macs_" + d.label(), c.macsByDtype[d.ordinal()]);
+            }
+          }
+          b.put(p + "sbuf_read_bytes", c.sbufReadBytes);
+          b.put(p + "sbuf_write_bytes", c.sbufWriteBytes);
+          b.put(p + "psum_read_bytes", c.psumReadBytes);
+          b.put(p + "psum_write_bytes", c.psumWriteBytes);
+          b.put(p + "element_ops", c.elementOps);
+        }
       } else if (e instanceof DmaExecutor d) {
         b.put(p + "bytes", d.bytesMoved);
         b.put(p + "hbm_read_bytes", d.hbmReadBytes);

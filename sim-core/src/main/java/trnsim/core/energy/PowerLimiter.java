@@ -1,0 +1,214 @@
+package trnsim.core.energy;
+
+import java.nio.file.Path;
+import trnsim.core.config.ConfigException;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.stats.StatsSnapshot;
+
+/**
+ * Runs a workload under the chip's power limit (TDP): when its average power per chip at full clock
+ * exceeds the limit, the compute clocks (tensor, vector, scalar, gpsimd) are lowered until it fits,
+ * re-simulating at each candidate clock.
+ *
+ * <h2>The law</h2>
+ * Dynamic power is proportional to frequency at fixed voltage ({@code P = a C V^2 f}). In an
+ * action-count model the energy of the work is fixed, so what a lower clock changes is time: a
+ * compute-bound kernel takes {@code 1/s} as long at clock fraction {@code s}, and its dynamic power
+ * falls by {@code s}. A memory-bound kernel's time is set by HBM, not by the core clock, so its
+ * power hardly falls; throttling it would cost time and save little. The first guess is therefore
+ * {@code s = (limit - static) / P_dyn(full clock)}, exact for compute-bound kernels; after that the
+ * limiter brackets the answer (secant, then bisection) until the power is within {@code tolerance}
+ * below the limit. Static power does not scale with the clock.
+ *
+ * <p>Real chips lower voltage with frequency (DVFS), which makes each operation cheaper; the
+ * fixed-voltage law ignores this and so lands at a somewhat lower clock than silicon would.
+ *
+ * <p>Stateless apart from its settings; deterministic.
+ */
+public final class PowerLimiter {
+  /** Simulates the workload on a (clock-scaled) hardware spec. */
+  @FunctionalInterface
+  public interface Simulator {
+    Sample run(HardwareSpec hw);
+  }
+
+  /** What one simulation produced: simulated seconds and statistics. */
+  public record Sample(double seconds, StatsSnapshot stats) {}
+
+  /**
+   * The outcome.
+   *
+   * @param hardware the spec the reported run used (clocks scaled)
+   * @param clockFraction clock as a fraction of the config's (maximum) clock
+   * @param tensorClockGhz tensor engine clock actually run
+   * @param maxTensorClockGhz the config's tensor engine clock
+   * @param powerLimitW the limit per chip
+   * @param throttled whether the clock was lowered
+   * @param limitMet whether average power per chip is at or below the limit (false only when even
+   *     the lowest allowed clock cannot get there, e.g. static power alone exceeds it)
+   * @param simulations how many simulations were run
+   * @param sample the run at the chosen clock
+   * @param energy its energy report
+   */
+  public record Result(
+      HardwareSpec hardware,
+      double clockFraction,
+      double tensorClockGhz,
+      double maxTensorClockGhz,
+      double powerLimitW,
+      boolean throttled,
+      boolean limitMet,
+      int simulations,
+      Sample sample,
+      EnergyReport energy) {
+
+    public double seconds() {
+      return sample.seconds();
+    }
+
+    /** Average power per chip. */
+    public double averagePowerW() {
+      return energy.averagePowerPerChipW();
+    }
+
+    public double energyJ() {
+      return energy.totalEnergyJ();
+    }
+
+    /** Performance per watt: FLOP/s per W, which equals FLOP per joule. */
+    public double flopsPerSecondPerWatt(double flops) {
+      return energy.flopsPerJoule(flops);
+    }
+  }
+
+  private final EnergyModel model;
+  private final double limitW;
+  private final double tolerance;
+  private final int maxSimulations;
+  private final double minClockFraction;
+
+  /**
+   * @param model the energy model
+   * @param limitW power limit per chip
+   * @param tolerance accepted band below the limit, as a fraction (0.01 = within 1%)
+   * @param maxSimulations simulation budget, including the first at full clock
+   * @param minClockFraction the lowest clock the limiter may choose, as a fraction of the maximum
+   */
+  public PowerLimiter(EnergyModel model, double limitW, double tolerance, int maxSimulations, double minClockFraction) {
+    if (model == null) {
+      throw new IllegalArgumentException("energy model required");
+    }
+    if (!(limitW > 0) || Double.isInfinite(limitW)) {
+      throw new IllegalArgumentException("power limit must be positive: " + limitW);
+    }
+    if (!(tolerance > 0 && tolerance < 0.5)) {
+      throw new IllegalArgumentException("tolerance must be in (0, 0.5): " + tolerance);
+    }
+    if (maxSimulations < 2) {
+      throw new IllegalArgumentException("need at least 2 simulations");
+    }
+    if (!(minClockFraction > 0 && minClockFraction <= 1)) {
+      throw new IllegalArgumentException("minimum clock fraction must be in (0, 1]: " + minClockFraction);
+    }
+    this.model = model;
+    this.limitW = limitW;
+    this.tolerance = tolerance;
+    this.maxSimulations = maxSimulations;
+    this.minClockFraction = minClockFraction;
+  }
+
+  /** 1% tolerance, up to 12 simulations, clock no lower than 10% of maximum. */
+  public PowerLimiter(EnergyModel model, double limitW) {
+    this(model, limitW, 0.01, 12, 0.1);
+  }
+
+  /** The limiter for a hardware config: its energy model and {@code chip.power.limit}. */
+  public static PowerLimiter forHardware(HardwareSpec hw, Path configsRoot) {
+    if (hw.chip().power() == null) {
+      throw new ConfigException(hw.name(), "chip.power", null, "no power block (limit, energy_table) configured");
+    }
+    return new PowerLimiter(EnergyModel.forHardware(hw, configsRoot), hw.chip().power().limit().watts());
+  }
+
+  public double limitW() {
+    return limitW;
+  }
+
+  public EnergyModel model() {
+    return model;
+  }
+
+  private record Point(double s, HardwareSpec hw, Sample sample, EnergyReport energy) {
+    double powerW() {
+      return energy.averagePowerPerChipW();
+    }
+  }
+
+  /** Runs {@code sim} at full clock and, if the power is over the limit, at lower clocks until it fits. */
+  public Result run(HardwareSpec hw, Simulator sim) {
+    double maxGhz = ClockScaling.tensorClockGhz(hw);
+    Point full = simulate(hw, 1.0, sim);
+    int runs = 1;
+    if (full.powerW() <= limitW) {
+      return result(full, maxGhz, false, true, runs);
+    }
+    double target = limitW * (1 - tolerance / 2);
+    double staticW = model.staticPowerW();
+    Point over = full;
+    Point fits = null;
+    while (runs < maxSimulations) {
+      double s;
+      if (fits == null) {
+        // Proportional law on the dynamic part, from the lowest clock known to be over the limit.
+        double dyn = over.powerW() - staticW;
+        s = target > staticW && dyn > 0 ? over.s() * (target - staticW) / dyn : minClockFraction;
+      } else {
+        // Secant between the bracket ends, aiming just inside the band.
+        double dp = over.powerW() - fits.powerW();
+        s = dp > 0 ? fits.s() + (target - fits.powerW()) / dp * (over.s() - fits.s()) : Double.NaN;
+        double lo = fits.s() + 0.02 * (over.s() - fits.s());
+        double hi = over.s() - 0.02 * (over.s() - fits.s());
+        if (!(s >= lo && s <= hi)) {
+          s = (fits.s() + over.s()) / 2;
+        }
+      }
+      s = Math.max(minClockFraction, Math.min(s, over.s()));
+      if (s >= over.s() || (fits != null && s <= fits.s())) {
+        break;
+      }
+      Point p = simulate(hw, s, sim);
+      runs++;
+      if (p.powerW() <= limitW) {
+        fits = p;
+        if (p.powerW() >= limitW * (1 - tolerance)) {
+          break;
+        }
+      } else {
+        over = p;
+      }
+      if (fits != null && over.s() - fits.s() < 1e-4) {
+        break;
+      }
+    }
+    if (fits == null) {
+      // Not even the lowest clock tried fits: report the lowest clock tried.
+      Point lowest = over.s() <= minClockFraction || runs >= maxSimulations ? over : simulate(hw, minClockFraction, sim);
+      if (lowest != over) {
+        runs++;
+      }
+      return result(lowest, maxGhz, true, lowest.powerW() <= limitW, runs);
+    }
+    return result(fits, maxGhz, true, true, runs);
+  }
+
+  private Point simulate(HardwareSpec hw, double s, Simulator sim) {
+    HardwareSpec scaled = ClockScaling.scaleEngineClocks(hw, s);
+    Sample sample = sim.run(scaled);
+    return new Point(s, scaled, sample, model.report(sample.stats(), sample.seconds()));
+  }
+
+  private Result result(Point p, double maxGhz, boolean throttled, boolean met, int runs) {
+    return new Result(p.hw(), p.s(), ClockScaling.tensorClockGhz(p.hw()), maxGhz, limitW, throttled, met, runs,
+        p.sample(), p.energy());
+  }
+}
