@@ -80,10 +80,12 @@ public final class CompareCommand implements Callable<Integer> {
         }
         throw e;
       }
-      rows.add(row(spec, b, t, base, tgt, 1, 1));
+      Reports.Energy eb = wb.energy(base, b);
+      Reports.Energy et = wb.energy(tgt, t);
+      rows.add(row(spec, b, t, base, tgt, 1, 1, eb, et));
       if ((base.totalChips() > 1 || tgt.totalChips() > 1) && b.flops() > 0) {
         rows.add(row(spec + " [whole system: " + base.totalChips() + " vs " + tgt.totalChips() + " chips]", b, t, base, tgt,
-            base.totalChips(), tgt.totalChips()));
+            base.totalChips(), tgt.totalChips(), eb, et));
       }
     }
     print(rows, base, tgt);
@@ -101,7 +103,7 @@ public final class CompareCommand implements Callable<Integer> {
   }
 
   private static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
-      int chipsB, int chipsT) {
+      int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", label);
     m.put("baseline_time_s", b.timeSeconds());
@@ -109,8 +111,10 @@ public final class CompareCommand implements Callable<Integer> {
     // Whole-system rows: the same per-chip work done on every chip, so throughput scales with chips.
     double speedup = (b.timeSeconds() / t.timeSeconds()) * chipsT / chipsB;
     m.put("speedup", speedup);
-    m.put("energy_ratio", Double.NaN);
-    m.put("perf_per_watt_ratio", Double.NaN);
+    // Energy for the same work: per-chip energy of the kernel (whole-system rows do chips-times the work).
+    m.put("energy_ratio", et.joules() / eb.joules());
+    // Performance per watt = work / energy: the inverse of the energy ratio for the same work.
+    m.put("perf_per_watt_ratio", eb.joules() / et.joules());
     double pb = base.system().pricePerChipHourUsd();
     double pt = tgt.system().pricePerChipHourUsd();
     // Cost of the same work: time x chips x price per chip-hour; per chip-work it is time x price.

@@ -76,26 +76,34 @@ public final class RunCommand implements Callable<Integer> {
       }
     }
     PrintWriter out = ctx.out();
+    List<Reports.Energy> energy = new ArrayList<>();
+    for (WorkloadResult r : results) {
+      energy.add(wb.energy(hw, r));
+    }
     switch (format) {
       case table -> {
         for (int i = 0; i < results.size(); i++) {
           if (i > 0) {
             out.println();
           }
-          out.print(Reports.table(results.get(i), Reports.Energy.NONE));
+          out.print(Reports.table(results.get(i), energy.get(i)));
         }
       }
       case json -> {
         if (results.size() == 1) {
-          out.println(Json.pretty(Reports.json(results.get(0), Reports.Energy.NONE)));
+          out.println(Json.pretty(Reports.json(results.get(0), energy.get(0))));
         } else {
-          out.println(Json.pretty(results.stream().map(r -> Reports.json(r, Reports.Energy.NONE)).toList()));
+          List<Object> all = new ArrayList<>();
+          for (int i = 0; i < results.size(); i++) {
+            all.add(Reports.json(results.get(i), energy.get(i)));
+          }
+          out.println(Json.pretty(all));
         }
       }
       case csv -> {
         List<List<Object>> rows = new ArrayList<>();
-        for (WorkloadResult r : results) {
-          rows.add(Reports.csvRow(r, Reports.Energy.NONE));
+        for (int i = 0; i < results.size(); i++) {
+          rows.add(Reports.csvRow(results.get(i), energy.get(i)));
         }
         out.print(Tables.csv(Reports.CSV_KEYS, rows));
       }

@@ -53,6 +53,19 @@ final class Workbench {
     }
   }
 
+  /** Energy of a workload: each kernel's actions x energy per action plus static power x its time, x repeats. */
+  Reports.Energy energy(HardwareSpec hw, WorkloadResult r) {
+    if (hw.chip().power() == null || hw.chip().power().energyTable() == null) {
+      return Reports.Energy.NONE;
+    }
+    trnsim.core.energy.EnergyModel model = trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs());
+    double joules = 0;
+    for (var s : r.steps()) {
+      joules += model.report(s.result().stats(), s.result().timeSeconds()).totalEnergyJ() * s.repeat();
+    }
+    return new Reports.Energy(joules, r.timeSeconds() > 0 ? joules / r.timeSeconds() : Double.NaN);
+  }
+
   static List<String> flatten(List<String> items) {
     List<String> out = new ArrayList<>();
     for (String s : items) {
