@@ -16,9 +16,12 @@ import trnsim.core.stats.StatsSnapshot;
  * compute-bound kernel takes {@code 1/s} as long at clock fraction {@code s}, and its dynamic power
  * falls by {@code s}. A memory-bound kernel's time is set by HBM, not by the core clock, so its
  * power hardly falls; throttling it would cost time and save little. The first guess is therefore
- * {@code s = (limit - static) / P_dyn(full clock)}, exact for compute-bound kernels; after that the
- * limiter brackets the answer (secant, then bisection) until the power is within {@code tolerance}
- * below the limit. Static power does not scale with the clock.
+ * {@code s = (limit - static) / P_dyn(full clock)}, exact for compute-bound kernels; if the power is
+ * still over, the next guesses extrapolate along the measured slope of power against clock, and
+ * once a clock that fits is known the limiter brackets the answer (secant, then bisection) until
+ * the power is within {@code tolerance} below the limit. Static power does not scale with the
+ * clock. If even the lowest allowed clock is over the limit, the result says so
+ * ({@link Result#limitMet()} false) rather than looping.
  *
  * <p>Real chips lower voltage with frequency (DVFS), which makes each operation cheaper; the
  * fixed-voltage law ignores this and so lands at a somewhat lower clock than silicon would.
@@ -155,17 +158,27 @@ public final class PowerLimiter {
     double target = limitW * (1 - tolerance / 2);
     double staticW = model.staticPowerW();
     Point over = full;
+    Point previousOver = null;
     Point fits = null;
+    Boolean lastStepFit = null;
+    boolean sameSideTwice = false;
     while (runs < maxSimulations) {
       double s;
-      if (fits == null) {
-        // Proportional law on the dynamic part, from the lowest clock known to be over the limit.
+      if (fits == null && previousOver == null) {
+        // Proportional law on the dynamic part: exact when all dynamic power scales with the clock.
         double dyn = over.powerW() - staticW;
         s = target > staticW && dyn > 0 ? over.s() * (target - staticW) / dyn : minClockFraction;
+      } else if (fits == null) {
+        // Still over: the power falls less than proportionally (memory-bound work). Extrapolate along the
+        // measured slope of power against clock; a flat slope means the clock cannot fix it.
+        double slope = (previousOver.powerW() - over.powerW()) / (previousOver.s() - over.s());
+        s = slope > 1e-9 ? over.s() - (over.powerW() - target) / slope : minClockFraction;
       } else {
-        // Secant between the bracket ends, aiming just inside the band.
+        // Secant between the bracket ends, aiming just inside the band; bisection instead when the last
+        // two steps moved the same end (the power curve is too bent for the secant, e.g. flat while
+        // memory-bound, then falling once compute dominates).
         double dp = over.powerW() - fits.powerW();
-        s = dp > 0 ? fits.s() + (target - fits.powerW()) / dp * (over.s() - fits.s()) : Double.NaN;
+        s = dp > 0 && !sameSideTwice ? fits.s() + (target - fits.powerW()) / dp * (over.s() - fits.s()) : Double.NaN;
         double lo = fits.s() + 0.02 * (over.s() - fits.s());
         double hi = over.s() - 0.02 * (over.s() - fits.s());
         if (!(s >= lo && s <= hi)) {
@@ -174,16 +187,20 @@ public final class PowerLimiter {
       }
       s = Math.max(minClockFraction, Math.min(s, over.s()));
       if (s >= over.s() || (fits != null && s <= fits.s())) {
-        break;
+        break; // at the minimum clock and still over, or the bracket has closed
       }
       Point p = simulate(hw, s, sim);
       runs++;
-      if (p.powerW() <= limitW) {
+      boolean fitsNow = p.powerW() <= limitW;
+      sameSideTwice = fits != null && lastStepFit != null && lastStepFit == fitsNow;
+      lastStepFit = fitsNow;
+      if (fitsNow) {
         fits = p;
         if (p.powerW() >= limitW * (1 - tolerance)) {
           break;
         }
       } else {
+        previousOver = over;
         over = p;
       }
       if (fits != null && over.s() - fits.s() < 1e-4) {

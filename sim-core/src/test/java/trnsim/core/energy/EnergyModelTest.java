@@ -115,6 +115,14 @@ class EnergyModelTest {
   }
 
   @Test
+  void powerBlockStaysStrict() {
+    assertThatThrownBy(() -> hw("trn2", "chip.power.energy_tabel=energy/trn2.energy.yaml"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("energy_tabel").hasMessageContaining("unknown key");
+    assertThatThrownBy(() -> hw("trn2", "chip.power.energy_table=energy/trn2.json"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("chip.power.energy_table").hasMessageContaining(".yaml");
+  }
+
+  @Test
   void missingTableOrMissingDtypeEnergyIsAConfigError() {
     assertThatThrownBy(() -> model(hw("trn2", "chip.power.energy_table=energy/nope.energy.yaml")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("nope.energy.yaml").hasMessageContaining("not found");
