@@ -2,16 +2,65 @@ package trnsim.isa.lower;
 
 import java.util.List;
 import java.util.function.Function;
+import trnsim.isa.DType;
 import trnsim.isa.target.TargetSpec;
 import trnsim.isa.workload.WorkloadSpec;
 
-/** Further workload kinds (attention, softmax, norms, layers); returns null for unknown kinds. */
+/**
+ * Further workload kinds: row-wise kernels (softmax, rmsnorm, layernorm), flash attention (forward
+ * and backward), decode attention against a KV cache, and a whole Llama-style decoder layer. Reads
+ * each kind's keys with the typed getters and rejects unknown ones; returns null for unknown kinds.
+ */
 final class Extra {
-  static final List<String> KINDS = List.of();
+  static final List<String> KINDS = List.of("softmax", "rmsnorm", "layernorm", "attention", "attention-decode", "layer");
 
   private Extra() {}
 
   static LoweredWorkload lower(TargetSpec t, WorkloadSpec w, Function<String, ModelShape> models) {
+    String kind = w.kind();
+    if (kind.equals("softmax") || kind.equals("rmsnorm") || kind.equals("layernorm")) {
+      long rows = w.positive("rows", null);
+      long cols = w.positive("cols", null);
+      DType d = w.dtype("dtype", DType.BF16);
+      int cores = Workloads.cores(w, t);
+      w.finish();
+      return single(w, kind, NormLowering.lower(t, kind, rows, cols, d, cores), d);
+    }
+    if (kind.equals("attention")) {
+      long b = w.positive("b", null);
+      long h = w.positive("h", null);
+      long s = w.positive("s", null);
+      long sKv = w.positive("s_kv", s);
+      long d = w.positive("d", null);
+      long g = w.positive("kv_heads", h);
+      boolean causal = w.bool("causal", false);
+      String pass = w.choice("pass", "fwd", "fwd", "bwd");
+      DType dt = w.dtype("dtype", DType.BF16);
+      int cores = Workloads.cores(w, t);
+      w.finish();
+      AttentionSpec a = new AttentionSpec(b, h, s, sKv, d, g, causal, dt);
+      return single(w, "attention_" + pass,
+          pass.equals("fwd") ? AttentionLowering.forward(t, a, cores) : AttentionBackward.lower(t, a, cores), dt);
+    }
+    if (kind.equals("attention-decode")) {
+      long b = w.positive("b", null);
+      long h = w.positive("h", null);
+      long ctx = w.positive("ctx", null);
+      long d = w.positive("d", null);
+      long g = w.positive("kv_heads", h);
+      DType dt = w.dtype("dtype", DType.BF16);
+      int cores = Workloads.cores(w, t);
+      w.finish();
+      AttentionSpec a = new AttentionSpec(b, h, 1, ctx, d, g, false, dt);
+      return new LoweredWorkload(w.toString(), List.of(new Step("attention_decode", DecodeAttention.lower(t, a, cores), 1, dt)), b);
+    }
+    if (kind.equals("layer")) {
+      return LayerLowering.lower(t, w, models);
+    }
     return null;
+  }
+
+  private static LoweredWorkload single(WorkloadSpec w, String label, trnsim.isa.Program p, DType d) {
+    return new LoweredWorkload(w.toString(), List.of(new Step(label, p, 1, d)), 0);
   }
 }

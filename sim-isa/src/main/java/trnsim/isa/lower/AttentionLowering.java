@@ -1,0 +1,454 @@
+package trnsim.isa.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import trnsim.isa.ActFunc;
+import trnsim.isa.AluOp;
+import trnsim.isa.DType;
+import trnsim.isa.EngineKind;
+import trnsim.isa.Instruction;
+import trnsim.isa.MemSpace;
+import trnsim.isa.Op;
+import trnsim.isa.Program;
+import trnsim.isa.ProgramBuilder;
+import trnsim.isa.TensorRef;
+import trnsim.isa.target.TargetSpec;
+import trnsim.isa.workload.WorkloadException;
+
+/**
+ * Flash-attention forward on the cores of one chip.
+ *
+ * <p>Work items are (batch, kv head, 128-row Q tile); each item processes the {@code h/kv_heads}
+ * query heads that share the kv head, so a K/V tile is loaded once and used by the whole group.
+ * Items are split over cores in contiguous runs of about equal work (causal items near the end of
+ * a sequence cost more). On a core, the K/V tiles of a (batch, kv head) stay resident in SBUF when
+ * they fit (then they are read from HBM once per core); otherwise a ring of tile slots streams them.
+ *
+ * <p>Per (query head, key tile of up to 512 keys) block:
+ * <ol>
+ *   <li>tensor: S[128 x 512] = Q^T-stationary [D x 128] x K^T-moving [D x 512] into a PSUM bank
+ *       (ceil(D/128) accumulating matmuls for D &gt; 128);
+ *   <li>causal diagonal tile only: vector adds a mask tile (built once per core by gpsimd iota) to the
+ *       last 128 keys; key tiles wholly above the diagonal are skipped and the diagonal tile only
+ *       spans keys up to the last query of the tile;
+ *   <li>vector tensor_reduce max, vector max with the running max ([128 x 1]); scalar exp of the
+ *       rescale factor alpha ([128 x 1]); scalar activation_reduce exp(S - m) reading PSUM, writing P
+ *       (bf16) to SBUF with the row sum; gpsimd l = l * alpha + rowsum;
+ *   <li>tensor: P^T by 128x128 transposes into PSUM; vector copy back to SBUF;
+ *   <li>tensor: PV[128 x D] = sum over 128-key pieces of P^T-stationary x V-moving [128 keys x D];
+ *   <li>gpsimd O *= alpha (SBUF, fp32); vector O += PV (reads PSUM);
+ *   <li>after the last key tile: vector 1/l and O * (1/l) to bf16; one store per item for all heads.
+ * </ol>
+ * The tensor stream is software-pipelined three stages deep (S of block i, the transposes of
+ * block i-1 and the PV matmuls of block i-2 are issued together) so no engine waits for the
+ * softmax or the P^T copy of the block it just produced. Q and K are assumed stored transposed ([B, H, D, S], as NKI's flash kernel takes them)
+ * so every load is a plain DMA; V is [B, G, S, D]. Loads use DMA queues 0..Q-5, O stores the last
+ * four queues, so a store waiting for compute never blocks a prefetch.
+ *
+ * <p>Simplified: the small [128 x 1] statistics ops are separate instructions (a real kernel fuses
+ * some); softmax scaling by 1/sqrt(D) is folded into the exp's scale (free); PSUM bank conflicts
+ * between engines are not modelled.
+ */
+public final class AttentionLowering {
+  static final int KEY_TILE = 512;
+  static final int Q_TILE = 128;
+
+  private AttentionLowering() {}
+
+  /** One (query head, key tile) block of an item. */
+  record Block(int item, int head, int kTile, int keys, int qRows, boolean first, boolean last, boolean diag) {}
+
+  /** (batch, kv head, q tile). */
+  record Item(long b, long g, long qTile, int qRows, int kTiles, long work) {}
+
+  static int keyTiles(AttentionSpec a, long qTile) {
+    long kTilesAll = Kernels.ceilDiv(a.sKv(), KEY_TILE);
+    if (!a.causal()) {
+      return (int) kTilesAll;
+    }
+    long lastQuery = Math.min(a.s(), (qTile + 1) * Q_TILE) - 1;
+    return (int) Math.min(kTilesAll, lastQuery / KEY_TILE + 1);
+  }
+
+  /** Keys of key tile {@code j} that queries of q tile {@code qTile} may see. */
+  static int keysOf(AttentionSpec a, long qTile, int j) {
+    long end = Math.min(a.sKv(), (long) (j + 1) * KEY_TILE);
+    if (a.causal()) {
+      end = Math.min(end, Math.min(a.s(), (qTile + 1) * Q_TILE));
+    }
+    return (int) (end - (long) j * KEY_TILE);
+  }
+
+  static List<Item> items(AttentionSpec a) {
+    List<Item> items = new ArrayList<>();
+    long qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
+    for (long b = 0; b < a.b(); b++) {
+      for (long g = 0; g < a.kvHeads(); g++) {
+        for (long qt = 0; qt < qTiles; qt++) {
+          int kt = keyTiles(a, qt);
+          long work = 0;
+          for (int j = 0; j < kt; j++) {
+            work += keysOf(a, qt, j);
+          }
+          items.add(new Item(b, g, qt, (int) Math.min(Q_TILE, a.s() - qt * Q_TILE), kt, work * a.group()));
+        }
+      }
+    }
+    return items;
+  }
+
+  /** Splits {@code items} into at most {@code cores} contiguous runs of about equal work. */
+  static List<List<Item>> split(List<Item> items, int cores) {
+    long total = 0;
+    for (Item it : items) {
+      total += it.work();
+    }
+    List<List<Item>> out = new ArrayList<>();
+    List<Item> cur = new ArrayList<>();
+    long acc = 0;
+    for (Item it : items) {
+      cur.add(it);
+      acc += it.work();
+      // close this core's run once it reaches its share of the total
+      if (out.size() < cores - 1 && acc * cores >= total * (out.size() + 1)) {
+        out.add(cur);
+        cur = new ArrayList<>();
+      }
+    }
+    if (!cur.isEmpty()) {
+      out.add(cur);
+    }
+    return out;
+  }
+
+  public static Program forward(TargetSpec t, AttentionSpec a, int coresRequested) {
+    checkHeadDim(t, a);
+    int cores = Math.max(1, Math.min(coresRequested, t.cores()));
+    ProgramBuilder pb = new ProgramBuilder("attention fwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()
+        + " d=" + a.d() + " kv_heads=" + a.kvHeads() + (a.causal() ? " causal" : "") + " " + a.dtype().label(), t.dmaQueues());
+    List<List<Item>> runs = split(items(a), cores);
+    int resident = 0;
+    for (int c = 0; c < runs.size(); c++) {
+      FwdCore fc = new FwdCore(t, a, pb.core(c), runs.get(c));
+      resident = fc.slots;
+      fc.emit();
+    }
+    long kTiles = Kernels.ceilDiv(a.sKv(), KEY_TILE);
+    pb.flops(a.forwardFlops()).hbmBytesMin(a.forwardBytes());
+    pb.note("flash attention fwd: items (batch, kv head, " + Q_TILE + "-row Q tile) x " + a.group()
+        + " query heads, split over " + runs.size() + " cores by work; key tiles of " + KEY_TILE);
+    pb.note(resident >= kTiles ? "K/V of a (batch, kv head) resident in SBUF (" + kTiles + " tiles): read once per core"
+        : "K/V streamed through " + resident + " SBUF tile slots (do not fit resident)");
+    pb.note("P^T by tensor-engine 128x128 transposes; O rescaled in SBUF (gpsimd) and accumulated by the vector engine");
+    if (a.causal()) {
+      pb.note("causal: key tiles above the diagonal skipped, diagonal tile trimmed and masked (vector add of a gpsimd iota mask)");
+    }
+    return pb.build();
+  }
+
+  static void checkHeadDim(TargetSpec t, AttentionSpec a) {
+    if (a.d() > t.maxMovingFree()) {
+      throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()),
+          "head dims up to " + t.maxMovingFree() + " (one PSUM bank of the PV product)");
+    }
+    if (!t.supports(a.dtype())) {
+      throw new WorkloadException("attention", "attention.dtype", a.dtype().label(), t.name() + " does not support it");
+    }
+  }
+
+  /** Rotating buffers: each slot remembers the instruction that last read it. */
+  static final class Ring {
+    final Op[][] lastReader;
+    int next;
+
+    Ring(int n) {
+      lastReader = new Op[n][];
+    }
+
+    int take() {
+      int s = next;
+      next = (next + 1) % lastReader.length;
+      return s;
+    }
+  }
+
+  /** Emits one core's share of the forward pass. */
+  static final class FwdCore {
+    final TargetSpec t;
+    final AttentionSpec a;
+    final ProgramBuilder.CoreBuilder core;
+    final List<Item> items;
+    final int group;
+    final int nd;
+    final int dk;
+    final int d;
+    final DType dt;
+    final int loadQ;
+    final int storeQ0;
+    final int storeQN;
+    final int slots;
+    final int kTilesAll;
+    // K/V tile cache
+    final long[] slotKey;
+    final Op[][] slotLoad;
+    final Op[] slotReader;
+    int nextSlot;
+    // rings
+    final Ring sBank = new Ring(2);
+    final Ring pSbuf = new Ring(3);
+    final Ring ptBank = new Ring(2);
+    final Ring ptSbuf = new Ring(3);
+    final Ring pvBank = new Ring(2);
+    final Op[] qReader = new Op[2];
+    final Op[][] outStore = new Op[2][];
+    Op mask;
+    // per-block state carried from stage 1 to stage 2
+    final List<Block> blocks = new ArrayList<>();
+
+    FwdCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items) {
+      this.t = t;
+      this.a = a;
+      this.core = core;
+      this.items = items;
+      this.group = (int) a.group();
+      this.d = (int) a.d();
+      this.nd = (int) Kernels.ceilDiv(a.d(), t.partitions());
+      this.dk = (int) Math.min(a.d(), t.partitions());
+      this.dt = a.dtype();
+      int q = t.dmaQueues();
+      this.storeQN = q >= 8 ? 4 : 1;
+      this.loadQ = Math.max(1, q - storeQN);
+      this.storeQ0 = q == 1 ? 0 : loadQ;
+      this.kTilesAll = (int) Kernels.ceilDiv(a.sKv(), KEY_TILE);
+      long eb = dt.bytes(1);
+      int parts = t.partitions();
+      // SBUF per partition outside the K/V cache.
+      long qBytes = 2L * group * nd * Q_TILE * eb;
+      long oBytes = 2L * group * d * 4;
+      long outBytes = 2L * group * d * eb;
+      long pBytes = 3L * KEY_TILE * eb * 2; // P and P^T rings
+      long other = qBytes + oBytes + outBytes + pBytes + Q_TILE * eb + 1024;
+      long tileBytes = (long) nd * KEY_TILE * eb + (long) (KEY_TILE / parts) * d * eb;
+      long budget = (long) (t.sbufBytesPerPartition() * 0.9) - other;
+      long fit = budget / tileBytes;
+      if (fit < 2) {
+        throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()),
+            "two K/V tiles of " + KEY_TILE + " keys do not fit SBUF next to the Q/O buffers of " + group + " heads");
+      }
+      this.slots = (int) Math.max(2, Math.min(fit, kTilesAll));
+      slotKey = new long[slots];
+      java.util.Arrays.fill(slotKey, -1);
+      slotLoad = new Op[slots][];
+      slotReader = new Op[slots];
+      core.alloc(MemSpace.SBUF, "Q^T tiles (2 sets)", parts, qBytes);
+      core.alloc(MemSpace.SBUF, "K^T/V tile cache", parts, slots * tileBytes);
+      core.alloc(MemSpace.SBUF, "O accumulators fp32 (2 sets)", Q_TILE, oBytes);
+      core.alloc(MemSpace.SBUF, "O staging bf16 (2 sets)", Q_TILE, outBytes);
+      core.alloc(MemSpace.SBUF, "P, P^T rings", parts, pBytes);
+      core.alloc(MemSpace.SBUF, "mask + statistics", parts, Q_TILE * eb + 1024);
+      core.alloc(MemSpace.PSUM, "S, P^T, PV banks (2 each)", parts, Math.min(t.psumBytesPerPartition(), 6L * t.psumBytesPerPartition() / t.psumBanks()));
+    }
+
+    void emit() {
+      for (int i = 0; i < items.size(); i++) {
+        Item it = items.get(i);
+        for (int j = 0; j < it.kTiles(); j++) {
+          for (int hh = 0; hh < group; hh++) {
+            int keys = keysOf(a, it.qTile(), j);
+            boolean diag = a.causal() && (long) j * KEY_TILE + keys > it.qTile() * Q_TILE;
+            blocks.add(new Block(i, hh, j, keys, it.qRows(), j == 0, j == it.kTiles() - 1, diag));
+          }
+        }
+      }
+      if (a.causal()) {
+        mask = core.add(new Instruction.Iota(TensorRef.sbuf(Q_TILE, Q_TILE, dt)));
+      }
+      // Per block handles needed by stage 2.
+      Op[] exp = new Op[blocks.size()];
+      Op[] alpha = new Op[blocks.size()];
+      Op[] lUpd = new Op[blocks.size()];
+      int[] pSlot = new int[blocks.size()];
+      int[] kvSlot = new int[blocks.size()];
+      Op[] copyOf = new Op[blocks.size()];
+      int[] ptsOf = new int[blocks.size()];
+      Op[][] qLoad = new Op[items.size()][];
+      Op[][] oUpd = new Op[2][group];
+      Op[][] finals = new Op[items.size()][group];
+      Op[] lastQk = new Op[items.size()];
+      for (int s = 0; s < blocks.size() + 2; s++) {
+        if (s < blocks.size()) {
+          Block bl = blocks.get(s);
+          Item it = items.get(bl.item());
+          if (bl.first() && bl.head() == 0) {
+            qLoad[bl.item()] = loadQ(bl.item(), it);
+          }
+          kvSlot[s] = kv(it, bl.kTile(), s == 0 ? -1 : kvSlot[s - 1]);
+          // stage 1: S, mask, max, exp
+          int sb = sBank.take();
+          Op qk = null;
+          TensorRef sPs = TensorRef.psum(bl.qRows(), bl.keys(), DType.FP32);
+          for (int c = 0; c < nd; c++) {
+            int kk = Math.min(dk, d - c * dk);
+            List<Op> deps = new ArrayList<>();
+            addAll(deps, qLoad[bl.item()]);
+            addAll(deps, slotLoad[kvSlot[s]]);
+            addAll(deps, sBank.lastReader[sb]);
+            qk = core.add(new Instruction.MatMul(TensorRef.sbuf(kk, bl.qRows(), dt), TensorRef.sbuf(kk, bl.keys(), dt), sPs, c > 0),
+                deps.toArray(new Op[0]));
+          }
+          lastQk[bl.item()] = qk;
+          qReader[bl.item() % 2] = qk;
+          Op sReady = qk;
+          if (bl.diag()) {
+            int mk = Math.min(Q_TILE, bl.keys());
+            TensorRef piece = TensorRef.psum(bl.qRows(), mk, DType.FP32);
+            sReady = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, piece, TensorRef.sbuf(bl.qRows(), mk, dt), piece, AluOp.ADD),
+                qk, mask);
+          }
+          TensorRef stat = TensorRef.sbuf(bl.qRows(), 1, DType.FP32);
+          Op max = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, sPs, stat, AluOp.MAX), sReady);
+          Op mNew = max;
+          if (!bl.first()) {
+            mNew = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, stat, stat, stat, AluOp.MAX), max);
+            alpha[s] = core.add(new Instruction.Activation(stat, stat, ActFunc.EXP, false), mNew);
+          }
+          pSlot[s] = pSbuf.take();
+          List<Op> ed = new ArrayList<>();
+          ed.add(mNew);
+          addAll(ed, pSbuf.lastReader[pSlot[s]]);
+          exp[s] = core.add(new Instruction.Activation(sPs, TensorRef.sbuf(bl.qRows(), bl.keys(), dt), ActFunc.EXP, true),
+              ed.toArray(new Op[0]));
+          sBank.lastReader[sb] = new Op[] {exp[s]};
+        }
+        if (s >= 1 && s - 1 < blocks.size()) {
+          int p = s - 1;
+          Block bl = blocks.get(p);
+          Item it = items.get(bl.item());
+          int pieces = (int) Kernels.ceilDiv(bl.keys(), Q_TILE);
+          int ptb = ptBank.take();
+          Op tr = null;
+          for (int pc = 0; pc < pieces; pc++) {
+            int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
+            tr = core.add(new Instruction.Transpose(EngineKind.TENSOR, TensorRef.sbuf(bl.qRows(), kp, dt),
+                TensorRef.psum(kp, bl.qRows(), dt)), exp[p], first(ptBank.lastReader[ptb]));
+          }
+          pSbuf.lastReader[pSlot[p]] = new Op[] {tr};
+          int pts = ptSbuf.take();
+          int kpAll = Math.min(Q_TILE, bl.keys());
+          List<Op> cd = new ArrayList<>();
+          cd.add(tr);
+          addAll(cd, ptSbuf.lastReader[pts]);
+          Op copy = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, TensorRef.psum(kpAll, (long) pieces * bl.qRows(), dt),
+              TensorRef.sbuf(kpAll, (long) pieces * bl.qRows(), dt)), cd.toArray(new Op[0]));
+          ptBank.lastReader[ptb] = new Op[] {copy};
+          copyOf[p] = copy;
+          ptsOf[p] = pts;
+        }
+        if (s >= 2) {
+          int p = s - 2;
+          Block bl = blocks.get(p);
+          int pieces = (int) Kernels.ceilDiv(bl.keys(), Q_TILE);
+          Op copy = copyOf[p];
+          int pts = ptsOf[p];
+          int pvb = pvBank.take();
+          Op pv = null;
+          TensorRef pvPs = TensorRef.psum(bl.qRows(), d, DType.FP32);
+          for (int pc = 0; pc < pieces; pc++) {
+            int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
+            pv = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, bl.qRows(), dt), TensorRef.sbuf(kp, d, dt), pvPs, pc > 0),
+                copy, first(pvBank.lastReader[pvb]));
+          }
+          ptSbuf.lastReader[pts] = new Op[] {pv};
+          slotReader[kvSlot[p]] = pv;
+          TensorRef o = TensorRef.sbuf(bl.qRows(), d, DType.FP32);
+          int set = bl.item() % 2;
+          // l = l * alpha + rowsum, two blocks after the exp that produced the row sum
+          TensorRef lStat = TensorRef.sbuf(bl.qRows(), 1, DType.FP32);
+          lUpd[p] = bl.first() ? exp[p]
+              : core.add(new Instruction.TensorTensor(EngineKind.GPSIMD, lStat, lStat, lStat, AluOp.ADD), exp[p], alpha[p]);
+          Op upd;
+          if (bl.first()) {
+            // WAR: the previous item on this set finished normalising this head's accumulator
+            upd = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, pvPs, o), pv, oUpd[set][bl.head()]);
+          } else {
+            Op scale = core.add(new Instruction.TensorScalar(EngineKind.GPSIMD, o, o, AluOp.MULTIPLY), alpha[p], oUpd[set][bl.head()]);
+            upd = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, pvPs, o, o, AluOp.ADD), pv, scale);
+          }
+          oUpd[set][bl.head()] = upd;
+          pvBank.lastReader[pvb] = new Op[] {upd};
+          if (bl.last()) {
+            TensorRef stat = TensorRef.sbuf(bl.qRows(), 1, DType.FP32);
+            Op rcp = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.DIVIDE), lUpd[p]);
+            List<Op> nd2 = new ArrayList<>();
+            nd2.add(rcp);
+            nd2.add(upd);
+            addAll(nd2, outStore[set]);
+            Op norm = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, o, TensorRef.sbuf(bl.qRows(), d, dt), AluOp.MULTIPLY),
+                nd2.toArray(new Op[0]));
+            finals[bl.item()][bl.head()] = norm;
+            oUpd[set][bl.head()] = norm;
+            if (bl.head() == group - 1) {
+              outStore[set] = NormLowering.spread(core, storeQ0, storeQN, MemSpace.SBUF, MemSpace.HBM, bl.qRows(),
+                  dt.bytes((long) group * d), finals[bl.item()]);
+            }
+          }
+        }
+      }
+    }
+
+    Op[] loadQ(int itemIndex, Item it) {
+      Op[] war = qReader[itemIndex % 2] == null ? new Op[0] : new Op[] {qReader[itemIndex % 2]};
+      Op[] all = new Op[0];
+      for (int c = 0; c < nd; c++) {
+        int kk = Math.min(dk, d - c * dk);
+        all = Kernels.concat(all, NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, kk,
+            dt.bytes((long) group * it.qRows()), war));
+      }
+      return all;
+    }
+
+    /** Makes K/V tile {@code j} of the item's (batch, kv head) resident; returns its slot. */
+    int kv(Item it, int j, int prevSlot) {
+      long key = (it.b() * a.kvHeads() + it.g()) * kTilesAll + j;
+      for (int s = 0; s < slots; s++) {
+        if (slotKey[s] == key) {
+          return s;
+        }
+      }
+      // Round robin over the slots, never evicting the tile the previous block (whose PV is not
+      // emitted yet) reads.
+      int slot = nextSlot;
+      if (slot == prevSlot) {
+        slot = (slot + 1) % slots;
+      }
+      nextSlot = (slot + 1) % slots;
+      Op[] war = slotReader[slot] == null ? new Op[0] : new Op[] {slotReader[slot]};
+      int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * KEY_TILE) - (long) j * KEY_TILE);
+      Op[] loads = new Op[0];
+      for (int c = 0; c < nd; c++) {
+        int kk = Math.min(dk, d - c * dk);
+        loads = Kernels.concat(loads, NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, kk, dt.bytes(keys), war));
+      }
+      int pieces = (int) Kernels.ceilDiv(keys, Q_TILE);
+      loads = Kernels.concat(loads, NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(Q_TILE, keys),
+          dt.bytes((long) pieces * d), war));
+      slotKey[slot] = key;
+      slotLoad[slot] = loads;
+      return slot;
+    }
+  }
+
+  static void addAll(List<Op> l, Op[] ops) {
+    if (ops != null) {
+      for (Op o : ops) {
+        if (o != null) {
+          l.add(o);
+        }
+      }
+    }
+  }
+
+  static Op first(Op[] ops) {
+    return ops == null || ops.length == 0 ? null : ops[0];
+  }
+}

@@ -1,0 +1,170 @@
+package trnsim.isa.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import trnsim.isa.ActFunc;
+import trnsim.isa.AluOp;
+import trnsim.isa.DType;
+import trnsim.isa.EngineKind;
+import trnsim.isa.Instruction;
+import trnsim.isa.MemSpace;
+import trnsim.isa.Op;
+import trnsim.isa.Program;
+import trnsim.isa.ProgramBuilder;
+import trnsim.isa.TensorRef;
+import trnsim.isa.target.TargetSpec;
+import trnsim.isa.workload.WorkloadException;
+
+/**
+ * Row-wise kernels over a {@code [rows x cols]} tensor: softmax, RMSNorm and LayerNorm. Rows go on
+ * partitions: every tile is {@code [128 x cols]} (a whole row per partition, so the reductions are
+ * free-dimension reductions and never cross partitions). Row tiles are split evenly over the cores
+ * and streamed through an SBUF ring: the loads of the next tiles are issued before the store of the
+ * current one, and loads and stores use disjoint halves of the DMA queues so a store waiting for
+ * compute never blocks a later load (DMA queues are in order).
+ *
+ * <p>Per tile:
+ * <ul>
+ *   <li>softmax: vector {@code tensor_reduce max}; scalar {@code activation_reduce exp(x - max)} (sum
+ *       in the same instruction); vector reciprocal of the sum ([128 x 1]); vector
+ *       {@code tensor_scalar multiply}.
+ *   <li>rmsnorm: scalar {@code activation_reduce square} (sum of squares); vector rsqrt of the mean
+ *       ([128 x 1]); vector {@code tensor_scalar multiply} by it; vector {@code tensor_tensor} by the
+ *       weight row (loaded once per core, broadcast to all partitions).
+ *   <li>layernorm: a mean pass first (vector {@code tensor_reduce add}); the variance as scalar
+ *       {@code activation_reduce square(x - mean)}; vector {@code tensor_scalar} (x - mean) * rstd;
+ *       vector {@code tensor_tensor} by gamma; gpsimd {@code tensor_tensor} add beta (gpsimd takes
+ *       the last op so the vector engine is not the bottleneck).
+ * </ul>
+ * Simplified: {@code bn_stats}/{@code bn_aggr} are not in the instruction set, so LayerNorm uses a
+ * two-pass mean/variance; fused multi-op {@code tensor_scalar} forms are one instruction each.
+ */
+public final class NormLowering {
+  /** Bytes per partition each DMA should move at least (past the DMA size-curve knee). */
+  static final long MIN_DMA_BYTES_PP = 8192;
+  static final int RING = 3;
+
+  private NormLowering() {}
+
+  /** {@code kind} is softmax, rmsnorm or layernorm. */
+  public static Program lower(TargetSpec t, String kind, long rows, long cols, DType dtype, int coresRequested) {
+    int parts = t.partitions();
+    long rowBytes = dtype.bytes(cols);
+    // SBUF per partition: RING tiles of k rows each (in place), the fp32 scratch of one row for the
+    // squares (norms), weight rows, a few [128 x 1] statistics.
+    long weights = kind.equals("softmax") ? 0 : (kind.equals("layernorm") ? 2 : 1) * rowBytes;
+    long scratch = kind.equals("softmax") ? 0 : rowBytes;
+    long budget = (long) (t.sbufBytesPerPartition() * 0.9) - weights - scratch - 256;
+    if (RING * rowBytes > budget) {
+      throw new WorkloadException(kind, kind + ".cols", String.valueOf(cols), "a row of " + rowBytes + " B does not fit SBUF "
+          + RING + " times (" + t.sbufBytesPerPartition() + " B per partition, rows stay whole on one partition)");
+    }
+    long rowsPerTile = parts; // rows in one tile; k rows per partition when rows are short
+    long k = Math.max(1, Math.min(Kernels.ceilDiv(MIN_DMA_BYTES_PP, rowBytes), budget / (RING * rowBytes)));
+    k = Math.max(1, Math.min(k, Kernels.ceilDiv(rows, parts)));
+    long tileRows = rowsPerTile * k;
+    long tiles = Kernels.ceilDiv(rows, tileRows);
+    int cores = (int) Math.max(1, Math.min(Math.min(coresRequested, t.cores()), tiles));
+    ProgramBuilder pb = new ProgramBuilder(kind + " rows=" + rows + " cols=" + cols + " " + dtype.label(), t.dmaQueues());
+    int q = t.dmaQueues();
+    int loadQ = Math.max(1, q / 2);
+    int storeQ = Math.max(1, q - loadQ);
+    int storeQ0 = q == 1 ? 0 : loadQ;
+    for (int c = 0; c < cores; c++) {
+      var core = pb.core(c);
+      long myTiles = tiles / cores + (c < tiles % cores ? 1 : 0);
+      long first = c * (tiles / cores) + Math.min(c, tiles % cores);
+      core.alloc(MemSpace.SBUF, kind + " ring", parts, RING * k * rowBytes);
+      if (scratch > 0) {
+        core.alloc(MemSpace.SBUF, "squares", parts, scratch);
+      }
+      core.alloc(MemSpace.SBUF, "row stats", parts, 64);
+      Op[] weightLoads = new Op[0];
+      if (weights > 0) {
+        core.alloc(MemSpace.SBUF, "weights", parts, weights);
+        // The weight row(s) broadcast to every partition: one DMA reading the row per partition.
+        weightLoads = spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, parts, weights);
+      }
+      List<Op[]> loads = new ArrayList<>();
+      List<Op[]> stores = new ArrayList<>();
+      List<long[]> shape = new ArrayList<>();
+      for (long i = 0; i < myTiles; i++) {
+        long r0 = (first + i) * tileRows;
+        long n = Math.min(tileRows, rows - r0);
+        long kk = Kernels.ceilDiv(n, parts);
+        int p = (int) Math.min(parts, Kernels.ceilDiv(n, kk));
+        shape.add(new long[] {p, kk});
+      }
+      int lookahead = RING - 1;
+      for (long i = 0; i < Math.min(lookahead, myTiles); i++) {
+        long[] s = shape.get((int) i);
+        loads.add(spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) s[0], s[1] * rowBytes));
+      }
+      for (long i = 0; i < myTiles; i++) {
+        long[] s = shape.get((int) i);
+        int p = (int) s[0];
+        Op[] deps = Kernels.concat(loads.get((int) i), weightLoads);
+        Op last = null;
+        for (long r = 0; r < s[1]; r++) {
+          last = emitRow(core, kind, p, cols, dtype, deps, last);
+          deps = new Op[0];
+        }
+        stores.add(spread(core, storeQ0, storeQ, MemSpace.SBUF, MemSpace.HBM, p, s[1] * rowBytes, last));
+        long nextLoad = i + lookahead;
+        if (nextLoad < myTiles) {
+          long[] ns = shape.get((int) nextLoad);
+          // The slot of tile i + RING - 1 last held tile i - 1: wait for its store.
+          Op[] war = i >= 1 ? stores.get((int) (i - 1)) : new Op[0];
+          loads.add(spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) ns[0], ns[1] * rowBytes, war));
+        }
+      }
+    }
+    long data = dtype.bytes(rows * cols);
+    pb.flops(0).hbmBytesMin(2 * data + weights);
+    pb.note(kind + ": rows on partitions, [" + parts + " x " + k + " rows x " + cols + "] per DMA tile, " + RING
+        + "-slot SBUF ring, loads on DMA queues 0-" + (loadQ - 1) + ", stores on " + storeQ0 + "-" + (storeQ0 + storeQ - 1)
+        + ", " + tiles + " tiles over " + cores + " cores");
+    return pb.build();
+  }
+
+  /** Emits one [p x cols] row block's compute; returns the last op (what the store waits for). */
+  private static Op emitRow(ProgramBuilder.CoreBuilder core, String kind, int p, long cols, DType dtype, Op[] loaded, Op prev) {
+    TensorRef x = TensorRef.sbuf(p, cols, dtype);
+    TensorRef stat = TensorRef.sbuf(p, 1, DType.FP32);
+    Op[] in = prev == null ? loaded : Kernels.concat(loaded, prev);
+    if (kind.equals("softmax")) {
+      Op max = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, x, stat, AluOp.MAX), in);
+      Op exp = core.add(new Instruction.Activation(x, x, ActFunc.EXP, true), max);
+      Op rcp = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.DIVIDE), exp);
+      return core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, AluOp.MULTIPLY), rcp);
+    }
+    TensorRef sq = TensorRef.sbuf(p, cols, dtype);
+    if (kind.equals("rmsnorm")) {
+      Op ss = core.add(new Instruction.Activation(x, sq, ActFunc.SQUARE, true), in);
+      Op rstd = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.MULTIPLY), ss);
+      Op scale = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, AluOp.MULTIPLY), rstd);
+      return core.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.MULTIPLY), scale);
+    }
+    Op mean = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, x, stat, AluOp.ADD), in);
+    Op var = core.add(new Instruction.Activation(x, sq, ActFunc.SQUARE, true), mean);
+    Op rstd = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.MULTIPLY), var);
+    Op norm = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, AluOp.SUBTRACT), rstd);
+    Op gamma = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.MULTIPLY), norm);
+    return core.add(new Instruction.TensorTensor(EngineKind.GPSIMD, x, x, x, AluOp.ADD), gamma);
+  }
+
+  /** Like {@link Kernels#spreadDma} but over queues {@code q0 .. q0 + nq - 1} only. */
+  static Op[] spread(ProgramBuilder.CoreBuilder core, int q0, int nq, MemSpace from, MemSpace to, int partitions,
+      long bytesPerPartition, Op... deps) {
+    int queues = Math.min(nq, partitions);
+    Op[] ops = new Op[queues];
+    int base = partitions / queues;
+    int extra = partitions % queues;
+    for (int i = 0; i < queues; i++) {
+      int p = base + (i < extra ? 1 : 0);
+      ops[i] = core.dma(q0 + i, new Instruction.DmaCopy(new TensorRef(from, p, bytesPerPartition, DType.INT8),
+          new TensorRef(to, p, bytesPerPartition, DType.INT8)), deps);
+    }
+    return ops;
+  }
+}
