@@ -51,7 +51,9 @@ public final class Cli {
     cl.setExecutionExceptionHandler((ex, c, parseResult) -> {
       PrintWriter e = c.getErr();
       if (ex instanceof ConfigException || ex instanceof UserInputException
-          || ex instanceof trnsim.isa.workload.WorkloadException) {
+          || ex instanceof trnsim.isa.workload.WorkloadException
+          || ex instanceof trnsim.isa.ProgramException
+          || ex instanceof trnsim.core.engine.SimulationLimitException) {
         e.println("error: " + ex.getMessage());
         e.flush();
         return ExitCodes.BAD_INPUT;

@@ -16,6 +16,8 @@ import picocli.CommandLine.Option;
         "How long, how much energy and how much money does a workload take on given hardware, and why."},
     footer = {"", "Exit codes: 0 ok, 1 a checked claim failed, 2 bad input, 3 internal error."},
     subcommands = {
+        RunCommand.class,
+        CompareCommand.class,
         ConfigCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})

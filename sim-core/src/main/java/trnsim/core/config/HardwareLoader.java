@@ -384,6 +384,8 @@ public final class HardwareLoader {
       }
       value = cf.value();
       reason = cf.getMessage();
+    } else if (e instanceof com.fasterxml.jackson.databind.exc.MismatchedInputException mi && mi.getTargetType() != null) {
+      reason = "wrong type: expected " + describe(mi.getTargetType());
     } else {
       reason = cleanJacksonMessage(e);
     }
@@ -399,6 +401,28 @@ public final class HardwareLoader {
     return new ConfigException(originOf(dotted, origins, topFile), dotted, value, reason);
   }
 
+  static String describe(Class<?> t) {
+    if (java.util.Collection.class.isAssignableFrom(t) || t.isArray()) {
+      return "a list";
+    }
+    if (java.util.Map.class.isAssignableFrom(t) || t.isRecord()) {
+      return "a mapping of keys to values";
+    }
+    if (t == Integer.class || t == int.class || t == Long.class || t == long.class) {
+      return "a whole number";
+    }
+    if (t == Double.class || t == double.class) {
+      return "a number";
+    }
+    if (t == Boolean.class || t == boolean.class) {
+      return "true or false";
+    }
+    if (t == String.class) {
+      return "a string";
+    }
+    return "a value with a unit";
+  }
+
   private static Throwable rootCause(Throwable t) {
     Throwable c = t;
     while (c.getCause() != null && c.getCause() != c) {
@@ -411,6 +435,7 @@ public final class HardwareLoader {
     String m = firstLine(e.getOriginalMessage() == null ? e.getClass().getSimpleName() : e.getOriginalMessage());
     m = m.replaceAll("`(java\\.lang\\.)?([A-Za-z]+)`", "$2");
     m = m.replaceAll("`trnsim\\.[a-z.]*\\.([A-Za-z]+)`", "$1");
+    m = m.replaceAll("[a-z]+(\\.[a-z]+)+\\.([A-Z][A-Za-z]*)", "$2");
     m = m.replaceAll("\\(?but could if coercion was enabled[^)]*\\)?", "");
     m = m.replaceAll("Cannot coerce", "wrong type: cannot use");
     return m.trim();

@@ -325,7 +325,8 @@ public final class GemmLowering {
               bankEvac[bankOf[im][in]] = ev;
             }
             long rowBytes = (long) Math.ceil((ne - nb) * outType.bits() / 8.0);
-            stagingStores[slot] = Kernels.spreadDma(c, t.dmaQueues(), MemSpace.SBUF, MemSpace.HBM, (int) mSize, rowBytes,
+            int lq = Kernels.loadQueues(t.dmaQueues());
+            stagingStores[slot] = Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, (int) mSize, rowBytes,
                 nonNull(lastVec, lastAct));
           }
         }
@@ -373,8 +374,8 @@ public final class GemmLowering {
         int partitions = (int) Math.min(parts, rows);
         long bytesPP = (long) Math.ceil(Kernels.ceilDiv(rows, partitions) * (double) freeElems * eb);
         p.chunkLoads[s][ch] = war == null
-            ? Kernels.spreadDma(c, t.dmaQueues(), MemSpace.HBM, MemSpace.SBUF, partitions, bytesPP)
-            : Kernels.spreadDma(c, t.dmaQueues(), MemSpace.HBM, MemSpace.SBUF, partitions, bytesPP, war);
+            ? Kernels.spreadDma(c, 0, Kernels.loadQueues(t.dmaQueues()), MemSpace.HBM, MemSpace.SBUF, partitions, bytesPP)
+            : Kernels.spreadDma(c, 0, Kernels.loadQueues(t.dmaQueues()), MemSpace.HBM, MemSpace.SBUF, partitions, bytesPP, war);
         p.chunkKt[s][ch] = kt0 + kts;
       }
       return s;

@@ -22,6 +22,17 @@ final class Kernels {
    */
   static Op[] spreadDma(ProgramBuilder.CoreBuilder core, int dmaQueues, MemSpace from, MemSpace to,
       int partitions, long bytesPerPartition, Op... deps) {
+    return spreadDma(core, 0, dmaQueues, from, to, partitions, bytesPerPartition, deps);
+  }
+
+  /**
+   * As above over queues [firstQueue, firstQueue + nQueues). Kernels keep loads and stores on
+   * separate queues: queues are in order, so a store waiting for compute would otherwise block the
+   * loads queued behind it.
+   */
+  static Op[] spreadDma(ProgramBuilder.CoreBuilder core, int firstQueue, int nQueues, MemSpace from, MemSpace to,
+      int partitions, long bytesPerPartition, Op... deps) {
+    int dmaQueues = nQueues;
     int queues = Math.min(dmaQueues, partitions);
     Op[] ops = new Op[queues];
     int base = partitions / queues;
@@ -30,9 +41,14 @@ final class Kernels {
       int p = base + (q < extra ? 1 : 0);
       TensorRef src = new TensorRef(from, p, bytesPerPartition, DType.INT8);
       TensorRef dst = new TensorRef(to, p, bytesPerPartition, DType.INT8);
-      ops[q] = core.dma(q, new Instruction.DmaCopy(src, dst), deps);
+      ops[q] = core.dma(firstQueue + q, new Instruction.DmaCopy(src, dst), deps);
     }
     return ops;
+  }
+
+  /** Queues [0, loadQueues) carry loads; the rest carry stores. */
+  static int loadQueues(int dmaQueues) {
+    return dmaQueues <= 1 ? dmaQueues : Math.max(1, dmaQueues * 3 / 4);
   }
 
   static Op[] concat(Op[] a, Op... b) {

@@ -27,6 +27,11 @@ public final class StreamLowering {
 
   private StreamLowering() {}
 
+  /** Loads use the first half of the queues, stores the second (see Kernels.spreadDma). */
+  static int half(TargetSpec t) {
+    return Math.max(1, t.dmaQueues() / 2);
+  }
+
   /** {@code copy:bytes=...}: DMA from HBM to HBM in [128 x 32 KiB] chunks. */
   public static Program copy(TargetSpec t, long bytes, int cores) {
     cores = Math.max(1, Math.min(cores, t.cores()));
@@ -81,19 +86,19 @@ public final class StreamLowering {
         long free = Kernels.ceilDiv(elems, parts);
         long bytesPP = dtype.bytes(free);
         Op[] war = i >= RING ? stores.get((int) (i - RING)) : new Op[0];
-        Op[] in0 = Kernels.spreadDma(core, t.dmaQueues(), MemSpace.HBM, MemSpace.SBUF, parts, bytesPP, war);
+        Op[] in0 = Kernels.spreadDma(core, 0, half(t), MemSpace.HBM, MemSpace.SBUF, parts, bytesPP, war);
         Op[] deps = in0;
         TensorRef x = TensorRef.sbuf(parts, free, dtype);
         Op compute;
         if (binary) {
-          Op[] in1 = Kernels.spreadDma(core, t.dmaQueues(), MemSpace.HBM, MemSpace.SBUF, parts, bytesPP, war);
+          Op[] in1 = Kernels.spreadDma(core, 0, half(t), MemSpace.HBM, MemSpace.SBUF, parts, bytesPP, war);
           deps = Kernels.concat(in0, in1);
           compute = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x,
               op.equals("add") ? AluOp.ADD : AluOp.MULTIPLY), deps);
         } else {
           compute = core.add(new Instruction.Activation(x, x, func, false), deps);
         }
-        stores.add(Kernels.spreadDma(core, t.dmaQueues(), MemSpace.SBUF, MemSpace.HBM, parts, bytesPP, compute));
+        stores.add(Kernels.spreadDma(core, half(t), t.dmaQueues() - half(t), MemSpace.SBUF, MemSpace.HBM, parts, bytesPP, compute));
       }
     }
     long bytes = dtype.bytes(numel) * (binary ? 3 : 2);

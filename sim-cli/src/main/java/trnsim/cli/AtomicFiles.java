@@ -1,0 +1,53 @@
+package trnsim.cli;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * Writes output files atomically: into a temporary file beside the target, then renamed over it,
+ * so a crash or kill never leaves a truncated report, trace or chart.
+ */
+public final class AtomicFiles {
+  private AtomicFiles() {}
+
+  /** Something that writes the file's content. */
+  @FunctionalInterface
+  public interface Body {
+    void write(Writer w) throws IOException;
+  }
+
+  public static void write(Path target, Body body) {
+    Path abs = target.toAbsolutePath();
+    Path dir = abs.getParent();
+    try {
+      if (dir != null) {
+        Files.createDirectories(dir);
+      }
+      Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+      try {
+        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+          body.write(w);
+        }
+        try {
+          Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  public static void writeString(Path target, String content) {
+    write(target, w -> w.write(content));
+  }
+}

@@ -1,0 +1,174 @@
+package trnsim.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.run.RunOptions;
+import trnsim.core.run.WorkloadResult;
+import trnsim.isa.workload.WorkloadException;
+
+/**
+ * {@code trnsim compare}: the same workloads on two hardware configs, side by side. Kernel
+ * workloads run on one chip of each; the "whole system" rows scale per-chip throughput by the
+ * chip count (independent SPMD work, no communication) so system-level ratios such as the
+ * UltraServer compute claim fall out of the same simulations.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Compare two hardware configs on a suite of workloads: time, speedup, energy, perf/W, cost, bottlenecks.")
+public final class CompareCommand implements Callable<Integer> {
+  private final CliContext ctx;
+
+  @Option(names = "--baseline", required = true, description = "Baseline hardware config (e.g. trn2).")
+  String baseline;
+
+  @Option(names = "--target", required = true, description = "Target hardware config (e.g. trn3).")
+  String target;
+
+  @Option(names = "--suite", defaultValue = "launch", description = "Workload suite in configs/workloads/suites (default: ${DEFAULT-VALUE}).")
+  String suite;
+
+  @Option(names = {"--workload", "-w"}, description = "Workload(s) to compare instead of the suite (repeatable).")
+  List<String> workloads = new ArrayList<>();
+
+  @Option(names = "--set-baseline", paramLabel = "KEY=VALUE", description = "Override a baseline config key (repeatable).")
+  List<String> setBaseline = new ArrayList<>();
+
+  @Option(names = "--set-target", paramLabel = "KEY=VALUE", description = "Override a target config key (repeatable).")
+  List<String> setTarget = new ArrayList<>();
+
+  @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
+  OutputFormat format;
+
+  public CompareCommand(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  static final List<String> KEYS = List.of("workload", "baseline_time_s", "target_time_s", "speedup", "energy_ratio",
+      "perf_per_watt_ratio", "cost_ratio", "baseline_bottleneck", "target_bottleneck");
+
+  @Override
+  public Integer call() {
+    Workbench wb = new Workbench(ctx);
+    HardwareSpec base = wb.hardware(baseline, setBaseline);
+    HardwareSpec tgt = wb.hardware(target, setTarget);
+    List<String> specs = new ArrayList<>();
+    if (workloads.isEmpty()) {
+      specs.addAll(wb.expand(suite.contains(":") ? suite : suite));
+    } else {
+      for (String w : workloads) {
+        specs.addAll(wb.expand(w));
+      }
+    }
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (String spec : specs) {
+      WorkloadResult b;
+      WorkloadResult t;
+      try {
+        b = wb.simulate(base, spec, RunOptions.defaults());
+        t = wb.simulate(tgt, spec, RunOptions.defaults());
+      } catch (WorkloadException e) {
+        if (e.getMessage().contains("does not support")) {
+          rows.add(unsupported(spec, e.getMessage()));
+          continue;
+        }
+        throw e;
+      }
+      Reports.Energy eb = wb.energy(base, b);
+      Reports.Energy et = wb.energy(tgt, t);
+      rows.add(row(spec, b, t, base, tgt, 1, 1, eb, et));
+      if ((base.totalChips() > 1 || tgt.totalChips() > 1) && b.flops() > 0) {
+        rows.add(row(spec + " [whole system: " + base.totalChips() + " vs " + tgt.totalChips() + " chips]", b, t, base, tgt,
+            base.totalChips(), tgt.totalChips(), eb, et));
+      }
+    }
+    print(rows, base, tgt);
+    return ExitCodes.OK;
+  }
+
+  private Map<String, Object> unsupported(String spec, String why) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("workload", spec);
+    for (String k : KEYS.subList(1, KEYS.size())) {
+      m.put(k, null);
+    }
+    m.put("target_bottleneck", "not supported: " + why.replaceFirst("^.*: ", ""));
+    return m;
+  }
+
+  private static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
+      int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("workload", label);
+    m.put("baseline_time_s", b.timeSeconds());
+    m.put("target_time_s", t.timeSeconds());
+    // Whole-system rows: the same per-chip work done on every chip, so throughput scales with chips.
+    double speedup = (b.timeSeconds() / t.timeSeconds()) * chipsT / chipsB;
+    m.put("speedup", speedup);
+    // Energy for the same work: per-chip energy of the kernel (whole-system rows do chips-times the work).
+    m.put("energy_ratio", et.joules() / eb.joules());
+    // Performance per watt = work / energy: the inverse of the energy ratio for the same work.
+    m.put("perf_per_watt_ratio", eb.joules() / et.joules());
+    double pb = base.system().pricePerChipHourUsd();
+    double pt = tgt.system().pricePerChipHourUsd();
+    // Cost of the same work: time x chips x price per chip-hour; per chip-work it is time x price.
+    m.put("cost_ratio", (t.timeSeconds() * pt) / (b.timeSeconds() * pb));
+    m.put("baseline_bottleneck", b.bottleneck());
+    m.put("target_bottleneck", t.bottleneck());
+    return m;
+  }
+
+  private void print(List<Map<String, Object>> rows, HardwareSpec base, HardwareSpec tgt) {
+    PrintWriter out = ctx.out();
+    switch (format) {
+      case json -> {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("baseline", base.name());
+        doc.put("target", tgt.name());
+        doc.put("rows", rows);
+        out.println(Json.pretty(doc));
+      }
+      case csv -> {
+        List<List<Object>> r = new ArrayList<>();
+        for (var m : rows) {
+          r.add(new ArrayList<>(m.values()));
+        }
+        out.print(Tables.csv(KEYS, r));
+      }
+      case table -> {
+        out.printf(Locale.ROOT, "%s (target) vs %s (baseline); speedup > 1 means %s is faster; ratios are target/baseline%n%n",
+            tgt.name(), base.name(), tgt.name());
+        List<List<Object>> r = new ArrayList<>();
+        for (var m : rows) {
+          r.add(List.of(m.get("workload"), cellTime(m.get("baseline_time_s")), cellTime(m.get("target_time_s")),
+              cellX(m.get("speedup")), cellX(m.get("energy_ratio")), cellX(m.get("perf_per_watt_ratio")), cellX(m.get("cost_ratio"))));
+        }
+        out.print(Tables.text(List.of("workload", "baseline", "target", "speedup", "energy", "perf/W", "cost"), r));
+        out.println();
+        out.println("What bounds each side:");
+        for (var m : rows) {
+          if (String.valueOf(m.get("workload")).contains("[whole system")) {
+            continue;
+          }
+          out.printf(Locale.ROOT, "  %s%n    %s: %s%n    %s: %s%n", m.get("workload"), base.name(), m.get("baseline_bottleneck"),
+              tgt.name(), m.get("target_bottleneck"));
+        }
+      }
+    }
+    out.flush();
+  }
+
+  private static String cellTime(Object o) {
+    return o instanceof Double d && Double.isFinite(d) ? Reports.seconds(d) : "-";
+  }
+
+  private static String cellX(Object o) {
+    return o instanceof Double d && Double.isFinite(d) ? String.format(Locale.ROOT, "%.2fx", d) : "-";
+  }
+}

@@ -1,0 +1,134 @@
+package trnsim.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.run.RunOptions;
+import trnsim.core.run.WorkloadResult;
+import trnsim.core.trace.ChromeTraceSink;
+
+/** {@code trnsim run}: simulate one workload on one hardware config and explain the result. */
+@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Simulate a workload on a hardware config and report time, throughput, traffic and what bounds it.",
+        "Workloads: gemm:m=,k=,n=[,dtype=bf16|fp16|fp8|mxfp8|fp32][,strategy=auto|naive][,block_m=,block_n=,block_k=]",
+        "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul,numel=N   (all take cores=N)",
+        "  or the name of a file in configs/workloads/."})
+public final class RunCommand implements Callable<Integer> {
+  private final CliContext ctx;
+
+  @Option(names = {"--hardware", "-H"}, required = true, description = "Hardware config name or YAML path.")
+  String hardware;
+
+  @Option(names = {"--workload", "-w"}, required = true, description = "Inline workload spec or workload name.")
+  String workload;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a hardware config key (repeatable).")
+  List<String> sets = new ArrayList<>();
+
+  @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
+  OutputFormat format;
+
+  @Option(names = "--trace", paramLabel = "FILE", description = "Write a Chrome/Perfetto trace-event JSON file.")
+  Path trace;
+
+  @Option(names = "--trace-max-events", defaultValue = "2000000", description = "Trace size guard: at most this many events (default: ${DEFAULT-VALUE}).")
+  long traceMaxEvents;
+
+  @Option(names = "--trace-window-us", paramLabel = "FROM:TO", description = "Trace only events within this window of simulated microseconds.")
+  String traceWindow;
+
+  @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
+  long maxEvents;
+
+  public RunCommand(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public Integer call() {
+    if (maxEvents <= 0) {
+      throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
+    }
+    if (traceMaxEvents <= 0) {
+      throw new UserInputException("--trace-max-events = '" + traceMaxEvents + "': must be positive");
+    }
+    long[] window = parseWindow(traceWindow);
+    Workbench wb = new Workbench(ctx);
+    HardwareSpec hw = wb.hardware(hardware, sets);
+    List<String> specs = wb.expand(workload);
+    List<WorkloadResult> results = new ArrayList<>();
+    for (String spec : specs) {
+      if (trace != null && specs.size() == 1) {
+        final WorkloadResult[] holder = new WorkloadResult[1];
+        AtomicFiles.write(trace, w -> {
+          try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
+            holder[0] = wb.simulate(hw, spec, new RunOptions(sink, maxEvents));
+          }
+        });
+        results.add(holder[0]);
+      } else {
+        results.add(wb.simulate(hw, spec, new RunOptions(null, maxEvents)));
+      }
+    }
+    PrintWriter out = ctx.out();
+    List<Reports.Energy> energy = new ArrayList<>();
+    for (WorkloadResult r : results) {
+      energy.add(wb.energy(hw, r));
+    }
+    switch (format) {
+      case table -> {
+        for (int i = 0; i < results.size(); i++) {
+          if (i > 0) {
+            out.println();
+          }
+          out.print(Reports.table(results.get(i), energy.get(i)));
+        }
+      }
+      case json -> {
+        if (results.size() == 1) {
+          out.println(Json.pretty(Reports.json(results.get(0), energy.get(0))));
+        } else {
+          List<Object> all = new ArrayList<>();
+          for (int i = 0; i < results.size(); i++) {
+            all.add(Reports.json(results.get(i), energy.get(i)));
+          }
+          out.println(Json.pretty(all));
+        }
+      }
+      case csv -> {
+        List<List<Object>> rows = new ArrayList<>();
+        for (int i = 0; i < results.size(); i++) {
+          rows.add(Reports.csvRow(results.get(i), energy.get(i)));
+        }
+        out.print(Tables.csv(Reports.CSV_KEYS, rows));
+      }
+    }
+    out.flush();
+    return ExitCodes.OK;
+  }
+
+  static long[] parseWindow(String w) {
+    if (w == null) {
+      return new long[] {0, Long.MAX_VALUE};
+    }
+    String[] p = w.split(":");
+    try {
+      if (p.length != 2) {
+        throw new NumberFormatException();
+      }
+      double a = Double.parseDouble(p[0]);
+      double b = Double.parseDouble(p[1]);
+      if (!(a >= 0 && b > a) || b > 9e12) {
+        throw new NumberFormatException();
+      }
+      return new long[] {(long) (a * 1e6), (long) (b * 1e6)};
+    } catch (NumberFormatException e) {
+      throw new UserInputException("--trace-window-us = '" + w + "': expected FROM:TO in microseconds, FROM < TO");
+    }
+  }
+}

@@ -1,0 +1,76 @@
+package trnsim.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.config.ModelLoader;
+import trnsim.core.run.RunOptions;
+import trnsim.core.run.Targets;
+import trnsim.core.run.WorkloadResult;
+import trnsim.core.run.WorkloadRunner;
+import trnsim.isa.ProgramException;
+import trnsim.isa.lower.LoweredWorkload;
+import trnsim.isa.lower.Workloads;
+import trnsim.isa.workload.WorkloadException;
+import trnsim.isa.workload.WorkloadSpec;
+
+/** Resolves hardware and workload arguments and simulates: the shared path of run, compare and sweep. */
+final class Workbench {
+  private final CliContext ctx;
+
+  Workbench(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  HardwareSpec hardware(String name, List<String> sets) {
+    return ctx.hardware().load(name, sets).spec();
+  }
+
+  /** Inline specs pass through; a name expands to the workload(s) in configs/workloads. */
+  List<String> expand(String workload) {
+    boolean file = workload.endsWith(".yaml")
+        || java.nio.file.Files.isRegularFile(ctx.configs().resolve("workloads").resolve(workload + ".yaml"))
+        || java.nio.file.Files.isRegularFile(ctx.configs().resolve("workloads").resolve("suites").resolve(workload + ".yaml"));
+    if (workload.contains(":") || !file) {
+      return List.of(workload);
+    }
+    return new ModelLoader(ctx.configs()).workloads(workload);
+  }
+
+  WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts) {
+    WorkloadSpec spec = WorkloadSpec.parse(workload, "--workload");
+    ModelLoader models = new ModelLoader(ctx.configs());
+    LoweredWorkload lw;
+    try {
+      lw = Workloads.lower(Targets.of(hw), spec, models::model);
+    } catch (ProgramException e) {
+      throw new WorkloadException(spec.source(), spec.kind(), spec.toString(), e.getMessage());
+    }
+    try {
+      return WorkloadRunner.run(hw, lw, opts);
+    } catch (ProgramException e) {
+      throw new WorkloadException(spec.source(), spec.kind(), spec.toString(), e.getMessage());
+    }
+  }
+
+  /** Energy of a workload: each kernel's actions x energy per action plus static power x its time, x repeats. */
+  Reports.Energy energy(HardwareSpec hw, WorkloadResult r) {
+    if (hw.chip().power() == null || hw.chip().power().energyTable() == null) {
+      return Reports.Energy.NONE;
+    }
+    trnsim.core.energy.EnergyModel model = trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs());
+    double joules = 0;
+    for (var s : r.steps()) {
+      joules += model.report(s.result().stats(), s.result().timeSeconds()).totalEnergyJ() * s.repeat();
+    }
+    return new Reports.Energy(joules, r.timeSeconds() > 0 ? joules / r.timeSeconds() : Double.NaN);
+  }
+
+  static List<String> flatten(List<String> items) {
+    List<String> out = new ArrayList<>();
+    for (String s : items) {
+      out.add(s.trim());
+    }
+    return out;
+  }
+}

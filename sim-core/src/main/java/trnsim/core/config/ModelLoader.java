@@ -1,0 +1,122 @@
+package trnsim.core.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import trnsim.isa.lower.ModelShape;
+
+/**
+ * Loads model shapes ({@code configs/workloads/models/NAME.yaml}) and named workloads
+ * ({@code configs/workloads/NAME.yaml} with a {@code workload:} string or a {@code workloads:} list),
+ * with the same strict checking as hardware configs.
+ */
+public final class ModelLoader {
+  private final Path root;
+  private final ObjectMapper yaml = HardwareLoader.yamlMapper();
+  private final ObjectMapper binder = HardwareLoader.bindingMapper(yaml);
+  private final Map<String, ModelShape> cache = new HashMap<>();
+
+  /** Shape as bound from YAML (all keys required). */
+  record ModelYaml(String name, Integer layers, Integer hidden, Integer heads, Integer kvHeads, Integer headDim,
+      Integer ffn, Integer vocab) {
+    ModelYaml {
+      Require.present(name, "name");
+      Require.positive(layers, "layers");
+      Require.positive(hidden, "hidden");
+      Require.positive(heads, "heads");
+      Require.positive(kvHeads, "kv_heads");
+      Require.positive(headDim, "head_dim");
+      Require.positive(ffn, "ffn");
+      Require.positive(vocab, "vocab");
+      if (heads % kvHeads != 0) {
+        throw new ConfigFieldException("kv_heads", kvHeads, "must divide heads (" + heads + ")");
+      }
+    }
+  }
+
+  public ModelLoader(Path configsRoot) {
+    this.root = configsRoot;
+  }
+
+  /** The model's shape, or a ConfigException naming the unknown model and the known ones. */
+  public synchronized ModelShape model(String name) {
+    ModelShape cached = cache.get(name);
+    if (cached != null) {
+      return cached;
+    }
+    Path dir = root.resolve("workloads").resolve("models");
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || !Files.isRegularFile(dir.resolve(name + ".yaml"))) {
+      throw new ConfigException("workload", "model", name, "unknown model; known: " + String.join(", ", names(dir)));
+    }
+    Path file = dir.resolve(name + ".yaml");
+    JsonNode tree = new HardwareLoader(root).readYamlObject(file);
+    try {
+      ModelYaml m = binder.treeToValue(tree, ModelYaml.class);
+      ModelShape s = new ModelShape(m.name(), m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.ffn(), m.vocab());
+      cache.put(name, s);
+      return s;
+    } catch (JsonProcessingException e) {
+      throw HardwareLoader.translate(e, tree, Map.of(), file.toString());
+    }
+  }
+
+  /** Inline workload strings of a named workload file: {@code workload: "..."} or {@code workloads: [...]}. */
+  public List<String> workloads(String name) {
+    Path dir = root.resolve("workloads");
+    Path file = name.endsWith(".yaml") ? Path.of(name) : dir.resolve(name + ".yaml");
+    if (!Files.isRegularFile(file)) {
+      file = dir.resolve("suites").resolve(name + ".yaml");
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new ConfigException("--workload", null, name,
+          "not an inline workload (kind:key=value,...) and no file configs/workloads/" + name + ".yaml");
+    }
+    JsonNode tree = new HardwareLoader(root).readYamlObject(file);
+    java.util.List<String> out = new java.util.ArrayList<>();
+    var it = tree.fields();
+    while (it.hasNext()) {
+      var e = it.next();
+      switch (e.getKey()) {
+        case "description" -> { }
+        case "workload" -> {
+          if (!e.getValue().isTextual()) {
+            throw new ConfigException(file.toString(), "workload", e.getValue().toString(), "must be a string such as gemm:m=4096,k=4096,n=4096");
+          }
+          out.add(e.getValue().asText());
+        }
+        case "workloads" -> {
+          if (!e.getValue().isArray()) {
+            throw new ConfigException(file.toString(), "workloads", e.getValue().toString(), "must be a list of workload strings");
+          }
+          int i = 0;
+          for (JsonNode w : e.getValue()) {
+            if (!w.isTextual()) {
+              throw new ConfigException(file.toString(), "workloads[" + i + "]", w.toString(), "must be a string");
+            }
+            out.add(w.asText());
+            i++;
+          }
+        }
+        default -> throw new ConfigException(file.toString(), e.getKey(), null, "unknown key; known keys here: description, workload, workloads");
+      }
+    }
+    if (out.isEmpty()) {
+      throw new ConfigException(file.toString(), "workload", null, "missing required key");
+    }
+    return out;
+  }
+
+  private static List<String> names(Path dir) {
+    try (var s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".yaml"))
+          .map(n -> n.substring(0, n.length() - 5)).sorted().toList();
+    } catch (java.io.IOException e) {
+      return List.of();
+    }
+  }
+}
