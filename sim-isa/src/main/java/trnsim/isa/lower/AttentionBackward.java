@@ -55,6 +55,7 @@ public final class AttentionBackward {
   record Block(int item, long qTile, int head, int qRows, boolean firstOfItem, boolean lastOfItem, boolean firstHead) {}
 
   public static Program lower(TargetSpec t, AttentionSpec a, int coresRequested) {
+    Kernels.guard("attention", (double) a.b() * a.h() * Kernels.tiles(a.s(), 128) * Kernels.tiles(a.sKv(), 128) * Kernels.tiles(a.d(), 128) * 30);
     AttentionLowering.checkHeadDim(t, a);
     int cores = Math.max(1, Math.min(coresRequested, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("attention bwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()

@@ -122,6 +122,7 @@ public final class AttentionLowering {
   }
 
   public static Program forward(TargetSpec t, AttentionSpec a, int coresRequested) {
+    Kernels.guard("attention", (double) a.b() * a.h() * Kernels.tiles(a.s(), 128) * Kernels.tiles(a.sKv(), 128) * Kernels.tiles(a.d(), 128) * 12);
     checkHeadDim(t, a);
     int cores = Math.max(1, Math.min(coresRequested, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("attention fwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()

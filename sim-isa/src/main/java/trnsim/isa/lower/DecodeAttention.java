@@ -49,6 +49,7 @@ public final class DecodeAttention {
   record Item(long b, long g, long chunk, int keys, boolean first, boolean last) {}
 
   public static Program lower(TargetSpec t, AttentionSpec a, int coresRequested) {
+    Kernels.guard("attention-decode", (double) a.b() * a.kvHeads() * Kernels.tiles(a.sKv(), 128) * 12);
     AttentionLowering.checkHeadDim(t, a);
     long chunks = Kernels.ceilDiv(a.sKv(), CHUNK);
     long total = a.b() * a.kvHeads() * chunks;

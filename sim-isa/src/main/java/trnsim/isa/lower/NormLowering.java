@@ -49,6 +49,7 @@ public final class NormLowering {
 
   /** {@code kind} is softmax, rmsnorm or layernorm. */
   public static Program lower(TargetSpec t, String kind, long rows, long cols, DType dtype, int coresRequested) {
+    Kernels.guard(kind, Kernels.tiles(rows, 128) * (8 + 2.0 * t.dmaQueues()) * Math.max(1, Kernels.tiles(cols, 65536)));
     int parts = t.partitions();
     long rowBytes = dtype.bytes(cols);
     // SBUF per partition: RING tiles of k rows each (in place), the fp32 scratch of one row for the
