@@ -52,6 +52,8 @@ import trnsim.isa.workload.WorkloadException;
 public final class AttentionLowering {
   static final int KEY_TILE = 512;
   static final int Q_TILE = 128;
+  /** Per-block fixed cost in key equivalents, for balancing causal work over cores. */
+  static final int BLOCK_OVERHEAD_KEYS = 256;
 
   private AttentionLowering() {}
 
@@ -88,7 +90,8 @@ public final class AttentionLowering {
           int kt = keyTiles(a, qt);
           long work = 0;
           for (int j = 0; j < kt; j++) {
-            work += keysOf(a, qt, j);
+            // keys, plus the fixed per-block cost of the ~12 instructions (in key equivalents)
+            work += keysOf(a, qt, j) + BLOCK_OVERHEAD_KEYS;
           }
           items.add(new Item(b, g, qt, (int) Math.min(Q_TILE, a.s() - qt * Q_TILE), kt, work * a.group()));
         }
