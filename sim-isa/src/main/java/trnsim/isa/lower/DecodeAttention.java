@@ -56,9 +56,9 @@ public final class DecodeAttention {
     ProgramBuilder pb = new ProgramBuilder("attention-decode b=" + a.b() + " h=" + a.h() + " ctx=" + a.sKv() + " d=" + a.d()
         + " kv_heads=" + a.kvHeads() + " " + a.dtype().label(), t.dmaQueues());
     int r = (int) a.group();
-    if (r > t.maxMovingFree()) {
+    if (r > t.peRows()) {
       throw new trnsim.isa.workload.WorkloadException("attention-decode", "attention-decode.h", String.valueOf(a.h()),
-          "at most " + t.maxMovingFree() + " query heads per kv head");
+          "at most " + t.peRows() + " query heads per kv head (the broadcast of the row maxima contracts over them)");
     }
     for (int c = 0; c < cores; c++) {
       long n = total / cores + (c < total % cores ? 1 : 0);
@@ -185,8 +185,14 @@ public final class DecodeAttention {
         int slot = i % RING;
         int pieces = (int) Kernels.ceilDiv(it.keys(), parts);
         int kpAll = Math.min(parts, it.keys());
-        Op sums = core.add(new Instruction.MatMul(TensorRef.sbuf(kpAll, 1, dt), TensorRef.sbuf(kpAll, (long) pieces * r, dt),
-            TensorRef.psum(1, (long) pieces * r, DType.FP32), false), expOf[i]);
+        // row sums: ones [keys x 1] stationary against P^T, in moving chunks of at most one PSUM bank
+        Op sums = null;
+        long sumCols = (long) pieces * r;
+        for (long c0 = 0; c0 < sumCols; c0 += t.maxMovingFree()) {
+          long w = Math.min(t.maxMovingFree(), sumCols - c0);
+          sums = core.add(new Instruction.MatMul(TensorRef.sbuf(kpAll, 1, dt), TensorRef.sbuf(kpAll, w, dt),
+              TensorRef.psum(1, w, DType.FP32), false), expOf[i]);
+        }
         Op pv = sums;
         for (int pc = 0; pc < pieces; pc++) {
           int kp = Math.min(parts, it.keys() - pc * parts);
