@@ -45,6 +45,7 @@ import trnsim.isa.workload.WorkloadException;
  * rate); K^T and V^T likewise next to K.
  */
 public final class AttentionBackward {
+  /** Largest key tile; smaller (256, 128) when there would be fewer than 2 items per core (load balance). */
   static final int KEY_TILE = AttentionLowering.KEY_TILE;
   static final int Q_TILE = AttentionLowering.Q_TILE;
 
@@ -60,15 +61,22 @@ public final class AttentionBackward {
     int cores = Math.max(1, Math.min(coresRequested, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("attention bwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()
         + " d=" + a.d() + " kv_heads=" + a.kvHeads() + (a.causal() ? " causal" : "") + " " + a.dtype().label(), t.dmaQueues());
-    long kTiles = Kernels.ceilDiv(a.sKv(), KEY_TILE);
+    int keyTile = KEY_TILE;
+    while (keyTile > Q_TILE && a.b() * a.kvHeads() * Kernels.ceilDiv(a.sKv(), keyTile) < 2L * cores) {
+      keyTile /= 2;
+    }
+    final int kt = keyTile;
+    long kTiles = Kernels.ceilDiv(a.sKv(), keyTile);
     long qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
     List<AttentionLowering.Item> weighted = new ArrayList<>();
     List<Item> all = new ArrayList<>();
     for (long b = 0; b < a.b(); b++) {
       for (long g = 0; g < a.kvHeads(); g++) {
-        for (int j = 0; j < kTiles; j++) {
-          int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * KEY_TILE) - (long) j * KEY_TILE);
-          long q0 = a.causal() ? ((long) j * KEY_TILE) / Q_TILE : 0;
+        for (int jj = 0; jj < kTiles; jj++) {
+          // causal: interleave cheap and expensive key tiles (0, n-1, 1, n-2, ...) so contiguous runs balance
+          int j = !a.causal() ? jj : (int) (jj % 2 == 0 ? jj / 2 : kTiles - 1 - jj / 2);
+          int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * kt) - (long) j * kt);
+          long q0 = a.causal() ? ((long) j * kt) / Q_TILE : 0;
           long work = (qTiles - q0) * keys * a.group();
           all.add(new Item(b, g, j, keys, q0, qTiles, work));
           // reuse the forward's splitter: it only looks at work
@@ -82,12 +90,12 @@ public final class AttentionBackward {
     for (int c = 0; c < runs.size(); c++) {
       List<Item> mine = new ArrayList<>(all.subList(idx, idx + runs.get(c).size()));
       idx += runs.get(c).size();
-      BwdCore bc = new BwdCore(t, a, pb.core(c), mine);
+      BwdCore bc = new BwdCore(t, a, pb.core(c), mine, kt);
       anyRmw |= !bc.dqResident;
       bc.emit();
     }
     pb.flops(a.backwardFlops()).hbmBytesMin(a.backwardBytes());
-    pb.note("flash attention bwd (FA2 order): items (batch, kv head, " + KEY_TILE + "-key tile) over " + runs.size()
+    pb.note("flash attention bwd (FA2 order): items (batch, kv head, " + kt + "-key tile) over " + runs.size()
         + " cores; dK/dV accumulate in PSUM per item; 5 matmul groups per block");
     pb.note(anyRmw ? "dQ accumulated by fp32 read-modify-write in HBM (does not fit SBUF)" : "dQ accumulated in SBUF per (batch, kv head), stored once");
     return pb.build();
@@ -110,7 +118,10 @@ public final class AttentionBackward {
     final boolean dqResident;
     final long qTiles;
 
-    BwdCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items) {
+    final int keyTile;
+
+    BwdCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items, int keyTile) {
+      this.keyTile = keyTile;
       this.t = t;
       this.a = a;
       this.core = core;
@@ -127,12 +138,12 @@ public final class AttentionBackward {
       this.storeQ0 = q == 1 ? 0 : loadQ;
       this.qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
       long eb = dt.bytes(1);
-      int pieces = KEY_TILE / parts;
+      int pieces = (int) Kernels.ceilDiv(keyTile, parts);
       // K side (2 sets): K^T and V^T [D x 512] per D chunk, K [128 keys x pieces x D].
-      long kSide = 2L * (2L * nd * KEY_TILE * eb + (long) pieces * d * eb);
+      long kSide = 2L * (2L * nd * keyTile * eb + (long) pieces * d * eb);
       // Q side (3 sets): Q^T, dO^T [D x r*128] per D chunk, Q, dO [128 x r*D], LSE/delta.
       long qSide = 3L * (2L * nd * group * Q_TILE * eb + 2L * group * d * eb + 8L * group);
-      long work = 3L * KEY_TILE * eb * 2 + 2L * d * 4; // P, dS, dS^T rings; dQ RMW slots
+      long work = 3L * keyTile * eb * 2 + 2L * d * 4; // P, dS, dS^T rings; dQ RMW slots
       long fixed = kSide + qSide + work + 1024;
       long dqAll = qTiles * group * (long) d * 4;
       long budget = (long) (t.sbufBytesPerPartition() * 0.9);

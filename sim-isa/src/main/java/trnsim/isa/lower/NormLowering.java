@@ -84,9 +84,11 @@ public final class NormLowering {
       core.alloc(MemSpace.SBUF, "row stats", parts, 64);
       Op[] weightLoads = new Op[0];
       if (weights > 0) {
-        core.alloc(MemSpace.SBUF, "weights", parts, weights);
+        // only the partitions this core's tiles use need the broadcast weights
+        int used = (int) Math.min(parts, Kernels.ceilDiv(Math.min(rows - first * tileRows, myTiles * tileRows), k));
+        core.alloc(MemSpace.SBUF, "weights", used, weights);
         // The weight row(s) broadcast to every partition: one DMA reading the row per partition.
-        weightLoads = spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, parts, weights);
+        weightLoads = spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, used, weights);
       }
       List<Op[]> loads = new ArrayList<>();
       List<Op[]> stores = new ArrayList<>();
