@@ -128,6 +128,12 @@ class KernelLoweringSimTest {
         assertThat(sec).as(p.name()).isGreaterThanOrEqualTo(lowerBound(p, DType.BF16));
       }
     }
+    // dQ of 64 Q tiles x 4 heads x D=256 does not fit SBUF: the read-modify-write path in HBM
+    Program rmw = AttentionBackward.lower(T, new AttentionSpec(1, 4, 8192, 8192, 256, 1, true, DType.BF16), 8);
+    assertThat(rmw.notes()).anyMatch(n -> n.contains("read-modify-write"));
+    double rs = seconds(rmw);
+    assertThat(rs).isGreaterThanOrEqualTo(lowerBound(rmw, DType.BF16));
+    assertThat(rmw.flops() / rs).isLessThanOrEqualTo(chipPeak(DType.BF16));
     AttentionSpec[] decode = {
       new AttentionSpec(1, 64, 1, 3000, 256, 1, false, DType.BF16),   // 64 heads on one kv head, D=256
       new AttentionSpec(3, 4, 1, 100, 64, 4, false, DType.BF16),      // multi-head, tiny cache

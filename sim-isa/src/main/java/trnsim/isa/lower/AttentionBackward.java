@@ -139,8 +139,8 @@ public final class AttentionBackward {
       this.qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
       long eb = dt.bytes(1);
       int pieces = (int) Kernels.ceilDiv(keyTile, parts);
-      // K side (2 sets): K^T and V^T [D x 512] per D chunk, K [128 keys x pieces x D].
-      long kSide = 2L * (2L * nd * keyTile * eb + (long) pieces * d * eb);
+      // K side (3 sets: the dQ matmuls that last read a set run two blocks late): K^T and V^T [D x 512] per D chunk, K [128 keys x pieces x D].
+      long kSide = 3L * (2L * nd * keyTile * eb + (long) pieces * d * eb);
       // Q side (3 sets): Q^T, dO^T [D x r*128] per D chunk, Q, dO [128 x r*D], LSE/delta.
       long qSide = 3L * (2L * nd * group * Q_TILE * eb + 2L * group * d * eb + 8L * group);
       long work = 3L * keyTile * eb * 2 + 2L * d * 4; // P, dS, dS^T rings; dQ RMW slots
@@ -152,7 +152,7 @@ public final class AttentionBackward {
             + " heads per kv head do not fit SBUF (" + fixed + " B per partition)");
       }
       this.dqResident = fixed + dqAll <= budget;
-      core.alloc(MemSpace.SBUF, "K^T, V^T, K tiles (2 sets)", parts, kSide);
+      core.alloc(MemSpace.SBUF, "K^T, V^T, K tiles (3 sets)", parts, kSide);
       core.alloc(MemSpace.SBUF, "Q^T, dO^T, Q, dO, LSE, delta (3 sets)", parts, qSide);
       core.alloc(MemSpace.SBUF, "P, dS, dS^T rings, dQ staging", parts, work + 1024);
       if (dqResident) {
@@ -174,7 +174,7 @@ public final class AttentionBackward {
       }
       int n = blocks.size();
       Op[][] kLoad = new Op[items.size()][];
-      Op[] kReader = new Op[2];
+      Op[] kReader = new Op[3];
       Op[][] qLoad = new Op[n][];
       Op[] qReader = new Op[3];
       int[] qSet = new int[n];
@@ -187,7 +187,7 @@ public final class AttentionBackward {
       Op[] dstSbReader = new Op[3];
       Op[] dqReader = new Op[2];
       Op[] rmwStore = new Op[2];
-      Op dkdvEvac = null;
+      Op[] dkdvEvac = new Op[2];
       Op[] exp = new Op[n];
       Op[] ds = new Op[n];
       Op[] copy = new Op[n];
@@ -200,7 +200,7 @@ public final class AttentionBackward {
           Block bl = blocks.get(s);
           Item it = items.get(bl.item());
           if (bl.firstOfItem()) {
-            kLoad[bl.item()] = loadK(it, kReader[bl.item() % 2]);
+            kLoad[bl.item()] = loadK(it, kReader[bl.item() % 3]);
           }
           if (bl.firstHead()) {
             int set = qSetNext;
@@ -249,13 +249,14 @@ public final class AttentionBackward {
           for (int pc = 0; pc < pieces; pc++) {
             int kp = Math.min(parts, keys - pc * parts);
             // dV piece += P[q, keys]^T dO ; dK piece += dS^T Q
-            Op war = bl.firstOfItem() && pc == 0 ? dkdvEvac : null;
+            boolean war = bl.firstOfItem() && pc == 0;
             last = core.add(new Instruction.MatMul(TensorRef.sbuf(bl.qRows(), kp, dt), TensorRef.sbuf(bl.qRows(), d, dt),
-                TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), exp[i], war);
+                TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), exp[i], war ? dkdvEvac[0] : null, war ? dkdvEvac[1] : null);
             last = core.add(new Instruction.MatMul(TensorRef.sbuf(bl.qRows(), kp, dt), TensorRef.sbuf(bl.qRows(), d, dt),
                 TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), ds[i]);
           }
           pReader[i % 3] = last;
+          qReader[qSet[i]] = last; // Q and dO of this Q-side set are read by the dV/dK matmuls too
           Op tr = null;
           for (int pc = 0; pc < pieces; pc++) {
             int kp = Math.min(parts, keys - pc * parts);
@@ -274,7 +275,7 @@ public final class AttentionBackward {
             TensorRef out = TensorRef.sbuf(kpAll, (long) pieces * d, dt);
             Op ev1 = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, acc, out), last);
             Op ev2 = core.add(new Instruction.Activation(acc, out, ActFunc.IDENTITY, false), last);
-            dkdvEvac = ev2;
+            dkdvEvac = new Op[] {ev1, ev2};
             NormLowering.spread(core, storeQ0, storeQN, MemSpace.SBUF, MemSpace.HBM, kpAll, dt.bytes((long) pieces * d) * 2, ev1, ev2);
           }
         }
@@ -293,7 +294,7 @@ public final class AttentionBackward {
           }
           dstSbReader[i % 3] = mm;
           if (bl.lastOfItem()) {
-            kReader[bl.item() % 2] = mm;
+            kReader[bl.item() % 3] = mm;
           }
           TensorRef acc = TensorRef.sbuf(bl.qRows(), d, DType.FP32);
           long bg = it.b() * a.kvHeads() + it.g();

@@ -240,11 +240,11 @@ public final class AttentionLowering {
       long tileBytes = (long) nd * KEY_TILE * eb + (long) (KEY_TILE / parts) * d * eb;
       long budget = (long) (t.sbufBytesPerPartition() * 0.9) - other;
       long fit = budget / tileBytes;
-      if (fit < 2) {
+      if (fit < 3) {
         throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()),
-            "two K/V tiles of " + KEY_TILE + " keys do not fit SBUF next to the Q/O buffers of " + group + " heads");
+            "three K/V tiles of " + KEY_TILE + " keys do not fit SBUF next to the Q/O buffers of " + group + " heads");
       }
-      this.slots = (int) Math.max(2, Math.min(fit, kTilesAll));
+      this.slots = (int) Math.max(3, Math.min(fit, kTilesAll));
       slotKey = new long[slots];
       java.util.Arrays.fill(slotKey, -1);
       slotLoad = new Op[slots][];
@@ -298,7 +298,7 @@ public final class AttentionLowering {
           if (bl.first() && bl.head() == 0) {
             qLoad[bl.item()] = loadQ(bl.item(), it);
           }
-          kvSlot[s] = kv(it, bl.kTile(), s == 0 ? -1 : kvSlot[s - 1]);
+          kvSlot[s] = kv(it, bl.kTile(), s >= 1 ? kvSlot[s - 1] : -1, s >= 2 ? kvSlot[s - 2] : -1);
           // stage 1: S, mask, max, exp
           int sb = sBank.take();
           Op qk = null;
@@ -443,17 +443,17 @@ public final class AttentionLowering {
     }
 
     /** Makes K/V tile {@code j} of the item's (batch, kv head) resident; returns its slot. */
-    int kv(Item it, int j, int prevSlot) {
+    int kv(Item it, int j, int busy1, int busy2) {
       long key = (it.b() * a.kvHeads() + it.g()) * kTilesAll + j;
       for (int s = 0; s < slots; s++) {
         if (slotKey[s] == key) {
           return s;
         }
       }
-      // Round robin over the slots, never evicting the tile the previous block (whose PV is not
-      // emitted yet) reads.
+      // Round robin over the slots, never evicting a tile the previous two blocks read (their PV
+      // matmuls, which free the slot, are not emitted yet: the pipeline lags two blocks).
       int slot = nextSlot;
-      if (slot == prevSlot) {
+      while (slot == busy1 || slot == busy2) {
         slot = (slot + 1) % slots;
       }
       nextSlot = (slot + 1) % slots;

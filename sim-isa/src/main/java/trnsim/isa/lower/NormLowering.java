@@ -70,13 +70,18 @@ public final class NormLowering {
     int cores = (int) Math.max(1, Math.min(Math.min(coresRequested, t.cores()), tiles));
     ProgramBuilder pb = new ProgramBuilder(kind + " rows=" + rows + " cols=" + cols + " " + dtype.label(), t.dmaQueues());
     int q = t.dmaQueues();
-    int loadQ = Math.max(1, q / 2);
-    int storeQ = Math.max(1, q - loadQ);
-    int storeQ0 = q == 1 ? 0 : loadQ;
+    int splitLoadQ = Math.max(1, q / 2);
     for (int c = 0; c < cores; c++) {
       var core = pb.core(c);
       long myTiles = tiles / cores + (c < tiles % cores ? 1 : 0);
       long first = c * (tiles / cores) + Math.min(c, tiles % cores);
+      // When every load of this core fits the ring's prologue, all loads are queued before any
+      // store, so loads and stores can share all queues; otherwise split them (a store waiting for
+      // compute would block later loads in an in-order queue).
+      boolean allAhead = myTiles <= ring - 1;
+      int loadQ = allAhead ? q : splitLoadQ;
+      int storeQ0 = allAhead || q == 1 ? 0 : splitLoadQ;
+      int storeQ = allAhead ? q : Math.max(1, q - splitLoadQ);
       core.alloc(MemSpace.SBUF, kind + " ring", parts, ring * k * rowBytes);
       if (scratch > 0) {
         core.alloc(MemSpace.SBUF, "squares", parts, scratch);
@@ -143,7 +148,8 @@ public final class NormLowering {
     long data = dtype.bytes(rows * cols);
     pb.flops(0).hbmBytesMin(2 * data + weights);
     pb.note(kind + ": rows on partitions, [" + parts + " x " + k + " rows x " + cols + "] per DMA tile, " + ring
-        + "-slot SBUF ring, loads on DMA queues 0-" + (loadQ - 1) + ", stores on " + storeQ0 + "-" + (storeQ0 + storeQ - 1)
+        + "-slot SBUF ring, loads on DMA queues 0-" + (splitLoadQ - 1) + ", stores on " + splitLoadQ + "-" + (q - 1)
+        + " (all queues for both when a core's tiles all fit the ring)"
         + ", " + tiles + " tiles over " + cores + " cores");
     return pb.build();
   }
