@@ -102,7 +102,7 @@ public final class CompareCommand implements Callable<Integer> {
     return m;
   }
 
-  private static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
+  static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
       int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", label);

@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
         RunCommand.class,
         CompareCommand.class,
         SweepCommand.class,
+        VerifyCommand.class,
         ConfigCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})
