@@ -20,6 +20,7 @@ import picocli.CommandLine.Option;
         CompareCommand.class,
         SweepCommand.class,
         VerifyCommand.class,
+        PlotCommand.class,
         ConfigCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})
