@@ -140,7 +140,12 @@ public final class PlotCommand implements Runnable {
         double t = (Double) p.get("achieved_tflops");
         if (Double.isFinite(ai) && ai > 0 && t > 0) {
           String label = String.valueOf(p.get("workload"));
-          XYSeries s = c.addSeries(label.length() > 60 ? label.substring(0, 57) + "..." : label,
+          label = label.length() > 60 ? label.substring(0, 57) + "..." : label;
+          String unique = label;
+          for (int k = 2; c.getSeriesMap().containsKey(unique); k++) {
+            unique = label + " #" + k;
+          }
+          XYSeries s = c.addSeries(unique,
               List.of(ai), List.of(t));
           s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
           plotted++;
