@@ -17,7 +17,18 @@ final class Progress implements AutoCloseable {
   }
 
   static boolean wanted(boolean requested) {
-    return requested && System.console() != null && !"true".equalsIgnoreCase(System.getenv("CI"));
+    return requested && stderrIsTerminal() && !"true".equalsIgnoreCase(System.getenv("CI"));
+  }
+
+  /** Whether stderr is a terminal: on Linux from /proc (stdout may be redirected), else whether there is a console. */
+  static boolean stderrIsTerminal() {
+    java.nio.file.Path fd = java.nio.file.Path.of("/proc/self/fd/2");
+    try {
+      String target = java.nio.file.Files.readSymbolicLink(fd).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
+    } catch (java.io.IOException | UnsupportedOperationException | SecurityException e) {
+      return System.console() != null;
+    }
   }
 
   static Progress start(boolean requested, String task, long total, long done) {
