@@ -36,6 +36,16 @@ class SweepCommandTest {
   }
 
   @Test
+  void helpListsTheNewCommands() {
+    var r = CliHarness.run("--help");
+    assertThat(r.out()).contains("sweep", "verify", "plot");
+    for (String c : new String[] {"sweep", "verify", "plot"}) {
+      assertThat(CliHarness.run(c, "--help").code()).isZero();
+    }
+    assertThat(CliHarness.run("plot", "roofline", "--help").out()).contains("--hardware", "--out", "--format");
+  }
+
+  @Test
   void rangesAndListsExpandWithUnits() {
     assertThat(SweepCommand.parseVary("chip.hbm.bandwidth=2TB/s..6TB/s:5").values())
         .containsExactly("2TB/s", "3TB/s", "4TB/s", "5TB/s", "6TB/s");
@@ -234,5 +244,9 @@ class SweepCommandTest {
     assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(r.err()).contains("line 1 is not a sweep result row");
     assertThat(Files.readString(notRows)).isEqualTo("hello\n");
+    var dir = CliHarness.run("sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out",
+        tmp.toString());
+    assertThat(dir.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(dir.err()).startsWith("error: I/O");
   }
 }

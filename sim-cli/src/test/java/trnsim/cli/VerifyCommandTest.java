@@ -99,6 +99,11 @@ class VerifyCommandTest {
     assertThat(CliHarness.run("verify", f.toString(), "--format", "json").out()).isEqualTo(j.out());
     var bad = CliHarness.run("verify", f.toString(), "--format", "xml");
     assertThat(bad.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    // A JUnit path that cannot be written (its parent is a file) is bad input, not a crash.
+    var junit = CliHarness.run("verify", f.toString(), "--junit", f.resolve("x.xml").toString());
+    assertThat(junit.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(junit.err()).startsWith("error: I/O");
+    assertThat(CliHarness.run("verify", f.toString(), "--junit").code()).isEqualTo(ExitCodes.BAD_INPUT);
   }
 
   @Test
