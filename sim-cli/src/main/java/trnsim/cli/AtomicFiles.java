@@ -50,4 +50,28 @@ public final class AtomicFiles {
   public static void writeString(Path target, String content) {
     write(target, w -> w.write(content));
   }
+
+  /** Writes bytes (an image, say) atomically, like {@link #write}. */
+  public static void writeBytes(Path target, byte[] content) {
+    Path abs = target.toAbsolutePath();
+    Path dir = abs.getParent();
+    try {
+      if (dir != null) {
+        Files.createDirectories(dir);
+      }
+      Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+      try {
+        Files.write(tmp, content);
+        try {
+          Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+  }
 }
