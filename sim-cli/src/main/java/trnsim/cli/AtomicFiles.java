@@ -30,6 +30,7 @@ public final class AtomicFiles {
         Files.createDirectories(dir);
       }
       Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+      relaxPermissions(tmp);
       try {
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
           body.write(w);
@@ -60,6 +61,7 @@ public final class AtomicFiles {
         Files.createDirectories(dir);
       }
       Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+      relaxPermissions(tmp);
       try {
         Files.write(tmp, content);
         try {
@@ -72,6 +74,18 @@ public final class AtomicFiles {
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Temporary files are created owner-only (0600); the finished output should be readable like any
+   * other new file, so give it rw-r--r-- where the file system supports POSIX permissions.
+   */
+  private static void relaxPermissions(Path tmp) throws IOException {
+    try {
+      Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: keep the defaults
     }
   }
 }
