@@ -187,6 +187,13 @@ public final class SweepCommand implements Callable<Integer> {
     });
     ExecutorCompletionService<Map<String, Object>> done = new ExecutorCompletionService<>(pool);
     Map<Future<Map<String, Object>>, Point> futures = new HashMap<>();
+    Map<Point, Integer> order = new HashMap<>();
+    for (int i = 0; i < todo.size(); i++) {
+      order.put(todo.get(i), i);
+    }
+    // Bad points are reported once, as one line naming the first in point order (deterministic
+    // whatever the thread count); the other points still run and are kept, so a fixed re-run resumes.
+    java.util.TreeMap<Integer, String> failures = new java.util.TreeMap<>();
     int failed = 0;
     try (Progress progress = Progress.start(!noProgress, "sweep", total, already)) {
       for (Point p : todo) {
@@ -203,8 +210,7 @@ public final class SweepCommand implements Callable<Integer> {
           if (c instanceof WorkloadException || c instanceof ConfigException || c instanceof UserInputException
               || c instanceof trnsim.isa.ProgramException || c instanceof trnsim.core.engine.SimulationLimitException) {
             failed++;
-            ctx.err().println("error: point " + describe(p) + ": " + c.getMessage());
-            ctx.err().flush();
+            failures.put(order.get(p), "point " + describe(p) + ": " + c.getMessage());
           } else if (c instanceof RuntimeException re) {
             throw re;
           } else {
@@ -218,6 +224,11 @@ public final class SweepCommand implements Callable<Integer> {
       throw new UserInputException("sweep interrupted; re-run the same command to resume");
     } finally {
       pool.shutdownNow();
+    }
+    if (!failures.isEmpty()) {
+      ctx.err().println("error: " + failed + " of " + todo.size() + " points failed and were not recorded; first: "
+          + failures.firstEntry().getValue());
+      ctx.err().flush();
     }
     return failed;
   }
