@@ -65,6 +65,32 @@ class RobustnessTest {
   }
 
   @Test
+  void aSimulationInsideASweepMatchesItAlone(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    var out = tmp.resolve("s.jsonl");
+    var sweep = CliHarness.run("sweep", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024", "--vary", "chip.hbm.bandwidth=2TB/s,3TB/s",
+        "--out", out.toString(), "--no-progress", "--threads", "2");
+    assertThat(sweep.code()).as(sweep.err()).isZero();
+    var alone = Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024",
+        "--set", "chip.hbm.bandwidth=3TB/s", "--format", "json").out());
+    com.fasterxml.jackson.databind.JsonNode row = null;
+    for (String line : java.nio.file.Files.readAllLines(out)) {
+      var n = Json.MAPPER.readTree(line);
+      if (n.toString().contains("3 TB/s") || n.toString().contains("3TB/s")) {
+        row = n;
+      }
+    }
+    assertThat(row).as("row for 3TB/s").isNotNull();
+    int compared = 0;
+    for (String k : new String[] {"time_s", "flops", "achieved_tflops", "hbm_bytes", "energy_j", "avg_power_w", "bottleneck", "engines"}) {
+      if (alone.has(k) && row.has(k)) {
+        assertThat(row.get(k)).as(k).isEqualTo(alone.get(k));
+        compared++;
+      }
+    }
+    assertThat(compared).isGreaterThanOrEqualTo(7);
+  }
+
+  @Test
   void badOptionsAreOneLineExitTwo() {
     badInput("--max-events", "run", "-H", "trn2", "-w", "copy:bytes=1MiB", "--max-events", "-5");
     badInput("--trace-window-us", "run", "-H", "trn2", "-w", "copy:bytes=1MiB", "--trace", "/tmp/x.json", "--trace-window-us", "5:1");
