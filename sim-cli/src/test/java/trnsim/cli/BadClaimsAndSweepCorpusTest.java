@@ -52,6 +52,7 @@ class BadClaimsAndSweepCorpusTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES) // a hang guard, not a speed target
   void malformedClaimsFiles() throws Exception {
     int cases = Integer.getInteger("corpus.cases", 1000);
     SplittableRandom rnd = new SplittableRandom(424242);
@@ -100,8 +101,9 @@ class BadClaimsAndSweepCorpusTest {
   }
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES) // a hang guard, not a speed target
   void malformedSweepSpecs() throws Exception {
-    int cases = Integer.getInteger("corpus.cases", 1000) / 2;
+    int cases = Integer.getInteger("corpus.cases", 1000);
     SplittableRandom rnd = new SplittableRandom(777);
     String[] keys = {"chip.hbm.bandwidth", "chip.core.sbuf.size", "chip.cores", "workload.bytes", "chip.nope",
         "workload.zz", "", "chip..x", "=", "chip.core.tensor.clock"};

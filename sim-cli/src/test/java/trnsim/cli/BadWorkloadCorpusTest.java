@@ -22,6 +22,7 @@ class BadWorkloadCorpusTest {
       "4096,4096", "=", "%00", "\u00e9"};
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES) // a hang guard, not a speed target
   void malformedWorkloadsFailWithOneLine() {
     int cases = Integer.getInteger("corpus.cases", 1000);
     SplittableRandom rnd = new SplittableRandom(9001);

@@ -25,6 +25,7 @@ class BadConfigCorpusTest {
       "{a: 1}", "-1", "0", "2.5", "''", "null", "true", "99999999999999999999", "1 parsec", "NaN", "-0.5 W", "1e400 Hz"};
 
   @Test
+  @org.junit.jupiter.api.Timeout(value = 10, unit = java.util.concurrent.TimeUnit.MINUTES) // a hang guard, not a speed target
   void malformedConfigsAlwaysFailWithOneClearLine() throws Exception {
     int cases = Integer.getInteger("corpus.cases", 1200);
     Path configs = Path.of("..", "configs").toAbsolutePath().normalize();
