@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
     subcommands = {
         RunCommand.class,
         CompareCommand.class,
+        CollectiveCommand.class,
         ConfigCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})

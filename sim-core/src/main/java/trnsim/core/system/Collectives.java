@@ -142,6 +142,14 @@ public final class Collectives {
     }
     Algo a = algo == Algo.AUTO ? choose(f, op, groups.get(0), bytes) : algo;
     String note = "";
+    if (algo == Algo.AUTO && a == Algo.KANGARING && bytes <= RDH_MAX_BYTES) {
+      // RDH's size range, but the group is not a power of two: take the faster of mesh and KangaRing.
+      Result mesh = run(f, op, groups, bytes, Algo.MESH);
+      Result kanga = run(f, op, groups, bytes, Algo.KANGARING);
+      Result best = mesh.seconds() <= kanga.seconds() ? mesh : kanga;
+      return new Result(op, best.algo(), n, groups.size(), bytes, best.seconds(), best.linkBytes(), best.steps(),
+          "rdh needs a power-of-two group; chose the faster of mesh and kangaring");
+    }
     if (a == Algo.RDH && Integer.bitCount(n) != 1) {
       a = Algo.RING;
       note = "rdh needs a power-of-two group; fell back to ring";
