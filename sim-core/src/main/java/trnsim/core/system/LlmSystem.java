@@ -34,7 +34,7 @@ import trnsim.isa.workload.WorkloadSpec;
  * system's {@link Fabric}; the pipeline follows the {@link Pipeline1F1B} schedule.
  *
  * <p>Workload kinds: {@code llm-train:model=,[tp=,pp=,dp=,microbatches=,mbs=,seq=,global_batch=,zero=,dtype=,systems=]}
- * and {@code llm-infer:model=,[phase=prefill|decode,batch=,ctx=,tp=,pp=,dtype=]}.
+ * and {@code llm-infer:model=,[phase=prefill|decode,batch=,ctx=,tp=,dtype=]}.
  */
 public final class LlmSystem {
   /** Workload kinds this class handles. */
@@ -136,13 +136,17 @@ public final class LlmSystem {
     // Candidate plans, fewest model-parallel chips first (most data parallelism, least communication);
     // at equal size the larger tensor-parallel degree (fast links, no bubbles).
     List<int[]> plans = new ArrayList<>();
-    for (int tp = 1; tp <= Math.min(64, total); tp *= 2) {
-      if (tpGiven != null && tp != tpGiven) {
-        continue;
+    List<Integer> tps = new ArrayList<>();
+    if (tpGiven != null) {
+      tps.add(tpGiven);
+    } else {
+      for (int tp = 1; tp <= Math.min(64, total); tp *= 2) {
+        if (tpProblem(m, tp) == null && tp <= Math.max(8, m.kvHeads())) {
+          tps.add(tp);
+        }
       }
-      if (tpProblem(m, tp) != null || tp > Math.max(8, m.kvHeads())) {
-        continue;
-      }
+    }
+    for (int tp : tps) {
       for (int pp = 1; pp <= Math.min(m.layers(), total); pp++) {
         if (ppGiven != null && pp != ppGiven || ppGiven == null && m.layers() % pp != 0) {
           continue;
@@ -322,7 +326,8 @@ public final class LlmSystem {
     int critical = pp - 1; // the last stage carries the LM head, so it is the busiest
     double compute = microbatches * (fwdNoComm[critical] + bwdNoComm[critical]);
     double tpComm = microbatches * 2 * layersPerStage * tpPerLayer;
-    double bubble = noTransfer.seconds() - compute - tpComm;
+    // Idle time of the busiest stage; clamp the rounding residue of a bubble-free pipeline (pp = 1) to zero.
+    double bubble = Math.max(0, noTransfer.seconds() - compute - tpComm);
     double ppComm = sched.seconds() - noTransfer.seconds();
     double step = sched.seconds() + dpTime + optTime;
     Map<String, Double> breakdown = new LinkedHashMap<>();
