@@ -69,8 +69,7 @@ public final class CompareCommand implements Callable<Integer> {
     List<Map<String, Object>> rows = new ArrayList<>();
     for (String spec : specs) {
       if (wb.isSystemWorkload(spec)) { // whole-system step already: no per-chip row, no "whole system" scaling row
-        rows.add(SystemReports.compareRow(spec, wb.simulateSystem(base, spec, RunOptions.defaults()),
-            wb.simulateSystem(tgt, spec, RunOptions.defaults())));
+        rows.add(SystemReports.compareRow(wb, spec, base, tgt));
         continue;
       }
       WorkloadResult b;

@@ -64,6 +64,9 @@ public final class RunCommand implements Callable<Integer> {
     HardwareSpec hw = wb.hardware(hardware, sets);
     List<String> specs = wb.expand(workload);
     if (specs.stream().anyMatch(wb::isSystemWorkload)) {
+      if (trace != null) {
+        throw new UserInputException("--trace = '" + trace + "': not available for system workloads (llm-*); trace a layer workload instead");
+      }
       return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out());
     }
     List<WorkloadResult> results = new ArrayList<>();

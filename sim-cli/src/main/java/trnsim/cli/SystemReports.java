@@ -158,6 +158,39 @@ final class SystemReports {
     return sb.toString();
   }
 
+  /**
+   * A {@code compare} row for a system workload on both configs. A side the model does not fit on
+   * gets no numbers and says why in its bottleneck column; any other error propagates.
+   */
+  static Map<String, Object> compareRow(Workbench wb, String spec, HardwareSpec base, HardwareSpec tgt) {
+    LlmResult[] r = new LlmResult[2];
+    String[] why = new String[2];
+    HardwareSpec[] hw = {base, tgt};
+    for (int i = 0; i < 2; i++) {
+      try {
+        r[i] = wb.simulateSystem(hw[i], spec, RunOptions.defaults());
+      } catch (trnsim.isa.workload.WorkloadException e) {
+        if (!e.getMessage().contains("does not fit")) {
+          throw e;
+        }
+        why[i] = "does not fit: " + e.getMessage().replaceFirst("^.*does not fit in HBM: ", "");
+      }
+    }
+    if (r[0] != null && r[1] != null) {
+      return compareRow(spec, r[0], r[1]);
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("workload", spec);
+    m.put("baseline_time_s", r[0] == null ? null : r[0].seconds());
+    m.put("target_time_s", r[1] == null ? null : r[1].seconds());
+    for (String k : List.of("speedup", "energy_ratio", "perf_per_watt_ratio", "cost_ratio")) {
+      m.put(k, null);
+    }
+    m.put("baseline_bottleneck", r[0] == null ? why[0] : summary(r[0]));
+    m.put("target_bottleneck", r[1] == null ? why[1] : summary(r[1]));
+    return m;
+  }
+
   /** A {@code compare} row for a system workload: throughput, energy and cost per token, not per kernel. */
   static Map<String, Object> compareRow(String spec, LlmResult b, LlmResult t) {
     Map<String, Object> m = new LinkedHashMap<>();

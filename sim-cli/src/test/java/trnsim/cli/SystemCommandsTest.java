@@ -90,4 +90,16 @@ class SystemCommandsTest {
     assertThat(row.get("speedup").asDouble()).isGreaterThan(1.0); // 144 faster chips against 64
     assertThat(row.get("target_bottleneck").asText()).contains("144 chips");
   }
+
+  @Test
+  void compareSaysWhichSideCannotHoldTheModel() throws Exception {
+    var r = CliHarness.run("compare", "--baseline", "trn2", "--target", "trn2-48xl", "-w",
+        "llm-infer:model=llama3-405b,phase=decode,batch=1,ctx=256", "--format", "json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode row = Json.MAPPER.readTree(r.out()).get("rows").get(0);
+    assertThat(row.get("baseline_bottleneck").asText()).startsWith("does not fit");
+    assertThat(row.get("baseline_time_s").isNull()).isTrue();
+    assertThat(row.get("target_time_s").asDouble()).isPositive();
+    assertThat(row.get("target_bottleneck").asText()).contains("16 chips");
+  }
 }

@@ -43,6 +43,16 @@ class LlmSystemTest {
   }
 
   @Test
+  void aLargerSystemWithDefaultParallelismNeverIncreasesComputeTime() {
+    // Same chip, same global batch: 16 chips (one trn2.48xlarge) against 64 (the Trn2 UltraServer).
+    LlmResult small = run("trn2-48xl", "llm-train:model=tiny,seq=128,global_batch=64");
+    LlmResult large = run("trn2-ultraserver", "llm-train:model=tiny,seq=128,global_batch=64");
+    assertThat(large.chips()).isGreaterThan(small.chips());
+    assertThat(large.breakdown().get("compute")).isLessThanOrEqualTo(small.breakdown().get("compute"));
+    assertThat(large.tokens()).isEqualTo(small.tokens());
+  }
+
+  @Test
   void breakdownSumsToTheStepAndPipelineBubbleFollowsTheSchedule() {
     LlmResult r = run("trn2-48xl", "llm-train:model=tiny,tp=2,pp=4,dp=2,seq=256,global_batch=16");
     double sum = r.breakdown().values().stream().mapToDouble(Double::doubleValue).sum();
