@@ -102,4 +102,10 @@ class SystemCommandsTest {
     assertThat(row.get("target_time_s").asDouble()).isPositive();
     assertThat(row.get("target_bottleneck").asText()).contains("16 chips");
   }
+
+  @Test
+  void sameInputsGiveByteIdenticalOutput() {
+    String[] args = {"collective", "-H", "trn2-ultraserver", "--op", "reduce-scatter", "--sweep", "4KiB:64MiB", "--format", "json"};
+    assertThat(CliHarness.run(args).out()).isEqualTo(CliHarness.run(args).out());
+  }
 }

@@ -14,7 +14,8 @@ import trnsim.core.config.TopologySpec;
  * The links of one or more identical systems as a graph of directed links, each with a bandwidth
  * per direction and a latency per hop. Chip {@code g} is chip {@code g % chips} of system
  * {@code g / chips}. Inside a system traffic follows the scale-up topology: on a torus, dimension
- * order routing along the shorter way round each ring (one link per hop); on a switch, the
+ * order routing along the shorter way round each ring (one link per hop; half-way round, even
+ * coordinates go up and odd ones down); on a switch, the
  * sender's port up and the receiver's port down (one hop). Between systems it goes through the
  * sender's and the receiver's network (EFA) ports.
  *
@@ -151,7 +152,9 @@ public final class Fabric {
           LinkSpec l = t.links().get(d);
           int n = dims[d];
           int fwd = Math.floorMod(target[d] - c[d], n);
-          int dir = fwd <= n - fwd ? 1 : -1;
+          // Shorter way round; at a tie (half-way round) even coordinates go up and odd ones down, so that
+          // opposite partners (recursive halving at distance n/2) use both directions of the ring.
+          int dir = fwd < n - fwd ? 1 : fwd > n - fwd ? -1 : (c[d] % 2 == 0 ? 1 : -1);
           int hops = Math.min(fwd, n - fwd);
           for (int h = 0; h < hops; h++) {
             int from = base + index(c);

@@ -99,4 +99,15 @@ class CollectivesTest {
     var shared = Collectives.run(f, Op.SEND_RECV, List.of(List.of(0, 2), List.of(1, 2)), bytes, Algo.AUTO);
     assertThat(shared.seconds() / alone.seconds()).isCloseTo(2.0, within(0.01));
   }
+
+  @Test
+  void recursiveHalvingDoublingOnARingOfFourUsesBothDirections() {
+    Fabric f = new Fabric(sys("trn2-ultraserver"), 1);
+    double bytes = 32L << 20;
+    var r = Collectives.runOne(f, Op.ALL_REDUCE, range(0, 4, 1), bytes, Algo.RDH);
+    // Halving: partners 2 hops apart exchange S/2 (opposite partners go opposite ways, one flow per link),
+    // then neighbours exchange S/4; doubling mirrors it. Per half: 3 hops of latency + 3/4 S at link speed.
+    assertThat(r.seconds()).isCloseTo(2 * (3 * 1.5e-6 + 0.75 * bytes / 128e9), within(1e-12));
+    assertThat(r.steps()).isEqualTo(4);
+  }
 }
