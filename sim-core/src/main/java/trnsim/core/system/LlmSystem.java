@@ -151,7 +151,7 @@ public final class LlmSystem {
         if (ppGiven != null && pp != ppGiven || ppGiven == null && m.layers() % pp != 0) {
           continue;
         }
-        if (total % (tp * pp) != 0) {
+        if (dpGiven == null && total % (tp * pp) != 0) {
           continue;
         }
         int dp = dpGiven != null ? dpGiven : total / (tp * pp);

@@ -87,6 +87,12 @@ class LlmSystemTest {
     assertThatThrownBy(() -> run("trn2-48xl", "llm-train:model=llama3-70b,tp=1,pp=1"))
         .isInstanceOf(WorkloadException.class)
         .hasMessageContaining("llm-train.tp = '1'");
+    assertThatThrownBy(() -> run("trn2-48xl", "llm-train:model=tiny,tp=3"))
+        .isInstanceOf(WorkloadException.class)
+        .hasMessageContaining("llm-train.tp = '3': must divide the model's 8 attention heads");
+    assertThatThrownBy(() -> run("trn2-48xl", "llm-train:model=tiny,tp=4,pp=2,dp=4"))
+        .isInstanceOf(WorkloadException.class)
+        .hasMessageContaining("16 chips");
     assertThatThrownBy(() -> run("trn2", "llm-infer:model=llama3-405b"))
         .isInstanceOf(WorkloadException.class)
         .hasMessageContaining("llm-infer.model = 'llama3-405b'");
