@@ -117,10 +117,10 @@ public final class LlmSystem {
     boolean zero = w.choice("zero", "1", "0", "1").equals("1");
     DType dt = w.dtype("dtype", DType.BF16);
     int systems = (int) w.positive("systems", 1L);
-    Integer tpGiven = w.has("tp") ? (int) w.positive("tp", null) : null;
-    Integer ppGiven = w.has("pp") ? (int) w.positive("pp", null) : null;
-    Integer dpGiven = w.has("dp") ? (int) w.positive("dp", null) : null;
-    Integer mGiven = w.has("microbatches") ? (int) w.positive("microbatches", null) : null;
+    Integer tpGiven = optional(w, "tp");
+    Integer ppGiven = optional(w, "pp");
+    Integer dpGiven = optional(w, "dp");
+    Integer mGiven = optional(w, "microbatches");
     w.finish();
     ModelShape m = models.apply(name);
     int total = hw.totalChips() * systems;
@@ -426,7 +426,7 @@ public final class LlmSystem {
     long batch = w.positive("batch", 8L);
     long ctx = w.positive("ctx", 4096L);
     DType dt = w.dtype("dtype", DType.BF16);
-    Integer tpGiven = w.has("tp") ? (int) w.positive("tp", null) : null;
+    Integer tpGiven = optional(w, "tp");
     w.finish();
     ModelShape m = models.apply(name);
     String src = w.source();
@@ -538,6 +538,15 @@ public final class LlmSystem {
     par.put("ctx", (int) ctx);
     return new LlmResult(hw.name(), w.toString(), phase, par, defaulted, chips, step, tokens, breakdown, memory, mfu,
         modelFlops, joules, cost, layer, coll, notes);
+  }
+
+  /** An optional positive count: null when absent (the key still counts as known for error messages). */
+  static Integer optional(WorkloadSpec w, String key) {
+    long v = w.positive(key, 0L);
+    if (v > Integer.MAX_VALUE) {
+      throw new WorkloadException(w.source(), w.kind() + "." + key, String.valueOf(v), "too large");
+    }
+    return v == 0 ? null : (int) v;
   }
 
   static double weightsPerChip(ModelShape m, int tp) {
