@@ -30,6 +30,7 @@ public final class AtomicFiles {
         Files.createDirectories(dir);
       }
       Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+      relaxPermissions(tmp);
       try {
         try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
           body.write(w);
@@ -49,5 +50,42 @@ public final class AtomicFiles {
 
   public static void writeString(Path target, String content) {
     write(target, w -> w.write(content));
+  }
+
+  /** Writes bytes (an image, say) atomically, like {@link #write}. */
+  public static void writeBytes(Path target, byte[] content) {
+    Path abs = target.toAbsolutePath();
+    Path dir = abs.getParent();
+    try {
+      if (dir != null) {
+        Files.createDirectories(dir);
+      }
+      Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+      relaxPermissions(tmp);
+      try {
+        Files.write(tmp, content);
+        try {
+          Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Temporary files are created owner-only (0600); the finished output should be readable like any
+   * other new file, so give it rw-r--r-- where the file system supports POSIX permissions.
+   */
+  private static void relaxPermissions(Path tmp) throws IOException {
+    try {
+      Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: keep the defaults
+    }
   }
 }

@@ -40,11 +40,14 @@ public final class Cli {
       }
     });
     cl.setParameterExceptionHandler((ex, args) -> {
+      // One line: the problem, a suggestion if picocli has one, and where to get help.
       CommandLine c = ex.getCommandLine();
-      c.getErr().println("error: " + ex.getMessage());
-      if (!CommandLine.UnmatchedArgumentException.printSuggestions(ex, c.getErr())) {
-        c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
+      String hint = "";
+      if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+        hint = " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
       }
+      c.getErr().println("error: " + ex.getMessage().replace('\n', ' ').strip() + hint
+          + "; see '" + c.getCommandSpec().qualifiedName() + " --help'");
       c.getErr().flush();
       return ExitCodes.BAD_INPUT;
     });

@@ -37,6 +37,13 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = {"--workload", "-w"}, description = "Workload(s) to compare instead of the suite (repeatable).")
   List<String> workloads = new ArrayList<>();
 
+  @Option(names = "--baseline-workload", paramLabel = "SPEC",
+      description = "Per-side comparison: this workload on the baseline (with --target-workload), e.g. the best 8-bit format of each.")
+  String baselineWorkload;
+
+  @Option(names = "--target-workload", paramLabel = "SPEC", description = "Per-side comparison: this workload on the target.")
+  String targetWorkload;
+
   @Option(names = "--set-baseline", paramLabel = "KEY=VALUE", description = "Override a baseline config key (repeatable).")
   List<String> setBaseline = new ArrayList<>();
 
@@ -50,6 +57,9 @@ public final class CompareCommand implements Callable<Integer> {
     this.ctx = ctx;
   }
 
+  /** Separates the baseline and target workloads of a per-side row; also its label. */
+  static final String SIDES = " vs ";
+
   static final List<String> KEYS = List.of("workload", "baseline_time_s", "target_time_s", "speedup", "energy_ratio",
       "perf_per_watt_ratio", "cost_ratio", "baseline_bottleneck", "target_bottleneck");
 
@@ -59,7 +69,15 @@ public final class CompareCommand implements Callable<Integer> {
     HardwareSpec base = wb.hardware(baseline, setBaseline);
     HardwareSpec tgt = wb.hardware(target, setTarget);
     List<String> specs = new ArrayList<>();
-    if (workloads.isEmpty()) {
+    if ((baselineWorkload == null) != (targetWorkload == null)) {
+      throw new UserInputException("--baseline-workload and --target-workload go together");
+    }
+    if (baselineWorkload != null && !workloads.isEmpty()) {
+      throw new UserInputException("--workload cannot be combined with --baseline-workload/--target-workload");
+    }
+    if (baselineWorkload != null) {
+      specs.add(baselineWorkload + SIDES + targetWorkload);
+    } else if (workloads.isEmpty()) {
       specs.addAll(wb.expand(suite.contains(":") ? suite : suite));
     } else {
       for (String w : workloads) {
@@ -75,8 +93,9 @@ public final class CompareCommand implements Callable<Integer> {
       WorkloadResult b;
       WorkloadResult t;
       try {
-        b = wb.simulate(base, spec, RunOptions.defaults());
-        t = wb.simulate(tgt, spec, RunOptions.defaults());
+        int sides = spec.indexOf(SIDES);
+        b = wb.simulate(base, sides < 0 ? spec : spec.substring(0, sides), RunOptions.defaults());
+        t = wb.simulate(tgt, sides < 0 ? spec : spec.substring(sides + SIDES.length()), RunOptions.defaults());
       } catch (WorkloadException e) {
         if (e.getMessage().contains("does not support")) {
           rows.add(unsupported(spec, e.getMessage()));
@@ -106,7 +125,7 @@ public final class CompareCommand implements Callable<Integer> {
     return m;
   }
 
-  private static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
+  static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
       int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", label);

@@ -95,6 +95,10 @@ public final class RunCommand implements Callable<Integer> {
             out.println();
           }
           out.print(Reports.table(results.get(i), energy.get(i)));
+          if (hw.totalChips() > 1 && results.get(i).steps().size() > 0 && !results.get(i).workload().startsWith("llm")) {
+            out.printf("  scope               one chip of %s (%d chips); kernel workloads run on a single chip%n",
+                hw.name(), hw.totalChips());
+          }
         }
       }
       case json -> {

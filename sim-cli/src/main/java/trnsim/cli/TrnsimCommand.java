@@ -18,6 +18,9 @@ import picocli.CommandLine.Option;
     subcommands = {
         RunCommand.class,
         CompareCommand.class,
+        SweepCommand.class,
+        VerifyCommand.class,
+        PlotCommand.class,
         CollectiveCommand.class,
         ConfigCommand.class,
         AutoComplete.GenerateCompletion.class,

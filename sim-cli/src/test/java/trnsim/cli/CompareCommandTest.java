@@ -47,6 +47,24 @@ class CompareCommandTest {
   }
 
   @Test
+  void perSideWorkloadsCompareTheBest8BitFormatOfEach() throws Exception {
+    var r = CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "--baseline-workload",
+        "gemm:m=2048,k=2048,n=2048,dtype=fp8", "--target-workload", "gemm:m=2048,k=2048,n=2048,dtype=mxfp8", "--format", "json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode rows = Json.MAPPER.readTree(r.out()).get("rows");
+    assertThat(rows.size()).isEqualTo(1);
+    assertThat(rows.get(0).get("workload").asText())
+        .isEqualTo("gemm:m=2048,k=2048,n=2048,dtype=fp8 vs gemm:m=2048,k=2048,n=2048,dtype=mxfp8");
+    var same = Json.MAPPER.readTree(CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "-w",
+        "gemm:m=2048,k=2048,n=2048,dtype=fp8", "--format", "json").out()).get("rows");
+    assertThat(rows.get(0).get("speedup").asDouble()).isGreaterThan(same.get(0).get("speedup").asDouble());
+    assertThat(CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "--baseline-workload", "copy:bytes=1MiB")
+        .code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "--baseline-workload", "copy:bytes=1MiB",
+        "--target-workload", "copy:bytes=1MiB", "-w", "copy:bytes=1MiB").code()).isEqualTo(ExitCodes.BAD_INPUT);
+  }
+
+  @Test
   void badInputs() {
     assertThat(CliHarness.run("compare", "--baseline", "trn2").code()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(CliHarness.run("compare", "--baseline", "trn2", "--target", "nope").code()).isEqualTo(ExitCodes.BAD_INPUT);

@@ -16,6 +16,13 @@ public final class ProgramBuilder {
   private final List<String> notes = new ArrayList<>();
   private long flops;
   private long hbmBytesMin;
+  private long instructions;
+
+  /**
+   * Instructions one program may hold. A resource guard: a kernel larger than this would need
+   * gigabytes of heap to describe; it is rejected with a clear message instead.
+   */
+  public static final long MAX_INSTRUCTIONS = 8_000_000L;
 
   public ProgramBuilder(String name, int dmaQueues) {
     if (dmaQueues <= 0) {
@@ -232,6 +239,10 @@ public final class ProgramBuilder {
       }
 
       Op add(Instruction instr, Op[] deps) {
+        if (++instructions > MAX_INSTRUCTIONS) {
+          throw new ProgramException("kernel '" + name + "' needs more than " + MAX_INSTRUCTIONS
+              + " instructions per chip (the simulator's resource guard); simulate a smaller problem");
+        }
         if (instr.engine() != kind) {
           throw new ProgramException(instr.mnemonic() + " runs on " + instr.engine().label() + ", not " + kind.label());
         }

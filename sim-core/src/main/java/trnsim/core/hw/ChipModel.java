@@ -98,6 +98,7 @@ public final class ChipModel {
     b.put(prefix + ".hbm.transferred_bytes", hbm.bytesTransferred);
     b.put(prefix + ".hbm.peak_concurrent_transfers", hbm.peakFlows);
     b.put(prefix + ".hbm.capacity_bytes_per_s", hbm.capacityBytesPerTick() * Simulation.TICKS_PER_SECOND);
+    b.put(prefix + ".hbm.achieved_bytes_per_s", endTick > 0 ? hbm.bytesTransferred / (endTick / (double) Simulation.TICKS_PER_SECOND) : 0);
     return b.build();
   }
 }

@@ -71,6 +71,9 @@ final class CoreModel {
     }
     if (trace.enabled()) {
       trace.processName(pid, "core" + coreIndex);
+      // Buffers are allocated statically for the kernel's lifetime, so occupancy is one sample.
+      trace.counter(pid, "sbuf_bytes", 0, sbufBytesPerPartition * spec.sbuf().partitions());
+      trace.counter(pid, "psum_bytes", 0, psumBytesPerPartition * spec.psum().partitions());
       for (QueueExecutor e : executors) {
         if (e.queue.size() > 0) {
           trace.trackName(pid, e.index, e.label);

@@ -34,28 +34,16 @@ public record RunResult(
     List<EngineUse> engines,
     String bottleneck,
     long instructions,
-    StatsSnapshot stats) {
+    StatsSnapshot stats) implements RooflinePoint {
 
   public RunResult {
     notes = List.copyOf(notes);
     engines = List.copyOf(engines);
   }
 
-  public double achievedFlopsPerSecond() {
-    return timeSeconds > 0 ? flops / timeSeconds : 0;
-  }
 
-  public double utilization() {
-    return peakFlopsPerSecond > 0 ? achievedFlopsPerSecond() / peakFlopsPerSecond : 0;
-  }
 
-  public double achievedHbmBytesPerSecond() {
-    return timeSeconds > 0 ? hbmBytes / timeSeconds : 0;
-  }
 
-  public double arithmeticIntensity() {
-    return hbmBytes > 0 ? flops / hbmBytes : Double.POSITIVE_INFINITY;
-  }
 
   public Map<String, Double> engineBusy() {
     var m = new java.util.TreeMap<String, Double>();

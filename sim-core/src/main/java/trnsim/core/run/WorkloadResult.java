@@ -28,22 +28,13 @@ public record WorkloadResult(
     double hbmBytesPerSecondPeak,
     java.util.Map<String, Double> engineBusy,
     String bottleneck,
-    long tokens) {
+    long tokens) implements RooflinePoint {
 
   /** One kernel's result and its repeat count. */
   public record StepResult(String label, long repeat, RunResult result) {}
 
-  public double achievedFlopsPerSecond() {
-    return timeSeconds > 0 ? flops / timeSeconds : 0;
-  }
 
-  public double utilization() {
-    return peakFlopsPerSecond > 0 ? achievedFlopsPerSecond() / peakFlopsPerSecond : 0;
-  }
 
-  public double achievedHbmBytesPerSecond() {
-    return timeSeconds > 0 ? hbmBytes / timeSeconds : 0;
-  }
 
   public List<String> notes() {
     java.util.List<String> n = new java.util.ArrayList<>();

@@ -45,6 +45,7 @@ import trnsim.isa.workload.WorkloadException;
  * rate); K^T and V^T likewise next to K.
  */
 public final class AttentionBackward {
+  /** Largest key tile; smaller (256, 128) when there would be fewer than 2 items per core (load balance). */
   static final int KEY_TILE = AttentionLowering.KEY_TILE;
   static final int Q_TILE = AttentionLowering.Q_TILE;
 
@@ -55,19 +56,27 @@ public final class AttentionBackward {
   record Block(int item, long qTile, int head, int qRows, boolean firstOfItem, boolean lastOfItem, boolean firstHead) {}
 
   public static Program lower(TargetSpec t, AttentionSpec a, int coresRequested) {
+    Kernels.guard("attention", (double) a.b() * a.h() * Kernels.tiles(a.s(), 128) * Kernels.tiles(a.sKv(), 128) * Kernels.tiles(a.d(), 128) * 30);
     AttentionLowering.checkHeadDim(t, a);
     int cores = Math.max(1, Math.min(coresRequested, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("attention bwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()
         + " d=" + a.d() + " kv_heads=" + a.kvHeads() + (a.causal() ? " causal" : "") + " " + a.dtype().label(), t.dmaQueues());
-    long kTiles = Kernels.ceilDiv(a.sKv(), KEY_TILE);
+    int keyTile = KEY_TILE;
+    while (keyTile > Q_TILE && a.b() * a.kvHeads() * Kernels.ceilDiv(a.sKv(), keyTile) < 2L * cores) {
+      keyTile /= 2;
+    }
+    final int kt = keyTile;
+    long kTiles = Kernels.ceilDiv(a.sKv(), keyTile);
     long qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
     List<AttentionLowering.Item> weighted = new ArrayList<>();
     List<Item> all = new ArrayList<>();
     for (long b = 0; b < a.b(); b++) {
       for (long g = 0; g < a.kvHeads(); g++) {
-        for (int j = 0; j < kTiles; j++) {
-          int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * KEY_TILE) - (long) j * KEY_TILE);
-          long q0 = a.causal() ? ((long) j * KEY_TILE) / Q_TILE : 0;
+        for (int jj = 0; jj < kTiles; jj++) {
+          // causal: interleave cheap and expensive key tiles (0, n-1, 1, n-2, ...) so contiguous runs balance
+          int j = !a.causal() ? jj : (int) (jj % 2 == 0 ? jj / 2 : kTiles - 1 - jj / 2);
+          int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * kt) - (long) j * kt);
+          long q0 = a.causal() ? ((long) j * kt) / Q_TILE : 0;
           long work = (qTiles - q0) * keys * a.group();
           all.add(new Item(b, g, j, keys, q0, qTiles, work));
           // reuse the forward's splitter: it only looks at work
@@ -81,12 +90,12 @@ public final class AttentionBackward {
     for (int c = 0; c < runs.size(); c++) {
       List<Item> mine = new ArrayList<>(all.subList(idx, idx + runs.get(c).size()));
       idx += runs.get(c).size();
-      BwdCore bc = new BwdCore(t, a, pb.core(c), mine);
+      BwdCore bc = new BwdCore(t, a, pb.core(c), mine, kt);
       anyRmw |= !bc.dqResident;
       bc.emit();
     }
     pb.flops(a.backwardFlops()).hbmBytesMin(a.backwardBytes());
-    pb.note("flash attention bwd (FA2 order): items (batch, kv head, " + KEY_TILE + "-key tile) over " + runs.size()
+    pb.note("flash attention bwd (FA2 order): items (batch, kv head, " + kt + "-key tile) over " + runs.size()
         + " cores; dK/dV accumulate in PSUM per item; 5 matmul groups per block");
     pb.note(anyRmw ? "dQ accumulated by fp32 read-modify-write in HBM (does not fit SBUF)" : "dQ accumulated in SBUF per (batch, kv head), stored once");
     return pb.build();
@@ -109,7 +118,10 @@ public final class AttentionBackward {
     final boolean dqResident;
     final long qTiles;
 
-    BwdCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items) {
+    final int keyTile;
+
+    BwdCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items, int keyTile) {
+      this.keyTile = keyTile;
       this.t = t;
       this.a = a;
       this.core = core;
@@ -126,12 +138,12 @@ public final class AttentionBackward {
       this.storeQ0 = q == 1 ? 0 : loadQ;
       this.qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
       long eb = dt.bytes(1);
-      int pieces = KEY_TILE / parts;
-      // K side (2 sets): K^T and V^T [D x 512] per D chunk, K [128 keys x pieces x D].
-      long kSide = 2L * (2L * nd * KEY_TILE * eb + (long) pieces * d * eb);
+      int pieces = (int) Kernels.ceilDiv(keyTile, parts);
+      // K side (3 sets: the dQ matmuls that last read a set run two blocks late): K^T and V^T [D x 512] per D chunk, K [128 keys x pieces x D].
+      long kSide = 3L * (2L * nd * keyTile * eb + (long) pieces * d * eb);
       // Q side (3 sets): Q^T, dO^T [D x r*128] per D chunk, Q, dO [128 x r*D], LSE/delta.
       long qSide = 3L * (2L * nd * group * Q_TILE * eb + 2L * group * d * eb + 8L * group);
-      long work = 3L * KEY_TILE * eb * 2 + 2L * d * 4; // P, dS, dS^T rings; dQ RMW slots
+      long work = 3L * keyTile * eb * 2 + 2L * d * 4; // P, dS, dS^T rings; dQ RMW slots
       long fixed = kSide + qSide + work + 1024;
       long dqAll = qTiles * group * (long) d * 4;
       long budget = (long) (t.sbufBytesPerPartition() * 0.9);
@@ -140,7 +152,7 @@ public final class AttentionBackward {
             + " heads per kv head do not fit SBUF (" + fixed + " B per partition)");
       }
       this.dqResident = fixed + dqAll <= budget;
-      core.alloc(MemSpace.SBUF, "K^T, V^T, K tiles (2 sets)", parts, kSide);
+      core.alloc(MemSpace.SBUF, "K^T, V^T, K tiles (3 sets)", parts, kSide);
       core.alloc(MemSpace.SBUF, "Q^T, dO^T, Q, dO, LSE, delta (3 sets)", parts, qSide);
       core.alloc(MemSpace.SBUF, "P, dS, dS^T rings, dQ staging", parts, work + 1024);
       if (dqResident) {
@@ -162,7 +174,7 @@ public final class AttentionBackward {
       }
       int n = blocks.size();
       Op[][] kLoad = new Op[items.size()][];
-      Op[] kReader = new Op[2];
+      Op[] kReader = new Op[3];
       Op[][] qLoad = new Op[n][];
       Op[] qReader = new Op[3];
       int[] qSet = new int[n];
@@ -175,7 +187,7 @@ public final class AttentionBackward {
       Op[] dstSbReader = new Op[3];
       Op[] dqReader = new Op[2];
       Op[] rmwStore = new Op[2];
-      Op dkdvEvac = null;
+      Op[] dkdvEvac = new Op[2];
       Op[] exp = new Op[n];
       Op[] ds = new Op[n];
       Op[] copy = new Op[n];
@@ -188,7 +200,7 @@ public final class AttentionBackward {
           Block bl = blocks.get(s);
           Item it = items.get(bl.item());
           if (bl.firstOfItem()) {
-            kLoad[bl.item()] = loadK(it, kReader[bl.item() % 2]);
+            kLoad[bl.item()] = loadK(it, kReader[bl.item() % 3]);
           }
           if (bl.firstHead()) {
             int set = qSetNext;
@@ -237,13 +249,14 @@ public final class AttentionBackward {
           for (int pc = 0; pc < pieces; pc++) {
             int kp = Math.min(parts, keys - pc * parts);
             // dV piece += P[q, keys]^T dO ; dK piece += dS^T Q
-            Op war = bl.firstOfItem() && pc == 0 ? dkdvEvac : null;
+            boolean war = bl.firstOfItem() && pc == 0;
             last = core.add(new Instruction.MatMul(TensorRef.sbuf(bl.qRows(), kp, dt), TensorRef.sbuf(bl.qRows(), d, dt),
-                TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), exp[i], war);
+                TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), exp[i], war ? dkdvEvac[0] : null, war ? dkdvEvac[1] : null);
             last = core.add(new Instruction.MatMul(TensorRef.sbuf(bl.qRows(), kp, dt), TensorRef.sbuf(bl.qRows(), d, dt),
                 TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), ds[i]);
           }
           pReader[i % 3] = last;
+          qReader[qSet[i]] = last; // Q and dO of this Q-side set are read by the dV/dK matmuls too
           Op tr = null;
           for (int pc = 0; pc < pieces; pc++) {
             int kp = Math.min(parts, keys - pc * parts);
@@ -262,7 +275,7 @@ public final class AttentionBackward {
             TensorRef out = TensorRef.sbuf(kpAll, (long) pieces * d, dt);
             Op ev1 = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, acc, out), last);
             Op ev2 = core.add(new Instruction.Activation(acc, out, ActFunc.IDENTITY, false), last);
-            dkdvEvac = ev2;
+            dkdvEvac = new Op[] {ev1, ev2};
             NormLowering.spread(core, storeQ0, storeQN, MemSpace.SBUF, MemSpace.HBM, kpAll, dt.bytes((long) pieces * d) * 2, ev1, ev2);
           }
         }
@@ -281,7 +294,7 @@ public final class AttentionBackward {
           }
           dstSbReader[i % 3] = mm;
           if (bl.lastOfItem()) {
-            kReader[bl.item() % 2] = mm;
+            kReader[bl.item() % 3] = mm;
           }
           TensorRef acc = TensorRef.sbuf(bl.qRows(), d, DType.FP32);
           long bg = it.b() * a.kvHeads() + it.g();

@@ -36,11 +36,14 @@ import trnsim.isa.workload.WorkloadException;
  *       (bf16) to SBUF with the row sum; gpsimd l = l * alpha + rowsum;
  *   <li>tensor: P^T by 128x128 transposes into PSUM; vector copy back to SBUF;
  *   <li>tensor: PV[128 x D] = sum over 128-key pieces of P^T-stationary x V-moving [128 keys x D];
- *   <li>gpsimd O *= alpha (SBUF, fp32); vector O += PV (reads PSUM);
+ *   <li>O update: when the O accumulators of the group (two item sets) fit PSUM next to the S and
+ *       P^T banks, O accumulates there across key tiles and the vector engine rescales it in place
+ *       (O *= alpha) one pipeline step before the PV matmuls; otherwise PV goes to a fresh PSUM
+ *       bank, gpsimd rescales O in SBUF (fp32) and the vector engine adds PV to it;
  *   <li>after the last key tile: vector 1/l and O * (1/l) to bf16; one store per item for all heads.
  * </ol>
- * The tensor stream is software-pipelined three stages deep (S of block i, the transposes of
- * block i-1 and the PV matmuls of block i-2 are issued together) so no engine waits for the
+ * The tensor stream is software-pipelined three stages deep (S of block i, the PV matmuls of
+ * block i-2 and the transposes of block i-1 are issued together, in that order) so no engine waits for the
  * softmax or the P^T copy of the block it just produced. Q and K are assumed stored transposed ([B, H, D, S], as NKI's flash kernel takes them)
  * so every load is a plain DMA; V is [B, G, S, D]. Loads use DMA queues 0..Q-5, O stores the last
  * four queues, so a store waiting for compute never blocks a prefetch.
@@ -52,6 +55,8 @@ import trnsim.isa.workload.WorkloadException;
 public final class AttentionLowering {
   static final int KEY_TILE = 512;
   static final int Q_TILE = 128;
+  /** Per-block fixed cost in key equivalents, for balancing causal work over cores. */
+  static final int BLOCK_OVERHEAD_KEYS = 256;
 
   private AttentionLowering() {}
 
@@ -88,7 +93,8 @@ public final class AttentionLowering {
           int kt = keyTiles(a, qt);
           long work = 0;
           for (int j = 0; j < kt; j++) {
-            work += keysOf(a, qt, j);
+            // keys, plus the fixed per-block cost of the ~12 instructions (in key equivalents)
+            work += keysOf(a, qt, j) + BLOCK_OVERHEAD_KEYS;
           }
           items.add(new Item(b, g, qt, (int) Math.min(Q_TILE, a.s() - qt * Q_TILE), kt, work * a.group()));
         }
@@ -122,6 +128,7 @@ public final class AttentionLowering {
   }
 
   public static Program forward(TargetSpec t, AttentionSpec a, int coresRequested) {
+    Kernels.guard("attention", (double) a.b() * a.h() * Kernels.tiles(a.s(), 128) * Kernels.tiles(a.sKv(), 128) * Kernels.tiles(a.d(), 128) * 12);
     checkHeadDim(t, a);
     int cores = Math.max(1, Math.min(coresRequested, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("attention fwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()
@@ -188,6 +195,8 @@ public final class AttentionLowering {
     final int storeQN;
     final int slots;
     final int kTilesAll;
+    /** O accumulators of both item sets fit PSUM next to the S and P^T banks: accumulate there. */
+    final boolean oInPsum;
     // K/V tile cache
     final long[] slotKey;
     final Op[][] slotLoad;
@@ -231,22 +240,28 @@ public final class AttentionLowering {
       long tileBytes = (long) nd * KEY_TILE * eb + (long) (KEY_TILE / parts) * d * eb;
       long budget = (long) (t.sbufBytesPerPartition() * 0.9) - other;
       long fit = budget / tileBytes;
-      if (fit < 2) {
+      if (fit < 3) {
         throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()),
-            "two K/V tiles of " + KEY_TILE + " keys do not fit SBUF next to the Q/O buffers of " + group + " heads");
+            "three K/V tiles of " + KEY_TILE + " keys do not fit SBUF next to the Q/O buffers of " + group + " heads");
       }
-      this.slots = (int) Math.max(2, Math.min(fit, kTilesAll));
+      this.slots = (int) Math.max(3, Math.min(fit, kTilesAll));
       slotKey = new long[slots];
       java.util.Arrays.fill(slotKey, -1);
       slotLoad = new Op[slots][];
       slotReader = new Op[slots];
       core.alloc(MemSpace.SBUF, "Q^T tiles (2 sets)", parts, qBytes);
       core.alloc(MemSpace.SBUF, "K^T/V tile cache", parts, slots * tileBytes);
-      core.alloc(MemSpace.SBUF, "O accumulators fp32 (2 sets)", Q_TILE, oBytes);
+      if (t.psumBytesPerPartition() < 4 * (t.psumBytesPerPartition() / t.psumBanks()) + oBytes) {
+        core.alloc(MemSpace.SBUF, "O accumulators fp32 (2 sets)", Q_TILE, oBytes);
+      }
       core.alloc(MemSpace.SBUF, "O staging bf16 (2 sets)", Q_TILE, outBytes);
       core.alloc(MemSpace.SBUF, "P, P^T rings", parts, pBytes);
       core.alloc(MemSpace.SBUF, "mask + statistics", parts, Q_TILE * eb + 1024);
-      core.alloc(MemSpace.PSUM, "S, P^T, PV banks (2 each)", parts, Math.min(t.psumBytesPerPartition(), 6L * t.psumBytesPerPartition() / t.psumBanks()));
+      long bank = t.psumBytesPerPartition() / t.psumBanks();
+      long oPsum = 2L * group * d * 4;
+      this.oInPsum = 4 * bank + Kernels.ceilDiv(oPsum, bank) * bank <= t.psumBytesPerPartition();
+      core.alloc(MemSpace.PSUM, oInPsum ? "S, P^T banks (2 each), O accumulators (2 sets)" : "S, P^T, PV banks (2 each)", parts,
+          oInPsum ? 4 * bank + Kernels.ceilDiv(oPsum, bank) * bank : Math.min(t.psumBytesPerPartition(), 6 * bank));
     }
 
     void emit() {
@@ -270,6 +285,7 @@ public final class AttentionLowering {
       int[] pSlot = new int[blocks.size()];
       int[] kvSlot = new int[blocks.size()];
       Op[] copyOf = new Op[blocks.size()];
+      Op[] scaleOf = new Op[blocks.size()];
       int[] ptsOf = new int[blocks.size()];
       Op[][] qLoad = new Op[items.size()][];
       Op[][] oUpd = new Op[2][group];
@@ -282,7 +298,7 @@ public final class AttentionLowering {
           if (bl.first() && bl.head() == 0) {
             qLoad[bl.item()] = loadQ(bl.item(), it);
           }
-          kvSlot[s] = kv(it, bl.kTile(), s == 0 ? -1 : kvSlot[s - 1]);
+          kvSlot[s] = kv(it, bl.kTile(), s >= 1 ? kvSlot[s - 1] : -1, s >= 2 ? kvSlot[s - 2] : -1);
           // stage 1: S, mask, max, exp
           int sb = sBank.take();
           Op qk = null;
@@ -320,6 +336,68 @@ public final class AttentionLowering {
               ed.toArray(new Op[0]));
           sBank.lastReader[sb] = new Op[] {exp[s]};
         }
+        if (s >= 2) {
+          int p = s - 2;
+          Block bl = blocks.get(p);
+          int pieces = (int) Kernels.ceilDiv(bl.keys(), Q_TILE);
+          Op copy = copyOf[p];
+          int pts = ptsOf[p];
+          int set = bl.item() % 2;
+          // l = l * alpha + rowsum, two blocks after the exp that produced the row sum
+          TensorRef lStat = TensorRef.sbuf(bl.qRows(), 1, DType.FP32);
+          lUpd[p] = bl.first() ? exp[p]
+              : core.add(new Instruction.TensorTensor(EngineKind.GPSIMD, lStat, lStat, lStat, AluOp.ADD), exp[p], alpha[p]);
+          Op pv = null;
+          Op upd;
+          TensorRef o;
+          if (oInPsum) {
+            // O accumulates in its own PSUM region across key tiles; rescaled in place by the vector engine.
+            o = TensorRef.psum(bl.qRows(), d, DType.FP32);
+            Op scale = bl.first() ? oUpd[set][bl.head()] : scaleOf[p];
+            for (int pc = 0; pc < pieces; pc++) {
+              int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
+              pv = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, bl.qRows(), dt), TensorRef.sbuf(kp, d, dt), o,
+                  !(bl.first() && pc == 0)), copy, scale);
+            }
+            upd = pv;
+          } else {
+            int pvb = pvBank.take();
+            TensorRef pvPs = TensorRef.psum(bl.qRows(), d, DType.FP32);
+            for (int pc = 0; pc < pieces; pc++) {
+              int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
+              pv = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, bl.qRows(), dt), TensorRef.sbuf(kp, d, dt), pvPs, pc > 0),
+                  copy, first(pvBank.lastReader[pvb]));
+            }
+            o = TensorRef.sbuf(bl.qRows(), d, DType.FP32);
+            if (bl.first()) {
+              // WAR: the previous item on this set finished normalising this head's accumulator
+              upd = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, pvPs, o), pv, oUpd[set][bl.head()]);
+            } else {
+              Op scale = core.add(new Instruction.TensorScalar(EngineKind.GPSIMD, o, o, AluOp.MULTIPLY), alpha[p], oUpd[set][bl.head()]);
+              upd = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, pvPs, o, o, AluOp.ADD), pv, scale);
+            }
+            pvBank.lastReader[pvb] = new Op[] {upd};
+          }
+          ptSbuf.lastReader[pts] = new Op[] {pv};
+          slotReader[kvSlot[p]] = pv;
+          oUpd[set][bl.head()] = upd;
+          if (bl.last()) {
+            TensorRef stat = TensorRef.sbuf(bl.qRows(), 1, DType.FP32);
+            Op rcp = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.DIVIDE), lUpd[p]);
+            List<Op> nd2 = new ArrayList<>();
+            nd2.add(rcp);
+            nd2.add(upd);
+            addAll(nd2, outStore[set]);
+            Op norm = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, o, TensorRef.sbuf(bl.qRows(), d, dt), AluOp.MULTIPLY),
+                nd2.toArray(new Op[0]));
+            finals[bl.item()][bl.head()] = norm;
+            oUpd[set][bl.head()] = norm;
+            if (bl.head() == group - 1) {
+              outStore[set] = NormLowering.spread(core, storeQ0, storeQN, MemSpace.SBUF, MemSpace.HBM, bl.qRows(),
+                  dt.bytes((long) group * d), finals[bl.item()]);
+            }
+          }
+        }
         if (s >= 1 && s - 1 < blocks.size()) {
           int p = s - 1;
           Block bl = blocks.get(p);
@@ -343,54 +421,11 @@ public final class AttentionLowering {
           ptBank.lastReader[ptb] = new Op[] {copy};
           copyOf[p] = copy;
           ptsOf[p] = pts;
-        }
-        if (s >= 2) {
-          int p = s - 2;
-          Block bl = blocks.get(p);
-          int pieces = (int) Kernels.ceilDiv(bl.keys(), Q_TILE);
-          Op copy = copyOf[p];
-          int pts = ptsOf[p];
-          int pvb = pvBank.take();
-          Op pv = null;
-          TensorRef pvPs = TensorRef.psum(bl.qRows(), d, DType.FP32);
-          for (int pc = 0; pc < pieces; pc++) {
-            int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
-            pv = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, bl.qRows(), dt), TensorRef.sbuf(kp, d, dt), pvPs, pc > 0),
-                copy, first(pvBank.lastReader[pvb]));
-          }
-          ptSbuf.lastReader[pts] = new Op[] {pv};
-          slotReader[kvSlot[p]] = pv;
-          TensorRef o = TensorRef.sbuf(bl.qRows(), d, DType.FP32);
-          int set = bl.item() % 2;
-          // l = l * alpha + rowsum, two blocks after the exp that produced the row sum
-          TensorRef lStat = TensorRef.sbuf(bl.qRows(), 1, DType.FP32);
-          lUpd[p] = bl.first() ? exp[p]
-              : core.add(new Instruction.TensorTensor(EngineKind.GPSIMD, lStat, lStat, lStat, AluOp.ADD), exp[p], alpha[p]);
-          Op upd;
-          if (bl.first()) {
-            // WAR: the previous item on this set finished normalising this head's accumulator
-            upd = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, pvPs, o), pv, oUpd[set][bl.head()]);
-          } else {
-            Op scale = core.add(new Instruction.TensorScalar(EngineKind.GPSIMD, o, o, AluOp.MULTIPLY), alpha[p], oUpd[set][bl.head()]);
-            upd = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, pvPs, o, o, AluOp.ADD), pv, scale);
-          }
-          oUpd[set][bl.head()] = upd;
-          pvBank.lastReader[pvb] = new Op[] {upd};
-          if (bl.last()) {
-            TensorRef stat = TensorRef.sbuf(bl.qRows(), 1, DType.FP32);
-            Op rcp = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.DIVIDE), lUpd[p]);
-            List<Op> nd2 = new ArrayList<>();
-            nd2.add(rcp);
-            nd2.add(upd);
-            addAll(nd2, outStore[set]);
-            Op norm = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, o, TensorRef.sbuf(bl.qRows(), d, dt), AluOp.MULTIPLY),
-                nd2.toArray(new Op[0]));
-            finals[bl.item()][bl.head()] = norm;
-            oUpd[set][bl.head()] = norm;
-            if (bl.head() == group - 1) {
-              outStore[set] = NormLowering.spread(core, storeQ0, storeQN, MemSpace.SBUF, MemSpace.HBM, bl.qRows(),
-                  dt.bytes((long) group * d), finals[bl.item()]);
-            }
+          if (oInPsum && !bl.first()) {
+            // rescale this head's PSUM accumulator now, one step before its PV matmuls need it
+            TensorRef oAcc = TensorRef.psum(bl.qRows(), d, DType.FP32);
+            scaleOf[p] = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, oAcc, oAcc, AluOp.MULTIPLY), alpha[p],
+                oUpd[bl.item() % 2][bl.head()]);
           }
         }
       }
@@ -408,17 +443,17 @@ public final class AttentionLowering {
     }
 
     /** Makes K/V tile {@code j} of the item's (batch, kv head) resident; returns its slot. */
-    int kv(Item it, int j, int prevSlot) {
+    int kv(Item it, int j, int busy1, int busy2) {
       long key = (it.b() * a.kvHeads() + it.g()) * kTilesAll + j;
       for (int s = 0; s < slots; s++) {
         if (slotKey[s] == key) {
           return s;
         }
       }
-      // Round robin over the slots, never evicting the tile the previous block (whose PV is not
-      // emitted yet) reads.
+      // Round robin over the slots, never evicting a tile the previous two blocks read (their PV
+      // matmuls, which free the slot, are not emitted yet: the pipeline lags two blocks).
       int slot = nextSlot;
-      if (slot == prevSlot) {
+      while (slot == busy1 || slot == busy2) {
         slot = (slot + 1) % slots;
       }
       nextSlot = (slot + 1) % slots;

@@ -49,6 +49,7 @@ public final class DecodeAttention {
   record Item(long b, long g, long chunk, int keys, boolean first, boolean last) {}
 
   public static Program lower(TargetSpec t, AttentionSpec a, int coresRequested) {
+    Kernels.guard("attention-decode", (double) a.b() * a.kvHeads() * Kernels.tiles(a.sKv(), 128) * 12);
     AttentionLowering.checkHeadDim(t, a);
     long chunks = Kernels.ceilDiv(a.sKv(), CHUNK);
     long total = a.b() * a.kvHeads() * chunks;
@@ -56,9 +57,9 @@ public final class DecodeAttention {
     ProgramBuilder pb = new ProgramBuilder("attention-decode b=" + a.b() + " h=" + a.h() + " ctx=" + a.sKv() + " d=" + a.d()
         + " kv_heads=" + a.kvHeads() + " " + a.dtype().label(), t.dmaQueues());
     int r = (int) a.group();
-    if (r > t.maxMovingFree()) {
+    if (r > t.peRows()) {
       throw new trnsim.isa.workload.WorkloadException("attention-decode", "attention-decode.h", String.valueOf(a.h()),
-          "at most " + t.maxMovingFree() + " query heads per kv head");
+          "at most " + t.peRows() + " query heads per kv head (the broadcast of the row maxima contracts over them)");
     }
     for (int c = 0; c < cores; c++) {
       long n = total / cores + (c < total % cores ? 1 : 0);
@@ -77,7 +78,7 @@ public final class DecodeAttention {
     long bytes = a.dtype().bytes(2 * a.b() * a.kvHeads() * a.sKv() * a.d() + 2 * a.b() * a.h() * a.d());
     pb.flops(flops).hbmBytesMin(bytes);
     pb.note("decode attention: (batch, kv head, " + CHUNK + "-key chunk) items over " + cores + " cores; keys on partitions,"
-        + " K^T cache piece stationary x " + r + " query heads moving; " + KV_RING + "-slot K/V ring on all DMA queues");
+        + " K^T cache piece stationary x " + r + " query heads moving; " + KV_RING + "-slot K/V ring on DMA queues 0-" + (t.dmaQueues() - 2) + ", O stores on the last");
     if (total / cores < chunks && a.b() * a.kvHeads() < cores) {
       pb.note("split-context: a (batch, kv head) spans cores; the cross-core combine is not emitted");
     }
@@ -92,6 +93,10 @@ public final class DecodeAttention {
     int r = (int) a.group();
     DType dt = a.dtype();
     int q = t.dmaQueues();
+    // loads on all queues but the last; the O stores (which wait for compute) on the last, so they
+    // never block a prefetch in an in-order DMA queue
+    int loadQ = Math.max(1, q - 1);
+    int storeQ = q - 1;
     int maxPieces = CHUNK / parts;
     long kvBytes = (long) nd * dt.bytes(CHUNK) + dt.bytes((long) maxPieces * d);
     core.alloc(MemSpace.SBUF, "K^T/V chunk ring", parts, KV_RING * kvBytes);
@@ -104,9 +109,17 @@ public final class DecodeAttention {
     Op[] pReader = new Op[RING];
     Op[] sReader = new Op[RING];
     Op[] qLoad = new Op[0];
-    Op qReader = null;
+    Op[] qReader = new Op[2]; // q^T double-buffered by group parity
     Op oUpd = null;
-    Op lastStore = null;
+    // O^T accumulators in SBUF alternate between consecutive (batch, kv head) groups; the per-chunk
+    // O^T product in PSUM alternates between two banks.
+    Op[] lastStore = new Op[2];
+    Op[] oPsReader = new Op[2];
+    int[] groupOf = new int[items.size()];
+    for (int i = 0, g = -1; i < items.size(); i++) {
+      g += items.get(i).first() ? 1 : 0;
+      groupOf[i] = g;
+    }
     int n = items.size();
     Op[] expOf = new Op[n];
     Op[] alphaOf = new Op[n];
@@ -117,17 +130,19 @@ public final class DecodeAttention {
         int slot = s % RING;
         int kvSlot = s % KV_RING;
         if (it.first()) {
-          Op[] war = qReader == null ? new Op[0] : new Op[] {qReader};
-          qLoad = Kernels.spreadDma(core, q, MemSpace.HBM, MemSpace.SBUF, dk, dt.bytes((long) nd * r), war);
+          // q^T is tiny (r values per partition): one DMA on one queue, not one per queue
+          Op war = qReader[groupOf[s] % 2];
+          qLoad = new Op[] {core.dma(groupOf[s] % loadQ, new Instruction.DmaCopy(TensorRef.hbm(dk, (long) nd * r, dt),
+              TensorRef.sbuf(dk, (long) nd * r, dt)), war)};
         }
         Op[] war = slotReader[kvSlot] == null ? new Op[0] : new Op[] {slotReader[kvSlot]};
         Op[] loads = new Op[0];
         for (int c = 0; c < nd; c++) {
           int kk = Math.min(dk, d - c * dk);
-          loads = Kernels.concat(loads, Kernels.spreadDma(core, q, MemSpace.HBM, MemSpace.SBUF, kk, dt.bytes(it.keys()), war));
+          loads = Kernels.concat(loads, Kernels.spreadDma(core, loadQ, MemSpace.HBM, MemSpace.SBUF, kk, dt.bytes(it.keys()), war));
         }
         int pieces = (int) Kernels.ceilDiv(it.keys(), parts);
-        loads = Kernels.concat(loads, Kernels.spreadDma(core, q, MemSpace.HBM, MemSpace.SBUF, Math.min(parts, it.keys()),
+        loads = Kernels.concat(loads, Kernels.spreadDma(core, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(parts, it.keys()),
             dt.bytes((long) pieces * d), war));
         slotLoad[kvSlot] = loads;
         // stage A: S^T pieces
@@ -149,7 +164,7 @@ public final class DecodeAttention {
           loads = new Op[0];
         }
         qkOf[s] = qk;
-        qReader = qk;
+        qReader[groupOf[s] % 2] = qk;
       }
       if (s >= 1 && s - 1 < n) {
         // stage B: softmax of chunk s-1
@@ -185,15 +200,21 @@ public final class DecodeAttention {
         int slot = i % RING;
         int pieces = (int) Kernels.ceilDiv(it.keys(), parts);
         int kpAll = Math.min(parts, it.keys());
-        Op sums = core.add(new Instruction.MatMul(TensorRef.sbuf(kpAll, 1, dt), TensorRef.sbuf(kpAll, (long) pieces * r, dt),
-            TensorRef.psum(1, (long) pieces * r, DType.FP32), false), expOf[i]);
+        // row sums: ones [keys x 1] stationary against P^T, in moving chunks of at most one PSUM bank
+        Op sums = null;
+        long sumCols = (long) pieces * r;
+        for (long c0 = 0; c0 < sumCols; c0 += t.maxMovingFree()) {
+          long w = Math.min(t.maxMovingFree(), sumCols - c0);
+          sums = core.add(new Instruction.MatMul(TensorRef.sbuf(kpAll, 1, dt), TensorRef.sbuf(kpAll, w, dt),
+              TensorRef.psum(1, w, DType.FP32), false), expOf[i]);
+        }
         Op pv = sums;
         for (int pc = 0; pc < pieces; pc++) {
           int kp = Math.min(parts, it.keys() - pc * parts);
           for (int c = 0; c < nd; c++) {
             int kk = Math.min(dk, d - c * dk);
             pv = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, kk, dt), TensorRef.sbuf(kp, r, dt), TensorRef.psum(kk, r, DType.FP32),
-                pc > 0), expOf[i]);
+                pc > 0), expOf[i], pc == 0 ? oPsReader[i % 2] : null);
           }
         }
         pReader[slot] = pv;
@@ -203,17 +224,18 @@ public final class DecodeAttention {
         Op lr = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, TensorRef.psum(1, (long) pieces * r, DType.FP32),
             TensorRef.sbuf(1, r, DType.FP32), AluOp.ADD), sums);
         if (it.first()) {
-          oUpd = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, oPs, o), pv, lastStore);
+          oUpd = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, oPs, o), pv, lastStore[groupOf[i] % 2]);
         } else {
           Op sc = core.add(new Instruction.TensorTensor(EngineKind.GPSIMD, o, o, o, AluOp.MULTIPLY), alphaOf[i], oUpd);
           oUpd = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, oPs, o, o, AluOp.ADD), pv, sc, lr);
         }
+        oPsReader[i % 2] = oUpd;
         if (it.last()) {
           Op rcp = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, TensorRef.sbuf(1, r, DType.FP32),
               TensorRef.sbuf(1, r, DType.FP32), AluOp.DIVIDE), lr);
           Op norm = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, o, o, TensorRef.sbuf(dk, (long) nd * r, dt),
               AluOp.MULTIPLY), oUpd, rcp);
-          lastStore = core.dma((int) (i % q), new Instruction.DmaCopy(TensorRef.sbuf(dk, (long) nd * r, dt),
+          lastStore[groupOf[i] % 2] = core.dma(storeQ, new Instruction.DmaCopy(TensorRef.sbuf(dk, (long) nd * r, dt),
               TensorRef.hbm(dk, (long) nd * r, dt)), norm);
         }
       }

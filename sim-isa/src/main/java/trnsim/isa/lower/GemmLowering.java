@@ -32,6 +32,7 @@ public final class GemmLowering {
   }
 
   public static Program lower(TargetSpec t, GemmSpec g, int coresRequested, GemmTiling forced) {
+    Kernels.guard("gemm", Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows()));
     if (!t.supports(g.dtype())) {
       throw new WorkloadException("gemm", "dtype", g.dtype().label(), t.name() + " does not support it (supported: "
           + String.join(", ", new java.util.TreeSet<>(t.dtypeRates().keySet())) + ")");

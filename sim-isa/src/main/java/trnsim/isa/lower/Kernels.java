@@ -11,6 +11,23 @@ import trnsim.isa.TensorRef;
 final class Kernels {
   private Kernels() {}
 
+  /**
+   * The resource guard, applied before a lowering builds anything: a kernel whose estimated
+   * instruction count exceeds {@link trnsim.isa.ProgramBuilder#MAX_INSTRUCTIONS} is rejected at once
+   * instead of exhausting the heap.
+   */
+  static void guard(String what, double estimatedInstructions) {
+    if (!(estimatedInstructions <= trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS)) {
+      throw new trnsim.isa.workload.WorkloadException(what, null, null, String.format(java.util.Locale.ROOT,
+          "needs about %.3g instructions per chip, above the simulator's resource guard of %d; simulate a smaller problem",
+          estimatedInstructions, trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS));
+    }
+  }
+
+  static double tiles(double a, double b) {
+    return Math.ceil(a / b);
+  }
+
   static long ceilDiv(long a, long b) {
     return (a + b - 1) / b;
   }

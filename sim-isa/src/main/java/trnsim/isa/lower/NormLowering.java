@@ -42,12 +42,14 @@ import trnsim.isa.workload.WorkloadException;
 public final class NormLowering {
   /** Bytes per partition each DMA should move at least (past the DMA size-curve knee). */
   static final long MIN_DMA_BYTES_PP = 8192;
-  static final int RING = 3;
+  /** Tile slots (at most): loads run ring - 1 tiles ahead, so several tiles' dependent op chains overlap. */
+  static final int RING = 6;
 
   private NormLowering() {}
 
   /** {@code kind} is softmax, rmsnorm or layernorm. */
   public static Program lower(TargetSpec t, String kind, long rows, long cols, DType dtype, int coresRequested) {
+    Kernels.guard(kind, Kernels.tiles(rows, 128) * (8 + 2.0 * t.dmaQueues()) * Math.max(1, Kernels.tiles(cols, 65536)));
     int parts = t.partitions();
     long rowBytes = dtype.bytes(cols);
     // SBUF per partition: RING tiles of k rows each (in place), the fp32 scratch of one row for the
@@ -55,35 +57,43 @@ public final class NormLowering {
     long weights = kind.equals("softmax") ? 0 : (kind.equals("layernorm") ? 2 : 1) * rowBytes;
     long scratch = kind.equals("softmax") ? 0 : rowBytes;
     long budget = (long) (t.sbufBytesPerPartition() * 0.9) - weights - scratch - 256;
-    if (RING * rowBytes > budget) {
+    if (2 * rowBytes > budget) {
       throw new WorkloadException(kind, kind + ".cols", String.valueOf(cols), "a row of " + rowBytes + " B does not fit SBUF "
-          + RING + " times (" + t.sbufBytesPerPartition() + " B per partition, rows stay whole on one partition)");
+          + "twice (" + t.sbufBytesPerPartition() + " B per partition, rows stay whole on one partition)");
     }
+    int ring = (int) Math.min(RING, budget / rowBytes);
     long rowsPerTile = parts; // rows in one tile; k rows per partition when rows are short
-    long k = Math.max(1, Math.min(Kernels.ceilDiv(MIN_DMA_BYTES_PP, rowBytes), budget / (RING * rowBytes)));
+    long k = Math.max(1, Math.min(Kernels.ceilDiv(MIN_DMA_BYTES_PP, rowBytes), budget / (ring * rowBytes)));
     k = Math.max(1, Math.min(k, Kernels.ceilDiv(rows, parts)));
     long tileRows = rowsPerTile * k;
     long tiles = Kernels.ceilDiv(rows, tileRows);
     int cores = (int) Math.max(1, Math.min(Math.min(coresRequested, t.cores()), tiles));
     ProgramBuilder pb = new ProgramBuilder(kind + " rows=" + rows + " cols=" + cols + " " + dtype.label(), t.dmaQueues());
     int q = t.dmaQueues();
-    int loadQ = Math.max(1, q / 2);
-    int storeQ = Math.max(1, q - loadQ);
-    int storeQ0 = q == 1 ? 0 : loadQ;
+    int splitLoadQ = Math.max(1, q / 2);
     for (int c = 0; c < cores; c++) {
       var core = pb.core(c);
       long myTiles = tiles / cores + (c < tiles % cores ? 1 : 0);
       long first = c * (tiles / cores) + Math.min(c, tiles % cores);
-      core.alloc(MemSpace.SBUF, kind + " ring", parts, RING * k * rowBytes);
+      // When every load of this core fits the ring's prologue, all loads are queued before any
+      // store, so loads and stores can share all queues; otherwise split them (a store waiting for
+      // compute would block later loads in an in-order queue).
+      boolean allAhead = myTiles <= ring - 1;
+      int loadQ = allAhead ? q : splitLoadQ;
+      int storeQ0 = allAhead || q == 1 ? 0 : splitLoadQ;
+      int storeQ = allAhead ? q : Math.max(1, q - splitLoadQ);
+      core.alloc(MemSpace.SBUF, kind + " ring", parts, ring * k * rowBytes);
       if (scratch > 0) {
         core.alloc(MemSpace.SBUF, "squares", parts, scratch);
       }
       core.alloc(MemSpace.SBUF, "row stats", parts, 64);
       Op[] weightLoads = new Op[0];
       if (weights > 0) {
-        core.alloc(MemSpace.SBUF, "weights", parts, weights);
+        // only the partitions this core's tiles use need the broadcast weights
+        int used = (int) Math.min(parts, Kernels.ceilDiv(Math.min(rows - first * tileRows, myTiles * tileRows), k));
+        core.alloc(MemSpace.SBUF, "weights", used, weights);
         // The weight row(s) broadcast to every partition: one DMA reading the row per partition.
-        weightLoads = spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, parts, weights);
+        weightLoads = spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, used, weights);
       }
       List<Op[]> loads = new ArrayList<>();
       List<Op[]> stores = new ArrayList<>();
@@ -95,62 +105,86 @@ public final class NormLowering {
         int p = (int) Math.min(parts, Kernels.ceilDiv(n, kk));
         shape.add(new long[] {p, kk});
       }
-      int lookahead = RING - 1;
+      int lookahead = ring - 1;
       for (long i = 0; i < Math.min(lookahead, myTiles); i++) {
         long[] s = shape.get((int) i);
         loads.add(spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) s[0], s[1] * rowBytes));
       }
+      // Row tasks in order; stage A (up to the scalar op) of task n is emitted before stage B of
+      // task n-1, so the in-order vector queue never waits for the scalar op of the row it is on.
+      List<long[]> tasks = new ArrayList<>();
       for (long i = 0; i < myTiles; i++) {
-        long[] s = shape.get((int) i);
-        int p = (int) s[0];
-        Op[] deps = Kernels.concat(loads.get((int) i), weightLoads);
-        Op last = null;
-        for (long r = 0; r < s[1]; r++) {
-          last = emitRow(core, kind, p, cols, dtype, deps, last);
-          deps = new Op[0];
+        for (long r = 0; r < shape.get((int) i)[1]; r++) {
+          tasks.add(new long[] {i, r});
         }
-        stores.add(spread(core, storeQ0, storeQ, MemSpace.SBUF, MemSpace.HBM, p, s[1] * rowBytes, last));
-        long nextLoad = i + lookahead;
-        if (nextLoad < myTiles) {
-          long[] ns = shape.get((int) nextLoad);
-          // The slot of tile i + RING - 1 last held tile i - 1: wait for its store.
-          Op[] war = i >= 1 ? stores.get((int) (i - 1)) : new Op[0];
-          loads.add(spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) ns[0], ns[1] * rowBytes, war));
+      }
+      Op[] stageA = new Op[tasks.size()];
+      Op[] stageB = new Op[tasks.size()];
+      for (int n = 0; n <= tasks.size(); n++) {
+        if (n < tasks.size()) {
+          long i = tasks.get(n)[0];
+          int p = (int) shape.get((int) i)[0];
+          Op[] deps = tasks.get(n)[1] == 0 ? Kernels.concat(loads.get((int) i), weightLoads) : new Op[0];
+          stageA[n] = emitA(core, kind, p, cols, dtype, deps);
+        }
+        if (n >= 1) {
+          int m = n - 1;
+          long i = tasks.get(m)[0];
+          long[] s = shape.get((int) i);
+          stageB[m] = emitB(core, kind, (int) s[0], cols, dtype, stageA[m], m >= 1 ? stageB[m - 1] : null);
+          if (tasks.get(m)[1] == s[1] - 1) {
+            stores.add(spread(core, storeQ0, storeQ, MemSpace.SBUF, MemSpace.HBM, (int) s[0], s[1] * rowBytes, stageB[m]));
+            long nextLoad = i + lookahead;
+            if (nextLoad < myTiles) {
+              long[] ns = shape.get((int) nextLoad);
+              // The slot of tile i + ring - 1 last held tile i - 1: wait for its store.
+              Op[] war = i >= 1 ? stores.get((int) (i - 1)) : new Op[0];
+              loads.add(spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) ns[0], ns[1] * rowBytes, war));
+            }
+          }
         }
       }
     }
     long data = dtype.bytes(rows * cols);
     pb.flops(0).hbmBytesMin(2 * data + weights);
-    pb.note(kind + ": rows on partitions, [" + parts + " x " + k + " rows x " + cols + "] per DMA tile, " + RING
-        + "-slot SBUF ring, loads on DMA queues 0-" + (loadQ - 1) + ", stores on " + storeQ0 + "-" + (storeQ0 + storeQ - 1)
+    pb.note(kind + ": rows on partitions, [" + parts + " x " + k + " rows x " + cols + "] per DMA tile, " + ring
+        + "-slot SBUF ring, loads on DMA queues 0-" + (splitLoadQ - 1) + ", stores on " + splitLoadQ + "-" + (q - 1)
+        + " (all queues for both when a core's tiles all fit the ring)"
         + ", " + tiles + " tiles over " + cores + " cores");
     return pb.build();
   }
 
-  /** Emits one [p x cols] row block's compute; returns the last op (what the store waits for). */
-  private static Op emitRow(ProgramBuilder.CoreBuilder core, String kind, int p, long cols, DType dtype, Op[] loaded, Op prev) {
+  /** Stage A of one [p x cols] row block: the first reduction(s), ending with the scalar-engine pass. */
+  private static Op emitA(ProgramBuilder.CoreBuilder core, String kind, int p, long cols, DType dtype, Op[] loaded) {
     TensorRef x = TensorRef.sbuf(p, cols, dtype);
     TensorRef stat = TensorRef.sbuf(p, 1, DType.FP32);
-    Op[] in = prev == null ? loaded : Kernels.concat(loaded, prev);
     if (kind.equals("softmax")) {
-      Op max = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, x, stat, AluOp.MAX), in);
-      Op exp = core.add(new Instruction.Activation(x, x, ActFunc.EXP, true), max);
-      Op rcp = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.DIVIDE), exp);
-      return core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, AluOp.MULTIPLY), rcp);
+      Op max = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, x, stat, AluOp.MAX), loaded);
+      return core.add(new Instruction.Activation(x, x, ActFunc.EXP, true), max);
     }
     TensorRef sq = TensorRef.sbuf(p, cols, dtype);
     if (kind.equals("rmsnorm")) {
-      Op ss = core.add(new Instruction.Activation(x, sq, ActFunc.SQUARE, true), in);
-      Op rstd = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.MULTIPLY), ss);
-      Op scale = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, AluOp.MULTIPLY), rstd);
-      return core.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.MULTIPLY), scale);
+      return core.add(new Instruction.Activation(x, sq, ActFunc.SQUARE, true), loaded);
     }
-    Op mean = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, x, stat, AluOp.ADD), in);
-    Op var = core.add(new Instruction.Activation(x, sq, ActFunc.SQUARE, true), mean);
-    Op rstd = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.MULTIPLY), var);
-    Op norm = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, AluOp.SUBTRACT), rstd);
-    Op gamma = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.MULTIPLY), norm);
-    return core.add(new Instruction.TensorTensor(EngineKind.GPSIMD, x, x, x, AluOp.ADD), gamma);
+    Op mean = core.add(new Instruction.TensorReduce(EngineKind.VECTOR, x, stat, AluOp.ADD), loaded);
+    return core.add(new Instruction.Activation(x, sq, ActFunc.SQUARE, true), mean);
+  }
+
+  /** Stage B: the normalisation; returns the last op (what the store waits for). */
+  private static Op emitB(ProgramBuilder.CoreBuilder core, String kind, int p, long cols, DType dtype, Op a, Op prevB) {
+    TensorRef x = TensorRef.sbuf(p, cols, dtype);
+    TensorRef stat = TensorRef.sbuf(p, 1, DType.FP32);
+    if (kind.equals("softmax")) {
+      Op rcp = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.DIVIDE), a);
+      return core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, AluOp.MULTIPLY), rcp);
+    }
+    Op rstd = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, stat, stat, AluOp.MULTIPLY), a);
+    Op scale = core.add(new Instruction.TensorScalar(EngineKind.VECTOR, x, x, kind.equals("rmsnorm") ? AluOp.MULTIPLY : AluOp.SUBTRACT), rstd);
+    Op gamma = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.MULTIPLY), scale);
+    if (kind.equals("rmsnorm")) {
+      return gamma;
+    }
+    return core.add(new Instruction.TensorTensor(EngineKind.GPSIMD, x, x, x, AluOp.ADD), gamma, prevB);
   }
 
   /** Like {@link Kernels#spreadDma} but over queues {@code q0 .. q0 + nq - 1} only. */

@@ -34,6 +34,7 @@ public final class StreamLowering {
 
   /** {@code copy:bytes=...}: DMA from HBM to HBM in [128 x 32 KiB] chunks. */
   public static Program copy(TargetSpec t, long bytes, int cores) {
+    Kernels.guard("copy", Kernels.tiles(bytes, 128.0 * 32 * 1024) * t.dmaQueues());
     cores = Math.max(1, Math.min(cores, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("copy bytes=" + bytes, t.dmaQueues());
     long chunk = 128L * 32 * 1024;
@@ -59,6 +60,7 @@ public final class StreamLowering {
 
   /** {@code elementwise:op=gelu|silu|exp|add|mul,numel=...,dtype=bf16}. */
   public static Program elementwise(TargetSpec t, String op, long numel, DType dtype, int cores) {
+    Kernels.guard("elementwise", Kernels.tiles(numel, 128.0 * TILE_FREE) * 3 * t.dmaQueues());
     boolean binary = op.equals("add") || op.equals("mul");
     ActFunc func = switch (op) {
       case "gelu" -> ActFunc.GELU;

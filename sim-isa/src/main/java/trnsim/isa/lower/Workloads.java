@@ -34,6 +34,8 @@ public final class Workloads {
         int cores = cores(w, t);
         String strategy = w.choice("strategy", "auto", "auto", "blocked", "naive");
         GemmSpec g = new GemmSpec(m, k, n, d, ta, tb);
+        guard(w, "gemm", (double) Kernels.ceilDiv(m, t.peCols()) * Kernels.ceilDiv(n, t.maxMovingFree())
+            * Kernels.ceilDiv(k, t.kPerMatmul(t.supports(d) ? d : DType.BF16)));
         GemmTiling tiling = null;
         if (strategy.equals("naive")) {
           tiling = GemmLowering.naive(t, g, cores);
@@ -55,6 +57,7 @@ public final class Workloads {
       case "copy" -> {
         long bytes = w.bytes("bytes", null);
         int cores = cores(w, t);
+        guard(w, "copy", Kernels.ceilDiv(bytes, 128L * 32 * 1024) * (double) t.dmaQueues());
         w.finish();
         yield new LoweredWorkload(w.toString(), List.of(new Step("copy", StreamLowering.copy(t, bytes, cores), 1, DType.BF16)), 0);
       }
@@ -63,6 +66,7 @@ public final class Workloads {
         long numel = w.positive("numel", null);
         DType d = w.dtype("dtype", DType.BF16);
         int cores = cores(w, t);
+        guard(w, "elementwise", Kernels.ceilDiv(numel, 128L * StreamLowering.TILE_FREE) * 3.0 * t.dmaQueues());
         w.finish();
         yield new LoweredWorkload(w.toString(),
             List.of(new Step("elementwise", StreamLowering.elementwise(t, op, numel, d, cores), 1, d)), 0);
@@ -82,6 +86,15 @@ public final class Workloads {
     List<String> all = new ArrayList<>(KINDS);
     all.addAll(Extra.KINDS);
     return all;
+  }
+
+  /** Rejects, before building anything, a kernel whose instruction count would exceed the guard. */
+  static void guard(WorkloadSpec w, String kind, double estimatedInstructions) {
+    if (estimatedInstructions > trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS) {
+      throw new WorkloadException(w.source(), kind, w.toString(), String.format(java.util.Locale.ROOT,
+          "needs about %.3g instructions per chip, above the resource guard of %d; simulate a smaller problem",
+          estimatedInstructions, trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS));
+    }
   }
 
   static int cores(WorkloadSpec w, TargetSpec t) {

@@ -78,6 +78,16 @@ public final class WorkloadSpec {
     return new WorkloadException(source, kind + "." + key, value, reason);
   }
 
+  /** Marks {@code key} as read and returns its text; null when absent and a default exists. */
+  private String raw(String key, Object dflt) {
+    used.add(key);
+    String v = params.get(key);
+    if (v == null && dflt == null) {
+      throw bad(key, null, "missing required key");
+    }
+    return v;
+  }
+
   public String string(String key, String dflt) {
     used.add(key);
     String v = params.get(key);
@@ -92,12 +102,8 @@ public final class WorkloadSpec {
 
   /** A positive count; accepts 4096, 4_096, 4k (x1000), 4Ki (x1024), 1e6. */
   public long positive(String key, Long dflt) {
-    used.add(key);
-    String v = params.get(key);
+    String v = raw(key, dflt);
     if (v == null) {
-      if (dflt == null) {
-        throw bad(key, null, "missing required key");
-      }
       return dflt;
     }
     long x = parseCount(v, key);
@@ -137,12 +143,8 @@ public final class WorkloadSpec {
 
   /** A byte count with a unit (B, KiB, MiB, GiB, kB, MB, GB). */
   public long bytes(String key, Long dflt) {
-    used.add(key);
-    String v = params.get(key);
+    String v = raw(key, dflt);
     if (v == null) {
-      if (dflt == null) {
-        throw bad(key, null, "missing required key");
-      }
       return dflt;
     }
     var m = java.util.regex.Pattern.compile("^\\s*([0-9][0-9_]*(?:\\.[0-9]+)?)\\s*([KMGT]?i?B)\\s*$").matcher(v);

@@ -212,4 +212,51 @@ class KernelLoweringTest {
   void everyKindIsListed() {
     assertThat(Workloads.kinds()).contains("softmax", "rmsnorm", "layernorm", "attention", "attention-decode", "layer");
   }
+
+  /** Reads configs/workloads/models/NAME.yaml with a minimal key: value parser (the real loader lives elsewhere). */
+  static ModelShape shippedModel(String name) {
+    java.nio.file.Path f = java.nio.file.Path.of("..", "configs", "workloads", "models", name + ".yaml");
+    if (!java.nio.file.Files.exists(f)) {
+      return null;
+    }
+    Map<String, String> kv = new java.util.HashMap<>();
+    try {
+      for (String line : java.nio.file.Files.readAllLines(f)) {
+        String l = line.replaceAll("#.*", "").trim();
+        int c = l.indexOf(':');
+        if (c > 0) {
+          kv.put(l.substring(0, c).trim(), l.substring(c + 1).trim());
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return new ModelShape(kv.get("name"), Integer.parseInt(kv.get("layers")), Integer.parseInt(kv.get("hidden")),
+        Integer.parseInt(kv.get("heads")), Integer.parseInt(kv.get("kv_heads")), Integer.parseInt(kv.get("head_dim")),
+        Integer.parseInt(kv.get("ffn")), Integer.parseInt(kv.get("vocab")));
+  }
+
+  @Test
+  void shippedModelShapesMatchTheirPublishedSizes() {
+    // Parameter counts of the published models: 8.03B, 70.6B, 405.9B (Meta model cards).
+    assertThat(shippedModel("llama3-8b").parameters()).isBetween(8_000_000_000L, 8_100_000_000L);
+    assertThat(shippedModel("llama3-70b").parameters()).isBetween(70_500_000_000L, 70_700_000_000L);
+    assertThat(shippedModel("llama3-405b").parameters()).isBetween(405_000_000_000L, 406_500_000_000L);
+    assertThat(shippedModel("llama3-8b")).isEqualTo(LLAMA3_8B);
+  }
+
+  @Test
+  void everyWorkloadOfTheKernelSuiteLowers() throws Exception {
+    java.nio.file.Path f = java.nio.file.Path.of("..", "configs", "workloads", "suites", "kernels.yaml");
+    int n = 0;
+    for (String line : java.nio.file.Files.readAllLines(f)) {
+      String l = line.replaceAll("#.*", "").trim();
+      if (l.startsWith("- ")) {
+        LoweredWorkload w = Workloads.lower(T, WorkloadSpec.parse(l.substring(2).trim(), f.toString()), KernelLoweringTest::shippedModel);
+        assertThat(w.steps()).isNotEmpty();
+        n++;
+      }
+    }
+    assertThat(n).isGreaterThanOrEqualTo(10);
+  }
 }

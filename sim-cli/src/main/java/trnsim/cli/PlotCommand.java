@@ -1,0 +1,185 @@
+package trnsim.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.markers.SeriesMarkers;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.run.RunOptions;
+import trnsim.core.run.WorkloadResult;
+
+/** {@code trnsim plot}: charts. */
+@Command(name = "plot", mixinStandardHelpOptions = true, description = "Charts (PNG or SVG): roofline.",
+    subcommands = {PlotCommand.RooflineCommand.class})
+public final class PlotCommand implements Runnable {
+  public PlotCommand(CliContext ctx) {
+    // no state of its own
+  }
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "missing chart: roofline");
+  }
+
+  /** {@code trnsim plot roofline}: the chip's roofline with the workload's point(s). */
+  @Command(name = "roofline", mixinStandardHelpOptions = true, sortOptions = false,
+      description = {"The chip's roofline (tensor-engine peak at the workload's dtype, sustained HBM bandwidth) with each",
+          "kernel's simulated point (arithmetic intensity = FLOPs / HBM byte, achieved TFLOP/s)."})
+  public static final class RooflineCommand implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Option(names = {"--hardware", "-H"}, required = true, description = "Hardware config name or YAML path.")
+    String hardware;
+
+    @Option(names = {"--workload", "-w"}, required = true, description = "Inline workload spec or workload name.")
+    String workload;
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a hardware config key (repeatable).")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--out", defaultValue = "roofline.png", paramLabel = "FILE.png|FILE.svg",
+        description = "Chart file (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--format", defaultValue = "table", description = "Numbers on stdout: table, json or csv (default: ${DEFAULT-VALUE}).")
+    OutputFormat format;
+
+    public RooflineCommand(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    static final List<String> KEYS = List.of("hardware", "workload", "flops", "hbm_bytes", "intensity_flop_per_byte",
+        "achieved_tflops", "peak_tflops", "peak_hbm_gbps", "ridge_flop_per_byte", "roof_tflops", "fraction_of_roof", "region");
+
+    @Override
+    public Integer call() {
+      Charts.format(out, "--out");
+      Workbench wb = new Workbench(ctx);
+      HardwareSpec hw = wb.hardware(hardware, sets);
+      List<Map<String, Object>> points = new ArrayList<>();
+      double peak = 0;
+      double bw = 0;
+      for (String spec : wb.expand(workload)) {
+        WorkloadResult r = wb.simulate(hw, spec, RunOptions.defaults());
+        peak = Math.max(peak, r.peakFlopsPerSecond());
+        bw = Math.max(bw, r.hbmBytesPerSecondPeak());
+        points.add(point(r));
+      }
+      chart(hw.name(), peak, bw, points);
+      print(points);
+      return ExitCodes.OK;
+    }
+
+    static Map<String, Object> point(WorkloadResult r) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      double ai = r.hbmBytes() > 0 ? r.flops() / r.hbmBytes() : Double.NaN;
+      double ridge = r.peakFlopsPerSecond() / r.hbmBytesPerSecondPeak();
+      double roof = Double.isFinite(ai) ? Math.min(r.peakFlopsPerSecond(), ai * r.hbmBytesPerSecondPeak()) : r.peakFlopsPerSecond();
+      m.put("hardware", r.hardware());
+      m.put("workload", r.workload());
+      m.put("flops", r.flops());
+      m.put("hbm_bytes", r.hbmBytes());
+      m.put("intensity_flop_per_byte", ai);
+      m.put("achieved_tflops", r.achievedFlopsPerSecond() / 1e12);
+      m.put("peak_tflops", r.peakFlopsPerSecond() / 1e12);
+      m.put("peak_hbm_gbps", r.hbmBytesPerSecondPeak() / 1e9);
+      m.put("ridge_flop_per_byte", ridge);
+      m.put("roof_tflops", roof / 1e12);
+      m.put("fraction_of_roof", roof > 0 ? r.achievedFlopsPerSecond() / roof : Double.NaN);
+      m.put("region", !Double.isFinite(ai) ? "no HBM traffic" : r.flops() == 0 ? "no FLOPs" : ai >= ridge ? "compute" : "memory");
+      return m;
+    }
+
+    private void chart(String name, double peak, double bw, List<Map<String, Object>> points) {
+      double ridge = peak / bw;
+      double lo = ridge / 1000;
+      double hi = ridge * 100;
+      for (var p : points) {
+        double ai = (Double) p.get("intensity_flop_per_byte");
+        if (Double.isFinite(ai) && ai > 0) {
+          lo = Math.min(lo, ai / 4);
+          hi = Math.max(hi, ai * 4);
+        }
+      }
+      XYChart c = new XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT)
+          .title(String.format(Locale.ROOT, "Roofline: %s (peak %.0f TFLOP/s, HBM %.0f GB/s, ridge %.0f FLOP/B)",
+              name, peak / 1e12, bw / 1e9, ridge))
+          .xAxisTitle("arithmetic intensity (FLOP / HBM byte)").yAxisTitle("TFLOP/s").build();
+      c.getStyler().setXAxisLogarithmic(true);
+      c.getStyler().setYAxisLogarithmic(true);
+      // One roof per distinct tensor-engine peak (a suite can mix dtypes), all under the same HBM slope.
+      java.util.TreeSet<Double> peaks = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
+      for (var p : points) {
+        peaks.add((Double) p.get("peak_tflops") * 1e12);
+      }
+      for (double pk : peaks) {
+        List<Double> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        int n = 64;
+        for (int i = 0; i <= n; i++) {
+          double x = lo * Math.pow(hi / lo, (double) i / n);
+          xs.add(x);
+          ys.add(Math.min(pk, x * bw) / 1e12);
+        }
+        XYSeries roof = c.addSeries(String.format(Locale.ROOT, "roofline, peak %.0f TFLOP/s", pk / 1e12), xs, ys);
+        roof.setMarker(SeriesMarkers.NONE);
+      }
+      int plotted = 0;
+      for (var p : points) {
+        double ai = (Double) p.get("intensity_flop_per_byte");
+        double t = (Double) p.get("achieved_tflops");
+        if (Double.isFinite(ai) && ai > 0 && t > 0) {
+          String label = String.valueOf(p.get("workload"));
+          label = label.length() > 60 ? label.substring(0, 57) + "..." : label;
+          String unique = label;
+          for (int k = 2; c.getSeriesMap().containsKey(unique); k++) {
+            unique = label + " #" + k;
+          }
+          XYSeries s = c.addSeries(unique,
+              List.of(ai), List.of(t));
+          s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+          plotted++;
+        }
+      }
+      if (plotted == 0) {
+        throw new UserInputException("--workload = '" + workload + "': no FLOPs or no HBM traffic, so no point on a roofline");
+      }
+      Charts.save(c, out, "--out");
+    }
+
+    private void print(List<Map<String, Object>> points) {
+      PrintWriter o = ctx.out();
+      switch (format) {
+        case json -> o.println(Json.pretty(points.size() == 1 ? points.get(0) : points));
+        case csv -> {
+          List<List<Object>> rows = new ArrayList<>();
+          for (var p : points) {
+            rows.add(new ArrayList<>(p.values()));
+          }
+          o.print(Tables.csv(KEYS, rows));
+        }
+        case table -> {
+          List<List<Object>> rows = new ArrayList<>();
+          for (var p : points) {
+            rows.add(List.of(p.get("workload"), p.get("intensity_flop_per_byte"), p.get("ridge_flop_per_byte"),
+                p.get("achieved_tflops"), p.get("roof_tflops"), String.format(Locale.ROOT, "%.0f%%",
+                    100 * (Double) p.get("fraction_of_roof")), p.get("region")));
+          }
+          o.print(Tables.text(List.of("workload", "FLOP/B", "ridge", "TFLOP/s", "roof", "of roof", "region"), rows));
+          o.println("chart: " + out);
+        }
+      }
+      o.flush();
+    }
+  }
+}

@@ -1,0 +1,549 @@
+package trnsim.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorCompletionService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import trnsim.core.config.ConfigException;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.run.RunOptions;
+import trnsim.core.run.WorkloadResult;
+import trnsim.isa.workload.WorkloadException;
+import trnsim.isa.workload.WorkloadSpec;
+
+/**
+ * {@code trnsim sweep}: the cartesian product of varied config keys and workload parameters, run in
+ * parallel, one JSONL row per finished point. Every row is keyed by a stable hash of (hardware,
+ * overrides, workload), so re-running the same command skips finished points and resumes.
+ */
+@Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Vary config keys and workload parameters over lists or ranges; run every combination in parallel.",
+        "Results are appended to a JSONL file one row per finished run; re-running resumes where it stopped.",
+        "  --vary chip.hbm.bandwidth=2TB/s..6TB/s:5   (range: N evenly spaced values, units kept)",
+        "  --vary chip.core.sbuf.size=12MiB,24MiB,48MiB   (list)",
+        "  --vary workload.m=1024,2048,4096   (a workload parameter)"})
+public final class SweepCommand implements Callable<Integer> {
+  private final CliContext ctx;
+
+  @Option(names = {"--hardware", "-H"}, required = true, description = "Hardware config name or YAML path.")
+  String hardware;
+
+  @Option(names = {"--workload", "-w"}, required = true, description = "Inline workload spec or workload name.")
+  String workload;
+
+  @Option(names = "--vary", required = true, paramLabel = "KEY=V1,V2|KEY=A..B:N",
+      description = "A config key or workload.PARAM and its values (repeatable; cartesian product).")
+  List<String> vary = new ArrayList<>();
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Fixed hardware config override for every point (repeatable).")
+  List<String> sets = new ArrayList<>();
+
+  @Option(names = "--out", required = true, paramLabel = "FILE.jsonl", description = "JSONL results file (appended; resumes).")
+  Path out;
+
+  @Option(names = "--csv", paramLabel = "FILE", description = "Also write all points as CSV (sorted by point), atomically.")
+  Path csv;
+
+  @Option(names = "--chart", paramLabel = "FILE.png|FILE.svg", description = "Chart the metric against the varied key(s).")
+  Path chart;
+
+  @Option(names = "--metric", defaultValue = "time_s", description = "Metric to chart (default: ${DEFAULT-VALUE}): "
+      + "time_s, achieved_tflops, utilization, achieved_hbm_gbps, energy_j, avg_power_w, tokens_per_s, ...")
+  String metric;
+
+  @Option(names = "--threads", description = "Parallel simulations (default: number of cores).")
+  Integer threads;
+
+  @Option(names = "--no-progress", description = "No progress bar (it is also off when stderr is not a terminal or CI=true).")
+  boolean noProgress;
+
+  @Option(names = "--format", defaultValue = "table", description = "Summary on stdout: table, json or csv (default: ${DEFAULT-VALUE}).")
+  OutputFormat format;
+
+  @Option(names = "--max-events", defaultValue = "500000000", description = "Event budget per simulation (default: ${DEFAULT-VALUE}).")
+  long maxEvents;
+
+  public SweepCommand(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  /** Numeric metrics a chart can show (keys of {@code run --format json}). */
+  static final List<String> METRICS = List.of("time_s", "flops", "achieved_tflops", "peak_tflops", "utilization",
+      "hbm_bytes", "achieved_hbm_gbps", "peak_hbm_gbps", "energy_j", "avg_power_w", "tokens", "tokens_per_s");
+
+  /** One varied dimension: the key as given and its values in order. */
+  record Dimension(String key, List<String> values) {
+    boolean workloadParam() {
+      return key.startsWith("workload.");
+    }
+  }
+
+  /** One point of the sweep: its position in the product, settings and stable key. */
+  record Point(int index, Map<String, String> varied, List<String> sets, String workload, String key) {}
+
+  @Override
+  public Integer call() {
+    if (!METRICS.contains(metric)) {
+      throw new UserInputException("--metric = '" + metric + "': not a numeric metric; known: " + String.join(", ", METRICS));
+    }
+    if (chart != null) {
+      Charts.format(chart, "--chart");
+    }
+    int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    if (nThreads < 1 || nThreads > 256) {
+      throw new UserInputException("--threads = '" + nThreads + "': must be between 1 and 256");
+    }
+    if (maxEvents <= 0) {
+      throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
+    }
+    Workbench wb = new Workbench(ctx);
+    List<Dimension> dims = new ArrayList<>();
+    List<String> base = wb.expand(workload);
+    if (base.size() > 1) {
+      dims.add(new Dimension("workload", base));
+    }
+    LinkedHashSet<String> seenKeys = new LinkedHashSet<>();
+    for (String v : vary) {
+      Dimension d = parseVary(v);
+      if (d.key().equals("workload") || !seenKeys.add(d.key())) {
+        throw new UserInputException("--vary = '" + v + "': key '" + d.key() + "' is varied twice");
+      }
+      dims.add(d);
+    }
+    List<Point> points = points(dims, base.get(0));
+    if (points.size() > 100_000) {
+      throw new UserInputException("--vary: " + points.size() + " points; at most 100000 in one sweep");
+    }
+    // Validate every distinct hardware variant before running anything: bad keys fail fast (exit 2).
+    Map<List<String>, HardwareSpec> specs = new HashMap<>();
+    for (Point p : points) {
+      specs.computeIfAbsent(p.sets(), s -> wb.hardware(hardware, s));
+      WorkloadSpec.parse(p.workload(), "--workload");
+    }
+    SweepLog log = SweepLog.open(out, ctx.err());
+    try {
+      List<Point> todo = new ArrayList<>();
+      for (Point p : points) {
+        if (!log.has(p.key())) {
+          todo.add(p);
+        }
+      }
+      int already = points.size() - todo.size();
+      int failed = runAll(wb, todo, specs, log, nThreads, already, points.size());
+      List<JsonNode> rows = new ArrayList<>();
+      for (Point p : points) {
+        JsonNode n = log.row(p.key());
+        if (n != null) {
+          rows.add(n);
+        }
+      }
+      List<String> keys = dims.stream().map(Dimension::key).toList();
+      if (csv != null) {
+        String text = csvText(keys, rows);
+        AtomicFiles.writeString(csv, text);
+      }
+      if (chart != null && !rows.isEmpty()) {
+        chart(dims, rows);
+      }
+      print(keys, rows, points.size(), todo.size() - failed, already, failed);
+      return failed > 0 ? ExitCodes.BAD_INPUT : ExitCodes.OK;
+    } finally {
+      log.close();
+    }
+  }
+
+  private int runAll(Workbench wb, List<Point> todo, Map<List<String>, HardwareSpec> specs, SweepLog log, int nThreads,
+      int already, int total) {
+    if (todo.isEmpty()) {
+      return 0;
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(Math.min(nThreads, todo.size()), r -> {
+      Thread t = new Thread(r, "trnsim-sweep");
+      t.setDaemon(true);
+      return t;
+    });
+    ExecutorCompletionService<Map<String, Object>> done = new ExecutorCompletionService<>(pool);
+    Map<Future<Map<String, Object>>, Point> futures = new HashMap<>();
+    int failed = 0;
+    try (Progress progress = Progress.start(!noProgress, "sweep", total, already)) {
+      for (Point p : todo) {
+        HardwareSpec hw = specs.get(p.sets());
+        futures.put(done.submit(() -> simulate(wb, hw, p)), p);
+      }
+      for (int i = 0; i < todo.size(); i++) {
+        Future<Map<String, Object>> f = done.take();
+        Point p = futures.get(f);
+        try {
+          log.append(p.key(), Json.compact(f.get()));
+        } catch (ExecutionException e) {
+          Throwable c = e.getCause();
+          if (c instanceof WorkloadException || c instanceof ConfigException || c instanceof UserInputException
+              || c instanceof trnsim.isa.ProgramException || c instanceof trnsim.core.engine.SimulationLimitException) {
+            failed++;
+            ctx.err().println("error: point " + describe(p) + ": " + c.getMessage());
+            ctx.err().flush();
+          } else if (c instanceof RuntimeException re) {
+            throw re;
+          } else {
+            throw new IllegalStateException(c);
+          }
+        }
+        progress.step();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new UserInputException("sweep interrupted; re-run the same command to resume");
+    } finally {
+      pool.shutdownNow();
+    }
+    return failed;
+  }
+
+  /** Runs one point: everything it touches is local to this call (no shared mutable state). */
+  private Map<String, Object> simulate(Workbench wb, HardwareSpec hw, Point p) {
+    WorkloadResult r = wb.simulate(hw, p.workload(), new RunOptions(null, maxEvents));
+    Map<String, Object> row = new LinkedHashMap<>(Reports.json(r, wb.energy(hw, r)));
+    row.put("key", p.key());
+    row.put("vary", p.varied());
+    Map<String, String> set = new TreeMap<>();
+    for (String s : p.sets()) {
+      int eq = s.indexOf('=');
+      set.put(s.substring(0, eq), s.substring(eq + 1));
+    }
+    row.put("set", set);
+    return row;
+  }
+
+  private static String describe(Point p) {
+    StringBuilder sb = new StringBuilder();
+    for (var e : p.varied().entrySet()) {
+      if (sb.length() > 0) {
+        sb.append(", ");
+      }
+      sb.append(e.getKey()).append('=').append(e.getValue());
+    }
+    return sb.toString();
+  }
+
+  // ---------------------------------------------------------------- points
+
+  private List<Point> points(List<Dimension> dims, String baseWorkload) {
+    List<Point> out = new ArrayList<>();
+    int n = 1;
+    for (Dimension d : dims) {
+      n = Math.multiplyExact(n, d.values().size());
+      if (n > 1_000_000) {
+        throw new UserInputException("--vary: too many points (more than 1000000)");
+      }
+    }
+    int[] idx = new int[dims.size()];
+    for (int i = 0; i < n; i++) {
+      int rem = i;
+      for (int d = dims.size() - 1; d >= 0; d--) {
+        int size = dims.get(d).values().size();
+        idx[d] = rem % size;
+        rem /= size;
+      }
+      Map<String, String> varied = new LinkedHashMap<>();
+      Map<String, String> effective = new LinkedHashMap<>();
+      for (String s : sets) {
+        int eq = s.indexOf('=');
+        if (eq <= 0) {
+          throw new UserInputException("--set = '" + s + "': expected key.path=value");
+        }
+        effective.put(s.substring(0, eq).trim(), s.substring(eq + 1).trim());
+      }
+      String wl = baseWorkload;
+      Map<String, String> wparams = new LinkedHashMap<>();
+      for (int d = 0; d < dims.size(); d++) {
+        Dimension dim = dims.get(d);
+        String v = dim.values().get(idx[d]);
+        varied.put(dim.key(), v);
+        if (dim.key().equals("workload")) {
+          wl = v;
+        } else if (dim.workloadParam()) {
+          wparams.put(dim.key().substring("workload.".length()), v);
+        } else {
+          effective.remove(dim.key());
+          effective.put(dim.key(), v);
+        }
+      }
+      String spec = withParams(wl, wparams);
+      List<String> setList = new ArrayList<>();
+      for (var e : effective.entrySet()) {
+        setList.add(e.getKey() + "=" + e.getValue());
+      }
+      out.add(new Point(i, varied, List.copyOf(setList), spec, key(hardware, effective, spec)));
+    }
+    return out;
+  }
+
+  /** The workload text with some parameters replaced or added, in canonical form. */
+  static String withParams(String workload, Map<String, String> params) {
+    WorkloadSpec s = WorkloadSpec.parse(workload, "--workload");
+    Map<String, String> p = new LinkedHashMap<>(s.params());
+    for (var e : params.entrySet()) {
+      if (!e.getKey().matches("[a-z][a-z0-9_]*")) {
+        throw new UserInputException("--vary = 'workload." + e.getKey() + "': not a workload parameter name");
+      }
+      p.put(e.getKey(), e.getValue());
+    }
+    StringBuilder sb = new StringBuilder(s.kind());
+    String sep = ":";
+    for (var e : p.entrySet()) {
+      sb.append(sep).append(e.getKey()).append('=').append(e.getValue());
+      sep = ",";
+    }
+    return WorkloadSpec.parse(sb.toString(), "--workload").toString();
+  }
+
+  /** Stable key of a point: SHA-256 of hardware, effective overrides (sorted by key) and workload; 16 hex digits. */
+  static String key(String hardware, Map<String, String> overrides, String workload) {
+    StringBuilder sb = new StringBuilder("trnsim-sweep-v1\nhardware=").append(hardware).append('\n');
+    for (var e : new TreeMap<>(overrides).entrySet()) {
+      sb.append("set=").append(e.getKey()).append('=').append(e.getValue()).append('\n');
+    }
+    sb.append("workload=").append(workload).append('\n');
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(h, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static final Pattern NUMBER_UNIT = Pattern.compile("^([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\\s*(\\S*)$");
+  private static final Pattern RANGE = Pattern.compile("^(.+?)\\.\\.(.+):([0-9]+)$");
+
+  /** Parses {@code KEY=V1,V2,...} or {@code KEY=A..B:N}. */
+  static Dimension parseVary(String text) {
+    int eq = text == null ? -1 : text.indexOf('=');
+    if (eq <= 0 || eq == text.length() - 1) {
+      throw new UserInputException("--vary = '" + text + "': expected KEY=V1,V2,... or KEY=A..B:N");
+    }
+    String key = text.substring(0, eq).trim();
+    String vals = text.substring(eq + 1).trim();
+    if (!key.matches("[a-z0-9_]+(\\.[a-z0-9_]+)*")) {
+      throw new UserInputException("--vary = '" + text + "': '" + key + "' is not a key path (dotted snake_case)");
+    }
+    if (key.startsWith("workload.") && key.split("\\.").length != 2) {
+      throw new UserInputException("--vary = '" + text + "': workload parameters are workload.NAME");
+    }
+    List<String> values = new ArrayList<>();
+    Matcher r = RANGE.matcher(vals);
+    if (r.matches()) {
+      values.addAll(range(text, r.group(1).trim(), r.group(2).trim(), r.group(3)));
+    } else {
+      for (String v : vals.split(",", -1)) {
+        String t = v.trim();
+        if (t.isEmpty()) {
+          throw new UserInputException("--vary = '" + text + "': empty value in the list");
+        }
+        values.add(t);
+      }
+    }
+    if (new LinkedHashSet<>(values).size() != values.size()) {
+      throw new UserInputException("--vary = '" + text + "': a value is listed twice");
+    }
+    return new Dimension(key, List.copyOf(values));
+  }
+
+  private static List<String> range(String text, String from, String to, String count) {
+    Matcher a = NUMBER_UNIT.matcher(from);
+    Matcher b = NUMBER_UNIT.matcher(to);
+    if (!a.matches() || !b.matches()) {
+      throw new UserInputException("--vary = '" + text + "': range ends must be numbers with an optional unit, e.g. 2TB/s..6TB/s:5");
+    }
+    if (!a.group(2).equals(b.group(2))) {
+      throw new UserInputException("--vary = '" + text + "': both range ends need the same unit ('" + a.group(2) + "' vs '"
+          + b.group(2) + "')");
+    }
+    int n;
+    try {
+      n = Integer.parseInt(count);
+    } catch (NumberFormatException e) {
+      n = -1;
+    }
+    if (n < 2 || n > 10_000) {
+      throw new UserInputException("--vary = '" + text + "': the count after ':' must be between 2 and 10000");
+    }
+    BigDecimal lo = new BigDecimal(a.group(1));
+    BigDecimal hi = new BigDecimal(b.group(1));
+    if (lo.compareTo(hi) >= 0) {
+      throw new UserInputException("--vary = '" + text + "': the range must go from low to high");
+    }
+    boolean integral = lo.stripTrailingZeros().scale() <= 0 && hi.stripTrailingZeros().scale() <= 0;
+    List<String> out = new ArrayList<>();
+    BigDecimal steps = BigDecimal.valueOf(n - 1L);
+    for (int i = 0; i < n; i++) {
+      BigDecimal v = lo.add(hi.subtract(lo).multiply(BigDecimal.valueOf(i)).divide(steps, MathContext.DECIMAL64));
+      if (integral && a.group(2).isEmpty()) {
+        v = v.setScale(0, java.math.RoundingMode.HALF_EVEN);
+      } else {
+        v = v.round(new MathContext(6));
+      }
+      String s = v.stripTrailingZeros().toPlainString();
+      out.add(s + a.group(2));
+    }
+    if (new LinkedHashSet<>(out).size() != out.size()) {
+      throw new UserInputException("--vary = '" + text + "': " + n + " whole numbers do not fit between " + from + " and " + to);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- output
+
+  static List<String> csvHeader(List<String> keys) {
+    List<String> h = new ArrayList<>(keys);
+    h.add("key");
+    for (String k : Reports.CSV_KEYS) {
+      if (!h.contains(k)) {
+        h.add(k);
+      }
+    }
+    return h;
+  }
+
+  static String csvText(List<String> keys, List<JsonNode> rows) {
+    List<String> header = csvHeader(keys);
+    List<List<Object>> out = new ArrayList<>();
+    for (JsonNode n : rows) {
+      out.add(cells(header, keys, n));
+    }
+    return Tables.csv(header, out);
+  }
+
+  private static List<Object> cells(List<String> header, List<String> keys, JsonNode n) {
+    List<Object> row = new ArrayList<>();
+    for (String h : header) {
+      JsonNode v = keys.contains(h) ? n.path("vary").path(h) : n.path(h);
+      row.add(value(v));
+    }
+    return row;
+  }
+
+  static Object value(JsonNode v) {
+    if (v == null || v.isMissingNode() || v.isNull()) {
+      return null;
+    }
+    if (v.isIntegralNumber()) {
+      return v.longValue();
+    }
+    if (v.isNumber()) {
+      return v.doubleValue();
+    }
+    if (v.isTextual() && (v.asText().equals("NaN") || v.asText().endsWith("Infinity"))) {
+      return Double.NaN;
+    }
+    return v.asText();
+  }
+
+  static double number(JsonNode row, String metric) {
+    Object o = value(row.path(metric));
+    return o instanceof Number num ? num.doubleValue() : Double.NaN;
+  }
+
+  private void print(List<String> keys, List<JsonNode> rows, int total, int ran, int already, int failed) {
+    PrintWriter o = ctx.out();
+    switch (format) {
+      case json -> {
+        List<Object> all = new ArrayList<>();
+        for (JsonNode n : rows) {
+          all.add(n);
+        }
+        o.println(Json.pretty(all));
+      }
+      case csv -> o.print(csvText(keys, rows));
+      case table -> {
+        List<String> header = new ArrayList<>(keys);
+        header.addAll(List.of("time", "TFLOP/s", "HBM GB/s", "energy J", "bound by"));
+        List<List<Object>> table = new ArrayList<>();
+        for (JsonNode n : rows) {
+          List<Object> r = new ArrayList<>();
+          for (String k : keys) {
+            r.add(n.path("vary").path(k).asText());
+          }
+          r.add(Reports.seconds(number(n, "time_s")));
+          r.add(number(n, "achieved_tflops"));
+          r.add(number(n, "achieved_hbm_gbps"));
+          r.add(number(n, "energy_j"));
+          r.add(n.path("bottleneck").asText());
+          table.add(r);
+        }
+        o.print(Tables.text(header, table));
+        o.printf(Locale.ROOT, "%n%d points: %d simulated now, %d already in %s, %d failed%n", total, ran, already, out, failed);
+      }
+    }
+    o.flush();
+  }
+
+  private void chart(List<Dimension> dims, List<JsonNode> rows) {
+    Dimension x = dims.get(0);
+    List<Dimension> others = dims.subList(1, dims.size());
+    Map<String, List<JsonNode>> series = new LinkedHashMap<>();
+    for (JsonNode n : rows) {
+      StringBuilder name = new StringBuilder();
+      for (Dimension d : others) {
+        if (name.length() > 0) {
+          name.append(", ");
+        }
+        name.append(d.key()).append('=').append(n.path("vary").path(d.key()).asText());
+      }
+      series.computeIfAbsent(name.length() == 0 ? metric : name.toString(), k -> new ArrayList<>()).add(n);
+    }
+    String title = metric + " vs " + x.key() + " (" + hardware + ")";
+    if (Charts.numericAxis(x.values())) {
+      String unit = Charts.unitSuffix(x.values().get(0));
+      var c = new org.knowm.xchart.XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT).title(title)
+          .xAxisTitle(x.key() + (unit.isEmpty() ? "" : " (" + unit + ")")).yAxisTitle(metric).build();
+      c.getStyler().setLegendVisible(series.size() > 1);
+      for (var e : series.entrySet()) {
+        List<Double> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        for (JsonNode n : e.getValue()) {
+          xs.add(Charts.leadingNumber(n.path("vary").path(x.key()).asText()));
+          ys.add(number(n, metric));
+        }
+        c.addSeries(e.getKey(), xs, ys);
+      }
+      Charts.save(c, chart, "--chart");
+    } else {
+      var c = new org.knowm.xchart.CategoryChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT).title(title)
+          .xAxisTitle(x.key()).yAxisTitle(metric).build();
+      c.getStyler().setLegendVisible(series.size() > 1);
+      for (var e : series.entrySet()) {
+        List<String> xs = new ArrayList<>();
+        List<Double> ys = new ArrayList<>();
+        for (JsonNode n : e.getValue()) {
+          xs.add(n.path("vary").path(x.key()).asText());
+          ys.add(number(n, metric));
+        }
+        c.addSeries(e.getKey(), xs, ys);
+      }
+      Charts.save(c, chart, "--chart");
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package trnsim.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** Valid-but-impossible inputs, resource guards and determinism, through the real command line. */
+class RobustnessTest {
+  private static void badInput(String expect, String... args) {
+    var r = CliHarness.run(args);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().strip().lines().count()).as(r.err()).isEqualTo(1);
+    assertThat(r.err()).contains(expect);
+  }
+
+  @Test
+  void tilesThatCannotFitAreClearErrors() {
+    // Blocks of 8192 x 8192 with all of K would need far more than 224 KiB per SBUF partition.
+    badInput("bytes per SBUF partition", "run", "-H", "trn2", "-w", "gemm:m=8192,k=8192,n=8192,block_m=8192,block_n=8192,block_k=8192,cores=1");
+    // Shrinking SBUF below what any GEMM block needs.
+    badInput("fits in SBUF", "run", "-H", "trn2", "-w", "gemm:m=512,k=512,n=512", "--set", "chip.core.sbuf.size=128KiB");
+  }
+
+  @Test
+  void hugeProblemsHitTheResourceGuardImmediately() {
+    badInput("resource guard", "run", "-H", "trn2", "-w", "gemm:m=1000000,k=1000000,n=1000000");
+    badInput("resource guard", "run", "-H", "trn2", "-w", "copy:bytes=1000TiB");
+    badInput("resource guard", "run", "-H", "trn2", "-w", "attention:b=64,h=128,s=1000000,d=128");
+  }
+
+  @Test
+  void unsupportedDtypeNamesTheChip() {
+    badInput("trn2 does not support it", "run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024,dtype=mxfp4");
+  }
+
+  @Test
+  void byteIdenticalJsonWhateverRunsAlongside() throws Exception {
+    String[] a = {"run", "-H", "trn2", "-w", "gemm:m=1024,k=2048,n=1536", "--format", "json"};
+    String[] b = {"run", "-H", "trn3", "-w", "attention:b=1,h=4,s=1024,d=128,causal=true", "--format", "json"};
+    String aloneA = CliHarness.run(a).out();
+    String aloneB = CliHarness.run(b).out();
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<String>> fa = new ArrayList<>();
+      List<Future<String>> fb = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        fa.add(pool.submit(() -> CliHarness.run(a).out()));
+        fb.add(pool.submit(() -> CliHarness.run(b).out()));
+      }
+      for (Future<String> f : fa) {
+        assertThat(f.get()).isEqualTo(aloneA);
+      }
+      for (Future<String> f : fb) {
+        assertThat(f.get()).isEqualTo(aloneB);
+      }
+    } finally {
+      pool.shutdown();
+    }
+  }
+
+  @Test
+  void badOptionsAreOneLineExitTwo() {
+    badInput("--max-events", "run", "-H", "trn2", "-w", "copy:bytes=1MiB", "--max-events", "-5");
+    badInput("--trace-window-us", "run", "-H", "trn2", "-w", "copy:bytes=1MiB", "--trace", "/tmp/x.json", "--trace-window-us", "5:1");
+    badInput("Missing required option", "run", "-H", "trn2");
+    badInput("Invalid value for option '--format'", "run", "-H", "trn2", "-w", "copy:bytes=1MiB", "--format", "yaml");
+  }
+}

@@ -1,0 +1,252 @@
+package trnsim.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SweepCommandTest {
+  @TempDir
+  Path tmp;
+
+  private static final String[] SMALL = {"sweep", "-H", "trn2", "-w", "copy:bytes=4MiB", "--vary",
+      "chip.hbm.bandwidth=2TB/s..4TB/s:3", "--vary", "workload.bytes=1MiB,4MiB", "--no-progress"};
+
+  private String[] small(String... more) {
+    List<String> a = new ArrayList<>(List.of(SMALL));
+    a.addAll(List.of(more));
+    return a.toArray(String[]::new);
+  }
+
+  private static List<JsonNode> rows(Path jsonl) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    for (String line : Files.readAllLines(jsonl)) {
+      out.add(Json.MAPPER.readTree(line));
+    }
+    return out;
+  }
+
+  @Test
+  void helpListsTheNewCommands() {
+    var r = CliHarness.run("--help");
+    assertThat(r.out()).contains("sweep", "verify", "plot");
+    for (String c : new String[] {"sweep", "verify", "plot"}) {
+      assertThat(CliHarness.run(c, "--help").code()).isZero();
+    }
+    assertThat(CliHarness.run("plot", "roofline", "--help").out()).contains("--hardware", "--out", "--format");
+  }
+
+  @Test
+  void rangesAndListsExpandWithUnits() {
+    assertThat(SweepCommand.parseVary("chip.hbm.bandwidth=2TB/s..6TB/s:5").values())
+        .containsExactly("2TB/s", "3TB/s", "4TB/s", "5TB/s", "6TB/s");
+    assertThat(SweepCommand.parseVary("workload.m=1024..4096:4").values()).containsExactly("1024", "2048", "3072", "4096");
+    assertThat(SweepCommand.parseVary("chip.core.sbuf.size=12MiB, 24MiB,48MiB").values())
+        .containsExactly("12MiB", "24MiB", "48MiB");
+    assertThat(SweepCommand.parseVary("x.y=0.5..1:3").values()).containsExactly("0.5", "0.75", "1");
+  }
+
+  @Test
+  void keysAreStableAndIgnoreOverrideOrder() {
+    var a = new java.util.LinkedHashMap<String, String>();
+    a.put("chip.a", "1");
+    a.put("chip.b", "2");
+    var b = new java.util.LinkedHashMap<String, String>();
+    b.put("chip.b", "2");
+    b.put("chip.a", "1");
+    assertThat(SweepCommand.key("trn2", a, "copy:bytes=1MiB")).isEqualTo(SweepCommand.key("trn2", b, "copy:bytes=1MiB"))
+        .hasSize(16).isNotEqualTo(SweepCommand.key("trn3", a, "copy:bytes=1MiB"));
+  }
+
+  @Test
+  void runsTheProductWritesJsonlCsvChartsAndResumes() throws Exception {
+    Path out = tmp.resolve("r.jsonl");
+    Path csv = tmp.resolve("r.csv");
+    Path png = tmp.resolve("c.png");
+    var r = CliHarness.run(small("--out", out.toString(), "--csv", csv.toString(), "--chart", png.toString(),
+        "--metric", "achieved_hbm_gbps", "--threads", "2"));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("chip.hbm.bandwidth", "workload.bytes", "6 points: 6 simulated now, 0 already");
+    List<JsonNode> rows = rows(out);
+    assertThat(rows).hasSize(6);
+    for (JsonNode n : rows) {
+      for (String k : new String[] {"key", "vary", "set", "hardware", "workload", "time_s", "achieved_hbm_gbps", "energy_j",
+          "bottleneck", "engines", "steps"}) {
+        assertThat(n.has(k)).as(k).isTrue();
+      }
+      assertThat(n.get("set").get("chip.hbm.bandwidth").asText()).isEqualTo(n.get("vary").get("chip.hbm.bandwidth").asText());
+      assertThat(n.get("workload").asText()).isEqualTo("copy:bytes=" + n.get("vary").get("workload.bytes").asText());
+    }
+    List<String> csvLines = Files.readAllLines(csv);
+    assertThat(csvLines.get(0)).startsWith("chip.hbm.bandwidth,workload.bytes,key,hardware,workload,time_s");
+    assertThat(csvLines.subList(1, 7)).extracting(l -> l.substring(0, l.indexOf(',', l.indexOf(',') + 1)))
+        .containsExactly("2TB/s,1MiB", "2TB/s,4MiB", "3TB/s,1MiB", "3TB/s,4MiB", "4TB/s,1MiB", "4TB/s,4MiB");
+    byte[] img = Files.readAllBytes(png);
+    assertThat(img).startsWith(new byte[] {(byte) 0x89, 'P', 'N', 'G'});
+    // The 4 MiB copy is HBM-bound at 2 TB/s: doubling bandwidth helps it, so the chart has something to show.
+    // Re-running skips every finished point and changes nothing in the file.
+    String before = Files.readString(out);
+    var again = CliHarness.run(small("--out", out.toString(), "--format", "csv"));
+    assertThat(again.code()).isZero();
+    assertThat(Files.readString(out)).isEqualTo(before);
+    assertThat(again.out()).isEqualTo(String.join("\n", csvLines) + "\n");
+    var table = CliHarness.run(small("--out", out.toString()));
+    assertThat(table.out()).contains("6 points: 0 simulated now, 6 already");
+    try (var s = Files.list(tmp)) {
+      assertThat(s.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("r.jsonl", "r.csv", "c.png");
+    }
+  }
+
+  @Test
+  void outputIsByteIdenticalRegardlessOfThreads() throws Exception {
+    Path a = tmp.resolve("a.jsonl");
+    Path b = tmp.resolve("b.jsonl");
+    var one = CliHarness.run(small("--out", a.toString(), "--threads", "1", "--format", "json"));
+    var two = CliHarness.run(small("--out", b.toString(), "--threads", "3", "--format", "json"));
+    assertThat(one.code()).isZero();
+    assertThat(two.out()).isEqualTo(one.out());
+    assertThat(new HashSet<>(Files.readAllLines(b))).isEqualTo(new HashSet<>(Files.readAllLines(a)));
+    assertThat(Json.MAPPER.readTree(one.out()).size()).isEqualTo(6);
+    var c1 = CliHarness.run(small("--out", a.toString(), "--format", "csv", "--threads", "1"));
+    var c2 = CliHarness.run(small("--out", b.toString(), "--format", "csv", "--threads", "4"));
+    assertThat(c2.out()).isEqualTo(c1.out());
+  }
+
+  @Test
+  void svgChartAndCategoricalAxis() throws Exception {
+    Path svg = tmp.resolve("c.svg");
+    var r = CliHarness.run("sweep", "-H", "trn2", "-w", "elementwise:op=add,numel=262144", "--vary", "workload.op=add,gelu",
+        "--out", tmp.resolve("e.jsonl").toString(), "--chart", svg.toString(), "--metric", "time_s", "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.readString(svg)).contains("<svg");
+  }
+
+  @Test
+  void aPartialLastLineIsDroppedAndThatPointRunsAgain() throws Exception {
+    Path out = tmp.resolve("r.jsonl");
+    assertThat(CliHarness.run(small("--out", out.toString())).code()).isZero();
+    List<String> lines = Files.readAllLines(out);
+    // Simulate a run killed mid-write: the last row cut in half, no newline.
+    String cut = String.join("\n", lines.subList(0, 5)) + "\n" + lines.get(5).substring(0, lines.get(5).length() / 2);
+    Files.writeString(out, cut);
+    var r = CliHarness.run(small("--out", out.toString()));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.err()).contains("dropped a partial last line");
+    assertThat(r.out()).contains("6 points: 1 simulated now, 5 already");
+    assertKeysOnce(out, 6);
+  }
+
+  @Test
+  void killedSweepResumesWithEveryPointExactlyOnce() throws Exception {
+    Path out = tmp.resolve("kill.jsonl");
+    int points = 16;
+    List<String> args = List.of("sweep", "-H", "trn2", "-w", "gemm:m=2048,k=2048,n=1024", "--vary",
+        "workload.n=1024..4096:" + points, "--threads", "1", "--no-progress", "--format", "csv", "--out", out.toString());
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        "-Dtrnsim.home=" + CliHarness.HOME, "trnsim.cli.Main"));
+    cmd.addAll(args);
+    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    int seen = 0;
+    while (System.nanoTime() < deadline && p.isAlive()) {
+      seen = Files.exists(out) ? (int) Files.readAllLines(out).size() : 0;
+      if (seen >= 2) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    assertThat(p.isAlive()).as("child still running after %d rows; log: %s", seen,
+        Files.exists(tmp.resolve("child.log")) ? Files.readString(tmp.resolve("child.log")) : "").isTrue();
+    p.destroyForcibly();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    int afterKill = rowsTolerant(out);
+    assertThat(afterKill).as("killed part-way").isBetween(2, points - 1);
+    var r = CliHarness.run(args.toArray(String[]::new));
+    assertThat(r.code()).as(r.err()).isZero();
+    assertKeysOnce(out, points);
+    assertThat(r.out().lines().count()).isEqualTo(points + 1);
+  }
+
+  private static int rowsTolerant(Path out) throws Exception {
+    String s = Files.readString(out, StandardCharsets.UTF_8);
+    return (int) s.chars().filter(c -> c == '\n').count();
+  }
+
+  private static void assertKeysOnce(Path out, int points) throws Exception {
+    List<String> lines = Files.readAllLines(out);
+    assertThat(lines).hasSize(points);
+    Set<String> keys = new HashSet<>();
+    for (String l : lines) {
+      assertThat(keys.add(Json.MAPPER.readTree(l).get("key").asText())).as("key once: " + l.substring(0, 40)).isTrue();
+    }
+  }
+
+  @Test
+  void aFailingPointIsReportedAndNotRecorded() throws Exception {
+    Path out = tmp.resolve("r.jsonl");
+    var r = CliHarness.run("sweep", "-H", "trn2", "-w", "gemm:m=256,k=256,n=256", "--vary", "workload.n=0,256",
+        "--out", out.toString(), "--no-progress");
+    assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(r.err()).contains("workload.n=0").contains("gemm.n = '0'");
+    assertThat(Files.readAllLines(out)).hasSize(1);
+  }
+
+  @Test
+  void badInputIsOneLineExitTwo() throws Exception {
+    String o = tmp.resolve("x.jsonl").toString();
+    String[][] cases = {
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth=2TB/s..6GB/s:3", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth=6TB/s..2TB/s:3", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth=2TB/s..6TB/s:1", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth=1TB/s,,2TB/s", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth=1TB/s,1TB/s", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "Chip=1", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--vary", "workload.bytes=2MiB", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth=-3TB/s", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.nosuchkey=3", "--out", o},
+        {"sweep", "-H", "trn9", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--metric", "speed"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--chart", "c.jpg"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--threads", "0"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--format", "xml"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--out", o},
+    };
+    for (String[] c : cases) {
+      var r = CliHarness.run(c);
+      assertThat(r.code()).as(String.join(" ", c) + " -> " + r.err()).isEqualTo(ExitCodes.BAD_INPUT);
+      assertThat(r.err()).as(String.join(" ", c)).startsWith("error:");
+      assertThat(r.out()).isEmpty();
+    }
+    // A workload that fails only when lowered fails its point (reported, not recorded), exit 2.
+    var kind = CliHarness.run("sweep", "-H", "trn2", "-w", "nokind:", "--vary", "workload.bytes=1MiB", "--out", o);
+    assertThat(kind.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(kind.err()).contains("nokind");
+    var bad = CliHarness.run("sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "chip.hbm.bandwidth=-3TB/s", "--out", o);
+    assertThat(bad.err().strip().lines().count()).isEqualTo(1);
+    assertThat(bad.err()).contains("chip.hbm.bandwidth").contains("-3TB/s");
+    // A file that is not a sweep's results is refused, not overwritten.
+    Path notRows = tmp.resolve("notes.jsonl");
+    Files.writeString(notRows, "hello\n");
+    var r = CliHarness.run("sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out",
+        notRows.toString());
+    assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(r.err()).contains("line 1 is not a sweep result row");
+    assertThat(Files.readString(notRows)).isEqualTo("hello\n");
+    var dir = CliHarness.run("sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out",
+        tmp.toString());
+    assertThat(dir.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(dir.err()).startsWith("error: I/O");
+  }
+}
