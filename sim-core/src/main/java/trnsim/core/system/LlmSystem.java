@@ -344,7 +344,8 @@ public final class LlmSystem {
     }
     notes.add("simulated: one " + tp + "-way-sharded layer (forward + backward, " + tokensMb
         + " tokens) and the LM head on one chip; composed: x" + layersPerStage + " layers per stage, x" + microbatches
-        + " microbatches, collectives on the " + hw.system().topology().type() + " fabric");
+        + " microbatches, collectives on the " + hw.system().topology().type() + " fabric"
+        + (systems > 1 ? " and EFA between " + systems + " systems" : ""));
     notes.add("not overlapped: collectives are on the critical path (no compute/communication overlap); "
         + "embedding lookup, loss and RoPE are not charged; the optimizer step is HBM-bandwidth time");
 
