@@ -86,6 +86,10 @@ public final class CompareCommand implements Callable<Integer> {
     }
     List<Map<String, Object>> rows = new ArrayList<>();
     for (String spec : specs) {
+      if (wb.isSystemWorkload(spec)) { // whole-system step already: no per-chip row, no "whole system" scaling row
+        rows.add(SystemReports.compareRow(wb, spec, base, tgt));
+        continue;
+      }
       WorkloadResult b;
       WorkloadResult t;
       try {

@@ -17,6 +17,8 @@ import trnsim.core.trace.ChromeTraceSink;
     description = {"Simulate a workload on a hardware config and report time, throughput, traffic and what bounds it.",
         "Workloads: gemm:m=,k=,n=[,dtype=bf16|fp16|fp8|mxfp8|fp32][,strategy=auto|naive][,block_m=,block_n=,block_k=]",
         "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul,numel=N   (all take cores=N)",
+        "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1]",
+        "  llm-infer:model=llama3-70b[,phase=prefill|decode,batch=8,ctx=4096,tp=,dtype=bf16]   (whole system; docs/model.md)",
         "  or the name of a file in configs/workloads/."})
 public final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
@@ -61,6 +63,12 @@ public final class RunCommand implements Callable<Integer> {
     Workbench wb = new Workbench(ctx);
     HardwareSpec hw = wb.hardware(hardware, sets);
     List<String> specs = wb.expand(workload);
+    if (specs.stream().anyMatch(wb::isSystemWorkload)) {
+      if (trace != null) {
+        throw new UserInputException("--trace = '" + trace + "': not available for system workloads (llm-*); trace a layer workload instead");
+      }
+      return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out());
+    }
     List<WorkloadResult> results = new ArrayList<>();
     for (String spec : specs) {
       if (trace != null && specs.size() == 1) {

@@ -21,6 +21,7 @@ import picocli.CommandLine.Option;
         SweepCommand.class,
         VerifyCommand.class,
         PlotCommand.class,
+        CollectiveCommand.class,
         ConfigCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})

@@ -53,6 +53,22 @@ final class Workbench {
     }
   }
 
+  /** True for system-level workloads (llm-train, llm-infer), which {@link #simulateSystem} runs on the whole system. */
+  boolean isSystemWorkload(String workload) {
+    int colon = workload.indexOf(':');
+    String kind = (colon < 0 ? workload : workload.substring(0, colon)).trim().toLowerCase(java.util.Locale.ROOT);
+    return trnsim.core.system.LlmSystem.handles(kind);
+  }
+
+  /** A distributed LLM step on the whole system, with energy when the chip has an energy table. */
+  trnsim.core.system.LlmResult simulateSystem(HardwareSpec hw, String workload, RunOptions opts) {
+    WorkloadSpec spec = WorkloadSpec.parse(workload, "--workload");
+    ModelLoader models = new ModelLoader(ctx.configs());
+    trnsim.core.energy.EnergyModel energy = hw.chip().power() == null || hw.chip().power().energyTable() == null ? null
+        : trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs());
+    return trnsim.core.system.LlmSystem.run(hw, spec, models::model, energy, opts);
+  }
+
   /** Energy of a workload: each kernel's actions x energy per action plus static power x its time, x repeats. */
   Reports.Energy energy(HardwareSpec hw, WorkloadResult r) {
     if (hw.chip().power() == null || hw.chip().power().energyTable() == null) {
