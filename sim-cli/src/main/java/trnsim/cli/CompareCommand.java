@@ -69,6 +69,7 @@ public final class CompareCommand implements Callable<Integer> {
     HardwareSpec base = wb.hardware(baseline, setBaseline);
     HardwareSpec tgt = wb.hardware(target, setTarget);
     List<String> specs = new ArrayList<>();
+    List<Map<String, Object>> pinned = List.of();
     if ((baselineWorkload == null) != (targetWorkload == null)) {
       throw new UserInputException("--baseline-workload and --target-workload go together");
     }
@@ -78,7 +79,18 @@ public final class CompareCommand implements Callable<Integer> {
     if (baselineWorkload != null) {
       specs.add(baselineWorkload + SIDES + targetWorkload);
     } else if (workloads.isEmpty()) {
-      specs.addAll(wb.expand(suite.contains(":") ? suite : suite));
+      if (suite.contains(":")) {
+        specs.addAll(wb.expand(suite));
+      } else if (wb.expand(suite).size() == 1 && wb.expand(suite).get(0).equals(suite)) {
+        specs.addAll(wb.expand(suite)); // not a file: reported as an unknown workload
+      } else {
+        pinned = pinnedRows(wb, base, tgt);
+        for (var e : new trnsim.core.config.ModelLoader(ctx.configs()).suite(suite)) {
+          if (e.baseline() == null) {
+            specs.add(e.workload());
+          }
+        }
+      }
     } else {
       for (String w : workloads) {
         specs.addAll(wb.expand(w));
@@ -111,8 +123,31 @@ public final class CompareCommand implements Callable<Integer> {
             base.totalChips(), tgt.totalChips(), eb, et));
       }
     }
+    rows.addAll(pinned);
     print(rows, base, tgt);
     return ExitCodes.OK;
+  }
+
+  /**
+   * Suite entries pinned to systems ("a training step per UltraServer") run on those systems when
+   * they are built from the chips being compared, and are labelled with the systems' names.
+   */
+  private List<Map<String, Object>> pinnedRows(Workbench wb, HardwareSpec base, HardwareSpec tgt) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (var e : new trnsim.core.config.ModelLoader(ctx.configs()).suite(suite)) {
+      if (e.baseline() == null) {
+        continue;
+      }
+      HardwareSpec sb = wb.hardware(e.baseline(), setBaseline);
+      HardwareSpec st = wb.hardware(e.target(), setTarget);
+      if (!sb.chip().equals(base.chip()) || !st.chip().equals(tgt.chip())) {
+        continue;
+      }
+      Map<String, Object> row = new LinkedHashMap<>(SystemReports.compareRow(wb, e.workload(), sb, st));
+      row.put("workload", e.workload() + " [" + sb.name() + " vs " + st.name() + "]");
+      out.add(row);
+    }
+    return out;
   }
 
   private Map<String, Object> unsupported(String spec, String why) {

@@ -66,7 +66,19 @@ public final class ModelLoader {
   }
 
   /** Inline workload strings of a named workload file: {@code workload: "..."} or {@code workloads: [...]}. */
+  /**
+   * One entry of a suite: a workload and, optionally, the systems to run it on when the compared
+   * chips are theirs (e.g. a training step per UltraServer in a chip-vs-chip comparison).
+   */
+  public record SuiteEntry(String workload, String baseline, String target) {}
+
+  /** Workload strings of a named file (entries' system pins dropped). */
   public List<String> workloads(String name) {
+    return suite(name).stream().map(SuiteEntry::workload).toList();
+  }
+
+  /** Entries of a named workload file: {@code workload: "..."} or {@code workloads: [...]} of strings or mappings. */
+  public List<SuiteEntry> suite(String name) {
     Path dir = root.resolve("workloads");
     Path file = name.endsWith(".yaml") ? Path.of(name) : dir.resolve(name + ".yaml");
     if (!Files.isRegularFile(file)) {
@@ -77,7 +89,7 @@ public final class ModelLoader {
           "not an inline workload (kind:key=value,...) and no file configs/workloads/" + name + ".yaml");
     }
     JsonNode tree = new HardwareLoader(root).readYamlObject(file);
-    java.util.List<String> out = new java.util.ArrayList<>();
+    java.util.List<SuiteEntry> out = new java.util.ArrayList<>();
     var it = tree.fields();
     while (it.hasNext()) {
       var e = it.next();
@@ -87,7 +99,7 @@ public final class ModelLoader {
           if (!e.getValue().isTextual()) {
             throw new ConfigException(file.toString(), "workload", e.getValue().toString(), "must be a string such as gemm:m=4096,k=4096,n=4096");
           }
-          out.add(e.getValue().asText());
+          out.add(new SuiteEntry(e.getValue().asText(), null, null));
         }
         case "workloads" -> {
           if (!e.getValue().isArray()) {
@@ -95,10 +107,37 @@ public final class ModelLoader {
           }
           int i = 0;
           for (JsonNode w : e.getValue()) {
-            if (!w.isTextual()) {
-              throw new ConfigException(file.toString(), "workloads[" + i + "]", w.toString(), "must be a string");
+            String at = "workloads[" + i + "]";
+            if (w.isTextual()) {
+              out.add(new SuiteEntry(w.asText(), null, null));
+            } else if (w.isObject()) {
+              String wl = null;
+              String b = null;
+              String t = null;
+              var f = w.fields();
+              while (f.hasNext()) {
+                var kv = f.next();
+                if (!kv.getValue().isTextual()) {
+                  throw new ConfigException(file.toString(), at + "." + kv.getKey(), kv.getValue().toString(), "must be a string");
+                }
+                switch (kv.getKey()) {
+                  case "workload" -> wl = kv.getValue().asText();
+                  case "baseline" -> b = kv.getValue().asText();
+                  case "target" -> t = kv.getValue().asText();
+                  default -> throw new ConfigException(file.toString(), at + "." + kv.getKey(), kv.getValue().asText(),
+                      "unknown key; known keys here: baseline, target, workload");
+                }
+              }
+              if (wl == null) {
+                throw new ConfigException(file.toString(), at + ".workload", null, "missing required key");
+              }
+              if ((b == null) != (t == null)) {
+                throw new ConfigException(file.toString(), at, w.toString(), "baseline and target go together");
+              }
+              out.add(new SuiteEntry(wl, b, t));
+            } else {
+              throw new ConfigException(file.toString(), at, w.toString(), "must be a workload string or a mapping");
             }
-            out.add(w.asText());
             i++;
           }
         }
