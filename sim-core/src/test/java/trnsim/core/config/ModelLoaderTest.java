@@ -39,7 +39,7 @@ class ModelLoaderTest {
         .hasMessageContaining("workloads[0]").hasMessageContaining("baseline and target go together");
     assertThatThrownBy(() -> loaderWith("workloads:\n  - {workloadz: w}\n").suite("s"))
         .hasMessageContaining("workloads[0].workloadz").hasMessageContaining("unknown key");
-    assertThatThrownBy(() -> loaderWith("workloads:\n  - 5\n  - [1]\n").suite("s"))
+    assertThatThrownBy(() -> loaderWith("workloads:\n  - a:b=1\n  - [1]\n").suite("s"))
         .hasMessageContaining("workloads[1]");
   }
 
