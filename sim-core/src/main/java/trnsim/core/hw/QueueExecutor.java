@@ -30,6 +30,7 @@ abstract class QueueExecutor implements EventHandler {
   private QueueExecutor[] waiters = new QueueExecutor[4];
   private int[] waitNeeds = new int[4];
   private int nWaiters;
+  private QueueExecutor[] wakeScratch;
 
   // Stall accounting: when (and why) this queue stopped being able to issue.
   long blockedSince = -1;
@@ -103,15 +104,17 @@ abstract class QueueExecutor implements EventHandler {
     if (nWaiters == 0) {
       return;
     }
-    // Wake, in registration order, every waiter whose need is now met.
+    // Wake, in registration order, every waiter whose need is now met. The woken list goes to a
+    // reused scratch array (taken while in use, so a re-entrant call would allocate its own).
     int keep = 0;
     int n = nWaiters;
-    QueueExecutor[] wake = null;
+    QueueExecutor[] wake = wakeScratch;
+    wakeScratch = null;
     int nWake = 0;
     for (int w = 0; w < n; w++) {
       if (waitNeeds[w] <= completed) {
-        if (wake == null) {
-          wake = new QueueExecutor[n];
+        if (wake == null || wake.length < n) {
+          wake = wake == null ? new QueueExecutor[n] : Arrays.copyOf(wake, Math.max(n, wake.length * 2));
         }
         wake[nWake++] = waiters[w];
       } else {
@@ -125,7 +128,12 @@ abstract class QueueExecutor implements EventHandler {
     }
     nWaiters = keep;
     for (int w = 0; w < nWake; w++) {
-      wake[w].tryIssue();
+      QueueExecutor e = wake[w];
+      wake[w] = null;
+      e.tryIssue();
+    }
+    if (wake != null) {
+      wakeScratch = wake;
     }
   }
 

@@ -52,11 +52,12 @@ public final class KernelSimulator {
     double dmaDesc = 0;
     long dmaN = 0;
     for (var e : stats.values().entrySet()) {
-      if (e.getKey().matches(".*\\.dma\\d+\\.busy_ps")) {
+      String k = e.getKey();
+      if (isDmaStat(k, ".busy_ps")) {
         dmaBusy += e.getValue();
-      } else if (e.getKey().matches(".*\\.dma\\d+\\.descriptor_busy_ps")) {
+      } else if (isDmaStat(k, ".descriptor_busy_ps")) {
         dmaDesc += e.getValue();
-      } else if (e.getKey().matches(".*\\.dma\\d+\\.instructions")) {
+      } else if (isDmaStat(k, ".instructions")) {
         dmaN += e.getValue().longValue();
       }
     }
@@ -67,6 +68,22 @@ public final class KernelSimulator {
     String bottleneck = bottleneck(engines, hbmFrac, descFrac, program.cores().size(), hw.chip().cores());
     return new RunResult(hw.name(), program.name(), program.notes(), seconds, flops, peak, hbmBytes, hbmPeak,
         cores, engines, bottleneck, instructions, stats);
+  }
+
+  /**
+   * Whether {@code key} matches {@code .*\\.dma\\d+} followed by {@code suffix} (which starts with
+   * a dot): the same test as that regular expression, without compiling a pattern per statistic.
+   */
+  static boolean isDmaStat(String key, String suffix) {
+    if (!key.endsWith(suffix)) {
+      return false;
+    }
+    int end = key.length() - suffix.length();
+    int d = end;
+    while (d > 0 && key.charAt(d - 1) >= '0' && key.charAt(d - 1) <= '9') {
+      d--;
+    }
+    return d < end && key.startsWith(".dma", d - 4);
   }
 
   /**
