@@ -36,8 +36,11 @@ abstract class QueueExecutor implements EventHandler {
   long blockedSince = -1;
   int blockedReason;
   final long[] stallTicks = new long[STALL_REASONS.length];
-  /** What the head instruction currently waits for, for deadlock reports. */
-  String waitingFor;
+  /** What the head instruction currently waits for, for deadlock reports (see {@link #waitingFor()}). */
+  private String waitingFor;
+  /** Or: the queue and instruction index it waits for, formatted only if a report asks. */
+  private QueueExecutor waitingOnQueue;
+  private int waitingOnIndex;
 
   long instructions;
   long busyTicks;
@@ -64,8 +67,9 @@ abstract class QueueExecutor implements EventHandler {
       int need = queue.depIndex(d) + 1;
       if (other.completed < need) {
         other.addWaiter(this, need);
-        block(other.queue.kind().ordinal() <= 4 ? other.queue.kind().ordinal() : 5,
-            other.label + "#" + (need - 1));
+        block(other.queue.kind().ordinal() <= 4 ? other.queue.kind().ordinal() : 5, null);
+        waitingOnQueue = other;
+        waitingOnIndex = need - 1;
         return false;
       }
     }
@@ -78,6 +82,15 @@ abstract class QueueExecutor implements EventHandler {
       blockedReason = reason;
     }
     waitingFor = what;
+    waitingOnQueue = null;
+  }
+
+  /** What the head instruction waits for, in words, or null. */
+  final String waitingFor() {
+    if (waitingOnQueue != null) {
+      return waitingOnQueue.label + "#" + waitingOnIndex;
+    }
+    return waitingFor;
   }
 
   final void unblock() {
@@ -86,6 +99,7 @@ abstract class QueueExecutor implements EventHandler {
       blockedSince = -1;
     }
     waitingFor = null;
+    waitingOnQueue = null;
   }
 
   private void addWaiter(QueueExecutor w, int need) {
