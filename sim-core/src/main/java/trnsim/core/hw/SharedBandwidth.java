@@ -113,12 +113,24 @@ final class SharedBandwidth implements EventHandler {
     if (nFlows == 0) {
       return;
     }
-    long next = Long.MAX_VALUE;
-    for (int i = 0; i < nFlows; i++) {
+    // The earliest completion: max(1, ceil(min over flows of remaining / rate)), equal to the
+    // minimum of the per-flow values because ceil, the long cast and max(1, .) are monotone. A flow
+    // with the same rate as the current best and no less remaining cannot be earlier (IEEE division
+    // is monotone in the dividend), so most flows need no division.
+    Flow best = flows[0];
+    double bestQ = best.remaining / best.rate;
+    for (int i = 1; i < nFlows; i++) {
       Flow f = flows[i];
-      long t = (long) Math.ceil(f.remaining / f.rate);
-      next = Math.min(next, Math.max(1, t));
+      if (f.rate == best.rate && f.remaining >= best.remaining) {
+        continue;
+      }
+      double q = f.remaining / f.rate;
+      if (q < bestQ) {
+        bestQ = q;
+        best = f;
+      }
     }
+    long next = Math.max(1, (long) Math.ceil(bestQ));
     sim.scheduleAt(sim.now() + next, 0, this, 0, generation);
   }
 
