@@ -19,7 +19,7 @@ import trnsim.isa.lower.Step;
  * median <em>thread CPU time</em> per run (time the thread was descheduled does not count, unlike
  * JMH's wall-clock scores). Not a JMH benchmark; use it to compare two builds back to back:
  * {@code java -cp benchmarks/target/benchmarks.jar trnsim.bench.CpuTimeProbe gemm4096 40}.
- * Scenarios: events, gemm4096, gemm4096-1core, attention, layer.
+ * Scenarios: events, gemm4096, gemm4096-1core, attention, layer, lower-layer.
  */
 public final class CpuTimeProbe {
   private CpuTimeProbe() {}
@@ -76,8 +76,13 @@ public final class CpuTimeProbe {
         LoweredWorkload l = Bench.lower(hw, Bench.models(), "layer:model=llama3-70b,phase=prefill,batch=1,seq=4096");
         return () -> (long) (WorkloadRunner.run(hw, l, opts).timeSeconds() * 1e12);
       }
+      case "lower-layer": {
+        HardwareSpec hw = Bench.hardware("trn2");
+        var models = Bench.models();
+        return () -> Bench.lower(hw, models, "layer:model=llama3-70b,phase=prefill,batch=1,seq=4096").steps().size();
+      }
       default:
-        throw new IllegalArgumentException("unknown scenario " + name + "; known: events, gemm4096, gemm4096-1core, attention, layer");
+        throw new IllegalArgumentException("unknown scenario " + name + "; known: events, gemm4096, gemm4096-1core, attention, layer, lower-layer");
     }
   }
 }
