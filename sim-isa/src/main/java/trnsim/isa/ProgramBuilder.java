@@ -1,6 +1,5 @@
 package trnsim.isa;
 
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -168,23 +167,26 @@ public final class ProgramBuilder {
           }
         }
       }
-      ArrayDeque<Integer> ready = new ArrayDeque<>();
+      // FIFO of ready nodes as a plain int array (each node enters at most once): no boxing.
+      int[] ready = new int[total];
+      int head = 0;
+      int tail = 0;
       for (int v = 0; v < total; v++) {
         if (indeg[v] == 0) {
-          ready.add(v);
+          ready[tail++] = v;
         }
       }
       int seen = 0;
-      while (!ready.isEmpty()) {
-        int v = ready.poll();
+      while (head < tail) {
+        int v = ready[head++];
         seen++;
         int q = upper(base, v);
         if (v + 1 < base[q + 1] && --indeg[v + 1] == 0) {
-          ready.add(v + 1);
+          ready[tail++] = v + 1;
         }
         for (int s = succStart[v]; s < succStart[v + 1]; s++) {
           if (--indeg[succ[s]] == 0) {
-            ready.add(succ[s]);
+            ready[tail++] = succ[s];
           }
         }
       }

@@ -4,17 +4,27 @@ import java.util.Arrays;
 
 /**
  * A binary min-heap of events ordered by (tick, priority, insertion sequence): a total order, so
- * two runs of the same model pop events in the same order. Stored in parallel primitive arrays so
- * that scheduling does not allocate.
+ * two runs of the same model pop events in the same order. Allocation-free: the heap holds, per
+ * entry, its tick and order key side by side in one {@code long[]} (one cache line per comparison)
+ * and the int slot of its payload; payloads (handler, kind, argument) stay in slot-indexed arrays
+ * that are never moved, slots recycled through a free list. A sift therefore moves three words per
+ * level instead of five.
  */
 public final class EventQueue {
-  private long[] ticks = new long[256];
-  /** Priority in bits 48-55 (offset by 128), insertion sequence in the low 48 bits. */
-  private long[] order = new long[256];
+  /** keys[2i] = tick, keys[2i+1] = order of heap entry i. */
+  private long[] keys = new long[512];
+  /** Payload slot of heap entry i. */
+  private int[] slots = new int[256];
+  // Payloads by slot.
   private EventHandler[] handlers = new EventHandler[256];
   private int[] kinds = new int[256];
   private long[] args = new long[256];
+  /** Free payload slots (a stack); slots never handed out are {@code slotsUsed..capacity}. */
+  private int[] free = new int[256];
+  private int nFree;
   private int size;
+  /** Slots handed out so far (used or free). */
+  private int slotsUsed;
   private long nextSeq;
 
   public int size() {
@@ -34,27 +44,39 @@ public final class EventQueue {
     if (priority < -128 || priority > 127) {
       throw new IllegalArgumentException("priority out of range: " + priority);
     }
-    if (size == ticks.length) {
+    if (size == slots.length) {
       grow();
     }
+    /* Priority in bits 48-55 (offset by 128), insertion sequence in the low 48 bits. */
     long ord = ((long) (priority + 128) << 48) | (nextSeq++ & 0x0000_FFFF_FFFF_FFFFL);
+    int slot = nFree > 0 ? free[--nFree] : slotsUsed++;
+    handlers[slot] = handler;
+    kinds[slot] = kind;
+    args[slot] = arg;
+    long[] k = keys;
+    int[] s = slots;
     int i = size++;
     // sift up
     while (i > 0) {
       int parent = (i - 1) >>> 1;
-      if (less(tick, ord, ticks[parent], order[parent])) {
-        move(parent, i);
+      long pt = k[2 * parent];
+      if (tick < pt || (tick == pt && ord < k[2 * parent + 1])) {
+        k[2 * i] = pt;
+        k[2 * i + 1] = k[2 * parent + 1];
+        s[i] = s[parent];
         i = parent;
       } else {
         break;
       }
     }
-    set(i, tick, ord, handler, kind, arg);
+    k[2 * i] = tick;
+    k[2 * i + 1] = ord;
+    s[i] = slot;
   }
 
   /** Tick of the earliest event; undefined when empty. */
   public long peekTick() {
-    return ticks[0];
+    return keys[0];
   }
 
   // The popped event is exposed through these fields until the next pop, to avoid allocating.
@@ -65,63 +87,58 @@ public final class EventQueue {
 
   /** Removes the earliest event into the popped* fields. */
   void pop() {
-    poppedTick = ticks[0];
-    poppedHandler = handlers[0];
-    poppedKind = kinds[0];
-    poppedArg = args[0];
+    long[] k = keys;
+    int[] s = slots;
+    poppedTick = k[0];
+    int top = s[0];
+    poppedHandler = handlers[top];
+    poppedKind = kinds[top];
+    poppedArg = args[top];
+    handlers[top] = null;
+    free[nFree++] = top;
     int last = --size;
-    long t = ticks[last];
-    long o = order[last];
-    EventHandler h = handlers[last];
-    int k = kinds[last];
-    long a = args[last];
-    handlers[last] = null;
+    long t = k[2 * last];
+    long o = k[2 * last + 1];
+    int ls = s[last];
     int i = 0;
     int half = size >>> 1;
     while (i < half) {
       int child = 2 * i + 1;
       int right = child + 1;
-      if (right < size && less(ticks[right], order[right], ticks[child], order[child])) {
-        child = right;
+      long ct = k[2 * child];
+      long co = k[2 * child + 1];
+      if (right < size) {
+        long rt = k[2 * right];
+        long ro = k[2 * right + 1];
+        if (rt < ct || (rt == ct && ro < co)) {
+          child = right;
+          ct = rt;
+          co = ro;
+        }
       }
-      if (less(ticks[child], order[child], t, o)) {
-        move(child, i);
+      if (ct < t || (ct == t && co < o)) {
+        k[2 * i] = ct;
+        k[2 * i + 1] = co;
+        s[i] = s[child];
         i = child;
       } else {
         break;
       }
     }
     if (size > 0) {
-      set(i, t, o, h, k, a);
+      k[2 * i] = t;
+      k[2 * i + 1] = o;
+      s[i] = ls;
     }
   }
 
-  private static boolean less(long t1, long o1, long t2, long o2) {
-    return t1 < t2 || (t1 == t2 && o1 < o2);
-  }
-
-  private void move(int from, int to) {
-    ticks[to] = ticks[from];
-    order[to] = order[from];
-    handlers[to] = handlers[from];
-    kinds[to] = kinds[from];
-    args[to] = args[from];
-  }
-
-  private void set(int i, long t, long o, EventHandler h, int k, long a) {
-    ticks[i] = t;
-    order[i] = o;
-    handlers[i] = h;
-    kinds[i] = k;
-    args[i] = a;
-  }
-
   private void grow() {
-    int n = ticks.length * 2;
-    ticks = Arrays.copyOf(ticks, n);
-    order = Arrays.copyOf(order, n);
+    int n = slots.length * 2;
+    keys = Arrays.copyOf(keys, 2 * n);
+    slots = Arrays.copyOf(slots, n);
     handlers = Arrays.copyOf(handlers, n);
     kinds = Arrays.copyOf(kinds, n);
     args = Arrays.copyOf(args, n);
+    free = Arrays.copyOf(free, n);
   }
 }

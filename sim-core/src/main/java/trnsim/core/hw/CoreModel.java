@@ -158,7 +158,7 @@ final class CoreModel {
       if (!e.done()) {
         String head = e.pc < e.queue.size() ? e.queue.instruction(e.pc).mnemonic() : "(in flight)";
         out.add("core" + coreIndex + "." + e.label + "#" + e.pc + " " + head
-            + (e.waitingFor == null ? "" : " waits for " + e.waitingFor));
+            + (e.waitingFor() == null ? "" : " waits for " + e.waitingFor()));
       }
     }
   }

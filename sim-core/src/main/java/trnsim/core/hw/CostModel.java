@@ -19,10 +19,16 @@ import trnsim.isa.TensorRef;
 public final class CostModel {
   private final CoreSpec core;
   private final TensorTiming tensorTiming;
+  /** {@link #tensorRate} by dtype ordinal, looked up once here instead of per matmul; NaN = unsupported. */
+  private final double[] rateByDtype = new double[DType.values().length];
 
   public CostModel(CoreSpec core) {
     this.core = core;
     this.tensorTiming = TensorTiming.of(core.tensor());
+    for (DType d : DType.values()) {
+      Double r = core.tensor().dtypeRates().get(d.rateKey());
+      rateByDtype[d.ordinal()] = r == null ? Double.NaN : r;
+    }
   }
 
   public TensorTiming tensorTiming() {
@@ -40,8 +46,8 @@ public final class CostModel {
 
   /** Tensor-engine throughput multiplier of {@code d}, or a clear error if the engine lacks it. */
   public double tensorRate(DType d) {
-    Double r = core.tensor().dtypeRates().get(d.rateKey());
-    if (r == null) {
+    double r = rateByDtype[d.ordinal()];
+    if (Double.isNaN(r)) {
       throw new ProgramException("the tensor engine does not support " + d.label() + " (supported: "
           + String.join(", ", core.tensor().dtypeRates().keySet()) + ")");
     }
@@ -89,7 +95,7 @@ public final class CostModel {
   private long matmul(Instruction.MatMul m) {
     TensorEngineSpec t = core.tensor();
     double rate = tensorRate(m.stationary().dtype());
-    if (m.moving().dtype().rateKey().equals(m.stationary().dtype().rateKey())) {
+    if (m.moving().dtype() == m.stationary().dtype() || m.moving().dtype().rateKey().equals(m.stationary().dtype().rateKey())) {
       // same class, fine
     } else {
       rate = Math.min(rate, tensorRate(m.moving().dtype()));

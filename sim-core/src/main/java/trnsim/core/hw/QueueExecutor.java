@@ -30,13 +30,17 @@ abstract class QueueExecutor implements EventHandler {
   private QueueExecutor[] waiters = new QueueExecutor[4];
   private int[] waitNeeds = new int[4];
   private int nWaiters;
+  private QueueExecutor[] wakeScratch;
 
   // Stall accounting: when (and why) this queue stopped being able to issue.
   long blockedSince = -1;
   int blockedReason;
   final long[] stallTicks = new long[STALL_REASONS.length];
-  /** What the head instruction currently waits for, for deadlock reports. */
-  String waitingFor;
+  /** What the head instruction currently waits for, for deadlock reports (see {@link #waitingFor()}). */
+  private String waitingFor;
+  /** Or: the queue and instruction index it waits for, formatted only if a report asks. */
+  private QueueExecutor waitingOnQueue;
+  private int waitingOnIndex;
 
   long instructions;
   long busyTicks;
@@ -63,8 +67,9 @@ abstract class QueueExecutor implements EventHandler {
       int need = queue.depIndex(d) + 1;
       if (other.completed < need) {
         other.addWaiter(this, need);
-        block(other.queue.kind().ordinal() <= 4 ? other.queue.kind().ordinal() : 5,
-            other.label + "#" + (need - 1));
+        block(other.queue.kind().ordinal() <= 4 ? other.queue.kind().ordinal() : 5, null);
+        waitingOnQueue = other;
+        waitingOnIndex = need - 1;
         return false;
       }
     }
@@ -77,6 +82,15 @@ abstract class QueueExecutor implements EventHandler {
       blockedReason = reason;
     }
     waitingFor = what;
+    waitingOnQueue = null;
+  }
+
+  /** What the head instruction waits for, in words, or null. */
+  final String waitingFor() {
+    if (waitingOnQueue != null) {
+      return waitingOnQueue.label + "#" + waitingOnIndex;
+    }
+    return waitingFor;
   }
 
   final void unblock() {
@@ -85,6 +99,7 @@ abstract class QueueExecutor implements EventHandler {
       blockedSince = -1;
     }
     waitingFor = null;
+    waitingOnQueue = null;
   }
 
   private void addWaiter(QueueExecutor w, int need) {
@@ -103,15 +118,17 @@ abstract class QueueExecutor implements EventHandler {
     if (nWaiters == 0) {
       return;
     }
-    // Wake, in registration order, every waiter whose need is now met.
+    // Wake, in registration order, every waiter whose need is now met. The woken list goes to a
+    // reused scratch array (taken while in use, so a re-entrant call would allocate its own).
     int keep = 0;
     int n = nWaiters;
-    QueueExecutor[] wake = null;
+    QueueExecutor[] wake = wakeScratch;
+    wakeScratch = null;
     int nWake = 0;
     for (int w = 0; w < n; w++) {
       if (waitNeeds[w] <= completed) {
-        if (wake == null) {
-          wake = new QueueExecutor[n];
+        if (wake == null || wake.length < n) {
+          wake = wake == null ? new QueueExecutor[n] : Arrays.copyOf(wake, Math.max(n, wake.length * 2));
         }
         wake[nWake++] = waiters[w];
       } else {
@@ -125,7 +142,12 @@ abstract class QueueExecutor implements EventHandler {
     }
     nWaiters = keep;
     for (int w = 0; w < nWake; w++) {
-      wake[w].tryIssue();
+      QueueExecutor e = wake[w];
+      wake[w] = null;
+      e.tryIssue();
+    }
+    if (wake != null) {
+      wakeScratch = wake;
     }
   }
 

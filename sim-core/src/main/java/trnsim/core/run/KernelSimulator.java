@@ -15,6 +15,12 @@ import trnsim.isa.Program;
  */
 public final class KernelSimulator {
   private static final String[] ENGINES = {"tensor", "vector", "scalar", "gpsimd"};
+  /** Summed statistics: HBM read, HBM write, tensor FLOPs, instructions, then per engine busy, stall, instructions. */
+  private static final String[] SUFFIXES = {".hbm_read_bytes", ".hbm_write_bytes", ".tensor.flops", ".instructions",
+      ".tensor.busy_ps", ".tensor.stall_ps", ".tensor.instructions",
+      ".vector.busy_ps", ".vector.stall_ps", ".vector.instructions",
+      ".scalar.busy_ps", ".scalar.stall_ps", ".scalar.instructions",
+      ".gpsimd.busy_ps", ".gpsimd.stall_ps", ".gpsimd.instructions"};
 
   private KernelSimulator() {}
 
@@ -33,33 +39,43 @@ public final class KernelSimulator {
     var t = hw.chip().core().tensor();
     double rate = t.dtypeRates().getOrDefault(peakDtype.rateKey(), 1.0);
     double peak = 2.0 * t.rows() * t.cols() * clock * rate * hw.chip().cores();
-    double hbmBytes = stats.sumEndingWith(".hbm_read_bytes") + stats.sumEndingWith(".hbm_write_bytes");
-    double hbmPeak = hw.chip().hbm().sustainedBytesPerSecond();
-    long flops = (long) stats.sumEndingWith(".tensor.flops");
-    long instructions = (long) stats.sumEndingWith(".instructions");
-
-    List<EngineUse> engines = new ArrayList<>();
-    double denom = endTick * (double) Math.max(1, cores);
-    for (String e : ENGINES) {
-      double busy = stats.sumEndingWith("." + e + ".busy_ps");
-      double stall = stats.sumEndingWith("." + e + ".stall_ps");
-      long n = (long) stats.sumEndingWith("." + e + ".instructions");
-      engines.add(new EngineUse(e, denom > 0 ? busy / denom : 0, denom > 0 ? stall / denom : 0, n));
-    }
-    // DMA: the fraction of queue-time spent moving data, over all queues of the used cores.
-    int queues = hw.chip().core().dma().queues();
+    // One pass over the statistics (in name order, so every sum adds in the same order as
+    // StatsSnapshot.sumEndingWith would) instead of one pass per summed suffix.
+    double[] sums = new double[SUFFIXES.length];
     double dmaBusy = 0;
     double dmaDesc = 0;
     long dmaN = 0;
     for (var e : stats.values().entrySet()) {
-      if (e.getKey().matches(".*\\.dma\\d+\\.busy_ps")) {
-        dmaBusy += e.getValue();
-      } else if (e.getKey().matches(".*\\.dma\\d+\\.descriptor_busy_ps")) {
-        dmaDesc += e.getValue();
-      } else if (e.getKey().matches(".*\\.dma\\d+\\.instructions")) {
+      String k = e.getKey();
+      double v = e.getValue();
+      for (int i = 0; i < SUFFIXES.length; i++) {
+        if (k.endsWith(SUFFIXES[i])) {
+          sums[i] += v;
+        }
+      }
+      // DMA: the fraction of queue-time spent moving data, over all queues of the used cores.
+      if (isDmaStat(k, ".busy_ps")) {
+        dmaBusy += v;
+      } else if (isDmaStat(k, ".descriptor_busy_ps")) {
+        dmaDesc += v;
+      } else if (isDmaStat(k, ".instructions")) {
         dmaN += e.getValue().longValue();
       }
     }
+    double hbmBytes = sums[0] + sums[1];
+    double hbmPeak = hw.chip().hbm().sustainedBytesPerSecond();
+    long flops = (long) sums[2];
+    long instructions = (long) sums[3];
+
+    List<EngineUse> engines = new ArrayList<>();
+    double denom = endTick * (double) Math.max(1, cores);
+    for (int i = 0; i < ENGINES.length; i++) {
+      double busy = sums[4 + 3 * i];
+      double stall = sums[5 + 3 * i];
+      long n = (long) sums[6 + 3 * i];
+      engines.add(new EngineUse(ENGINES[i], denom > 0 ? busy / denom : 0, denom > 0 ? stall / denom : 0, n));
+    }
+    int queues = hw.chip().core().dma().queues();
     double dmaDenom = denom * queues;
     engines.add(new EngineUse("dma", dmaDenom > 0 ? dmaBusy / dmaDenom : 0, 0, dmaN));
     double hbmFrac = seconds > 0 ? hbmBytes / seconds / hbmPeak : 0;
@@ -67,6 +83,22 @@ public final class KernelSimulator {
     String bottleneck = bottleneck(engines, hbmFrac, descFrac, program.cores().size(), hw.chip().cores());
     return new RunResult(hw.name(), program.name(), program.notes(), seconds, flops, peak, hbmBytes, hbmPeak,
         cores, engines, bottleneck, instructions, stats);
+  }
+
+  /**
+   * Whether {@code key} matches {@code .*\\.dma\\d+} followed by {@code suffix} (which starts with
+   * a dot): the same test as that regular expression, without compiling a pattern per statistic.
+   */
+  static boolean isDmaStat(String key, String suffix) {
+    if (!key.endsWith(suffix)) {
+      return false;
+    }
+    int end = key.length() - suffix.length();
+    int d = end;
+    while (d > 0 && key.charAt(d - 1) >= '0' && key.charAt(d - 1) <= '9') {
+      d--;
+    }
+    return d < end && key.startsWith(".dma", d - 4);
   }
 
   /**
