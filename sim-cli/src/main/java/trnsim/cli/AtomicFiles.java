@@ -23,29 +23,11 @@ public final class AtomicFiles {
   }
 
   public static void write(Path target, Body body) {
-    Path abs = target.toAbsolutePath();
-    Path dir = abs.getParent();
-    try {
-      if (dir != null) {
-        Files.createDirectories(dir);
+    writeVia(target, tmp -> {
+      try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+        body.write(w);
       }
-      Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-      relaxPermissions(tmp);
-      try {
-        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-          body.write(w);
-        }
-        try {
-          Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-        }
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
-    }
+    });
   }
 
   public static void writeString(Path target, String content) {
@@ -54,6 +36,15 @@ public final class AtomicFiles {
 
   /** Writes bytes (an image, say) atomically, like {@link #write}. */
   public static void writeBytes(Path target, byte[] content) {
+    writeVia(target, tmp -> Files.write(tmp, content));
+  }
+
+  private interface Filler {
+    void fill(Path tmp) throws IOException;
+  }
+
+  /** Fills a temporary file beside {@code target}, then renames it over the target. */
+  private static void writeVia(Path target, Filler filler) {
     Path abs = target.toAbsolutePath();
     Path dir = abs.getParent();
     try {
@@ -63,7 +54,7 @@ public final class AtomicFiles {
       Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
       relaxPermissions(tmp);
       try {
-        Files.write(tmp, content);
+        filler.fill(tmp);
         try {
           Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
