@@ -120,6 +120,19 @@ public final class GemmLowering {
         break;
       }
     }
+    if (best != null && best.blockK() < kFull) {
+      // K-blocked: each block's operands are used once, so compute waits on load latency unless loads run
+      // further ahead. Use as many stages (up to 4, as Hopper/NKI software pipelines do) as fit the whole
+      // SBUF partition (the output staging included).
+      double a = (double) best.blockK() / t.partitions() * best.blockM() * eb;
+      double b = (double) best.blockK() / t.partitions() * best.blockN() * eb;
+      int stages = 2;
+      while (stages < 4 && (stages + 1) * (a + b) + 2 * best.blockN() * ob <= t.sbufBytesPerPartition()) {
+        stages++;
+      }
+      best = new GemmTiling(best.strategy(), best.gridM(), best.gridN(), best.blockM(), best.blockN(), best.blockK(),
+          best.mOuter(), stages);
+    }
     if (best == null) {
       throw new WorkloadException("gemm", "tiling", g.m() + "x" + g.k() + "x" + g.n(),
           "no block of one " + mTile + "x" + nTile + " tile fits in SBUF (" + t.sbufBytesPerPartition() + " bytes per partition)");
