@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
         RunCommand.class,
         CompareCommand.class,
         ConfigCommand.class,
+        ValidateCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})
 public final class TrnsimCommand implements Runnable {

@@ -67,7 +67,7 @@ final class Workbench {
   }
 
   /** A workload simulated at the clock its chip's power limit allows, with its energy and operating point. */
-  record Limited(WorkloadResult result, Reports.Energy energy, Reports.Operating operating) {}
+  record Limited(WorkloadResult result, Reports.Energy energy, Reports.Operating operating, HardwareSpec hardware) {}
 
   /**
    * Simulates {@code workload} under the chip's power limit ({@code chip.power.limit}): when its
@@ -82,7 +82,7 @@ final class Workbench {
     if (hw.chip().power() == null || hw.chip().power().energyTable() == null) {
       WorkloadResult r = simulate(hw, workload, opts);
       double limit = hw.chip().power() == null ? Double.NaN : hw.chip().power().limit().watts();
-      return new Limited(r, Reports.Energy.NONE, new Reports.Operating(maxGhz, maxGhz, false, limit, price));
+      return new Limited(r, Reports.Energy.NONE, new Reports.Operating(maxGhz, maxGhz, false, limit, price), hw);
     }
     trnsim.core.energy.PowerLimiter limiter = trnsim.core.energy.PowerLimiter.forHardware(hw, ctx.configs());
     RunOptions quiet = new RunOptions(null, opts.maxEvents());
@@ -98,7 +98,8 @@ final class Workbench {
     }
     double joules = lr.energyJ();
     Reports.Energy e = new Reports.Energy(joules, r.timeSeconds() > 0 ? joules / r.timeSeconds() : Double.NaN);
-    return new Limited(r, e, new Reports.Operating(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price));
+    return new Limited(r, e, new Reports.Operating(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price),
+        lr.hardware());
   }
 
   /** The statistics of every kernel of a workload, each counter multiplied by the kernel's repeat count. */
