@@ -59,7 +59,16 @@ final class Calibration {
   }
 
   /** A point and the model's prediction of it. */
-  record Compared(Point point, double predicted) {
+  record Compared(Point point, double predicted, String failure) {
+    Compared(Point point, double predicted) {
+      this(point, predicted, null);
+    }
+
+    /** In the statistics: not launch-bound, and simulated. */
+    boolean counted() {
+      return point.counted() && failure == null && !Double.isNaN(predicted);
+    }
+
     /** Relative error of the prediction: predicted / measured - 1. */
     double error() {
       return predicted / point.measured() - 1;
@@ -180,7 +189,7 @@ final class Calibration {
     double worst = Double.NaN;
     String worstLabel = null;
     for (Compared c : cs) {
-      if (!c.point().counted()) {
+      if (!c.counted()) {
         continue;
       }
       double a = Math.abs(c.error());

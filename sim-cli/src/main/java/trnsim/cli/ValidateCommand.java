@@ -43,7 +43,7 @@ public final class ValidateCommand implements Callable<Integer> {
   }
 
   static final List<String> KEYS = List.of("chip", "group", "point", "unit", "measured", "predicted", "error", "counted",
-      "measured_ms");
+      "measured_ms", "failure");
 
   /**
    * GEMMs with a K loop longer than this are simulated at K = LONG_K / 2 and LONG_K (same tiling, same
@@ -63,11 +63,20 @@ public final class ValidateCommand implements Callable<Integer> {
     for (Calibration.Point p : points) {
       HardwareSpec hw = hws.computeIfAbsent(p.chip(), c -> wb.hardware(c, List.of()));
       double predicted;
+      String failure = null;
       if (p.workload() == null) {
         predicted = hw.chip().power() == null || hw.chip().power().energyTable() == null ? Double.NaN
             : trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs()).staticPowerW();
       } else {
-        Prediction pr = memo.computeIfAbsent(p.chip() + "|" + p.workload(), k -> predict(wb, hw, p.workload()));
+        Prediction pr = memo.computeIfAbsent(p.chip() + "|" + p.workload(), k -> {
+          try {
+            return predict(wb, hw, p.workload());
+          } catch (trnsim.isa.workload.WorkloadException | trnsim.isa.ProgramException e) {
+            // The template cannot lower this point: listed, not counted, and said why.
+            return new Prediction(Double.NaN, Double.NaN, Double.NaN, e.getMessage().replaceFirst("^.*?: ", ""));
+          }
+        });
+        failure = pr.failure();
         predicted = switch (p.metric()) {
           case TFLOPS -> p.units() / pr.seconds() / 1e12;
           case GBPS -> p.units() / pr.seconds() / 1e9;
@@ -76,14 +85,18 @@ public final class ValidateCommand implements Callable<Integer> {
           case WATTS -> pr.joules() / pr.seconds();
         };
       }
-      results.add(new Calibration.Compared(p, predicted));
+      results.add(new Calibration.Compared(p, predicted, failure));
     }
     print(results, Calibration.stats(results), root);
     return ExitCodes.OK;
   }
 
   /** Simulated time, energy and clock of one workload under the power limit. */
-  record Prediction(double seconds, double joules, double clockGhz) {}
+  record Prediction(double seconds, double joules, double clockGhz, String failure) {
+    Prediction(double seconds, double joules, double clockGhz) {
+      this(seconds, joules, clockGhz, null);
+    }
+  }
 
   private Prediction predict(Workbench wb, HardwareSpec hw, String workload) {
     RunOptions opts = new RunOptions(null, maxEvents);
@@ -143,7 +156,7 @@ public final class ValidateCommand implements Callable<Integer> {
           Calibration.Point p = c.point();
           rows.add(List.of(p.chip(), p.label(), p.metric().unit, Tables.fmt(p.measured()), Tables.fmt(c.predicted()),
               Double.isFinite(c.error()) ? String.format(Locale.ROOT, "%+.1f%%", 100 * c.error()) : "-",
-              p.counted() ? "" : String.format(Locale.ROOT, "launch-bound (%.3f ms < %.2f ms): not counted", p.measuredMs(),
+              c.failure() != null ? "not simulated: " + c.failure() : p.counted() ? "" : String.format(Locale.ROOT, "launch-bound (%.3f ms < %.2f ms): not counted", p.measuredMs(),
                   Calibration.MIN_MS)));
         }
         out.print(Tables.text(List.of("chip", "point", "unit", "measured", "predicted", "error", "note"), rows));
@@ -173,8 +186,9 @@ public final class ValidateCommand implements Callable<Integer> {
     m.put("measured", p.measured());
     m.put("predicted", c.predicted());
     m.put("error", c.error());
-    m.put("counted", p.counted());
+    m.put("counted", c.counted());
     m.put("measured_ms", p.measuredMs());
+    m.put("failure", c.failure());
     return m;
   }
 }
