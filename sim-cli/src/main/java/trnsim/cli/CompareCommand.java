@@ -61,7 +61,9 @@ public final class CompareCommand implements Callable<Integer> {
   static final String SIDES = " vs ";
 
   static final List<String> KEYS = List.of("workload", "baseline_time_s", "target_time_s", "speedup", "energy_ratio",
-      "perf_per_watt_ratio", "cost_ratio", "baseline_bottleneck", "target_bottleneck");
+      "perf_per_watt_ratio", "cost_ratio", "baseline_bottleneck", "target_bottleneck",
+      "baseline_clock_ghz", "target_clock_ghz", "baseline_power_limited", "target_power_limited", "baseline_cost_usd",
+      "target_cost_usd");
 
   @Override
   public Integer call() {
@@ -102,12 +104,12 @@ public final class CompareCommand implements Callable<Integer> {
         rows.add(SystemReports.compareRow(wb, spec, base, tgt));
         continue;
       }
-      WorkloadResult b;
-      WorkloadResult t;
+      Workbench.Limited lb;
+      Workbench.Limited lt;
       try {
         int sides = spec.indexOf(SIDES);
-        b = wb.simulate(base, sides < 0 ? spec : spec.substring(0, sides), RunOptions.defaults());
-        t = wb.simulate(tgt, sides < 0 ? spec : spec.substring(sides + SIDES.length()), RunOptions.defaults());
+        lb = wb.simulateLimited(base, sides < 0 ? spec : spec.substring(0, sides), RunOptions.defaults());
+        lt = wb.simulateLimited(tgt, sides < 0 ? spec : spec.substring(sides + SIDES.length()), RunOptions.defaults());
       } catch (WorkloadException e) {
         if (e.getMessage().contains("does not support")) {
           rows.add(unsupported(spec, e.getMessage()));
@@ -115,12 +117,15 @@ public final class CompareCommand implements Callable<Integer> {
         }
         throw e;
       }
-      Reports.Energy eb = wb.energy(base, b);
-      Reports.Energy et = wb.energy(tgt, t);
-      rows.add(row(spec, b, t, base, tgt, 1, 1, eb, et));
+      // Both sides run at the clock their power limit allows (PowerLimiter), so times, energy and cost are the throttled ones.
+      WorkloadResult b = lb.result();
+      WorkloadResult t = lt.result();
+      Reports.Energy eb = lb.energy();
+      Reports.Energy et = lt.energy();
+      rows.add(row(spec, b, t, base, tgt, 1, 1, eb, et, lb.operating(), lt.operating()));
       if ((base.totalChips() > 1 || tgt.totalChips() > 1) && b.flops() > 0) {
         rows.add(row(spec + " [whole system: " + base.totalChips() + " vs " + tgt.totalChips() + " chips]", b, t, base, tgt,
-            base.totalChips(), tgt.totalChips(), eb, et));
+            base.totalChips(), tgt.totalChips(), eb, et, lb.operating(), lt.operating()));
       }
     }
     rows.addAll(pinned);
@@ -161,7 +166,7 @@ public final class CompareCommand implements Callable<Integer> {
   }
 
   static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
-      int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et) {
+      int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et, Reports.Operating ob, Reports.Operating ot) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", label);
     m.put("baseline_time_s", b.timeSeconds());
@@ -179,6 +184,13 @@ public final class CompareCommand implements Callable<Integer> {
     m.put("cost_ratio", (t.timeSeconds() * pt) / (b.timeSeconds() * pb));
     m.put("baseline_bottleneck", b.bottleneck());
     m.put("target_bottleneck", t.bottleneck());
+    m.put("baseline_clock_ghz", ob.clockGhz());
+    m.put("target_clock_ghz", ot.clockGhz());
+    m.put("baseline_power_limited", ob.powerLimited());
+    m.put("target_power_limited", ot.powerLimited());
+    // Each side's rental cost for this row: its time x its chips x its price per chip-hour (NaN when unpriced).
+    m.put("baseline_cost_usd", ob.costUsd(b.timeSeconds()) * chipsB);
+    m.put("target_cost_usd", ot.costUsd(t.timeSeconds()) * chipsT);
     return m;
   }
 
@@ -214,12 +226,18 @@ public final class CompareCommand implements Callable<Integer> {
           if (String.valueOf(m.get("workload")).contains("[whole system")) {
             continue;
           }
-          out.printf(Locale.ROOT, "  %s%n    %s: %s%n    %s: %s%n", m.get("workload"), base.name(), m.get("baseline_bottleneck"),
-              tgt.name(), m.get("target_bottleneck"));
+          out.printf(Locale.ROOT, "  %s%n    %s: %s%s%n    %s: %s%s%n", m.get("workload"), base.name(), m.get("baseline_bottleneck"),
+              clockNote(m.get("baseline_clock_ghz"), m.get("baseline_power_limited")),
+              tgt.name(), m.get("target_bottleneck"), clockNote(m.get("target_clock_ghz"), m.get("target_power_limited")));
         }
       }
     }
     out.flush();
+  }
+
+  private static String clockNote(Object ghz, Object limited) {
+    return Boolean.TRUE.equals(limited) && ghz instanceof Double d
+        ? String.format(Locale.ROOT, " (power-limited: clock lowered to %.3f GHz)", d) : "";
   }
 
   private static String cellTime(Object o) {

@@ -12,7 +12,92 @@ final class Reports {
   private Reports() {}
 
   static final List<String> CSV_KEYS = List.of("hardware", "workload", "time_s", "flops", "achieved_tflops", "peak_tflops",
-      "utilization", "hbm_bytes", "achieved_hbm_gbps", "energy_j", "avg_power_w", "bottleneck");
+      "utilization", "hbm_bytes", "achieved_hbm_gbps", "energy_j", "avg_power_w", "bottleneck",
+      "clock_ghz", "clock_fraction", "power_limited", "perf_per_watt", "cost_usd", "cost_per_mtok_usd");
+
+  /**
+   * The operating point a workload ran at: the tensor clock actually run (lowered by the power limit
+   * when {@code powerLimited}), the config's maximum, the limit, and the price per chip-hour (NaN when
+   * the config has none).
+   */
+  record Operating(double clockGhz, double maxClockGhz, boolean powerLimited, double powerLimitW, double pricePerChipHourUsd) {
+    static final Operating NONE = new Operating(Double.NaN, Double.NaN, false, Double.NaN, Double.NaN);
+
+    double clockFraction() {
+      return maxClockGhz > 0 ? clockGhz / maxClockGhz : Double.NaN;
+    }
+
+    /** Rental cost of the one chip a run uses for {@code seconds}; NaN when unpriced. */
+    double costUsd(double seconds) {
+      return seconds * pricePerChipHourUsd / 3600.0;
+    }
+  }
+
+  /** Performance per watt: FLOP/J when the workload does FLOPs, else tokens/J, else NaN. */
+  static double perfPerWatt(WorkloadResult r, Energy e) {
+    if (!(e.joules() > 0)) {
+      return Double.NaN;
+    }
+    if (r.flops() > 0) {
+      return r.flops() / e.joules();
+    }
+    return r.tokens() > 0 ? r.tokens() / e.joules() : Double.NaN;
+  }
+
+  static Map<String, Object> json(WorkloadResult r, Energy e, Operating o) {
+    Map<String, Object> m = json(r, e);
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (var en : m.entrySet()) {
+      if (en.getKey().equals("bottleneck")) {
+        out.put("clock_ghz", o.clockGhz());
+        out.put("max_clock_ghz", o.maxClockGhz());
+        out.put("clock_fraction", o.clockFraction());
+        out.put("power_limited", o.powerLimited());
+        out.put("power_limit_w", o.powerLimitW());
+        out.put("perf_per_watt", perfPerWatt(r, e));
+        out.put("perf_per_watt_unit", r.flops() > 0 ? "flop/J" : r.tokens() > 0 ? "tokens/J" : "-");
+        out.put("price_per_chip_hour_usd", o.pricePerChipHourUsd());
+        double cost = o.costUsd(r.timeSeconds());
+        out.put("cost_usd", cost);
+        out.put("cost_per_mtok_usd", r.tokens() > 0 ? cost / r.tokens() * 1e6 : Double.NaN);
+      }
+      out.put(en.getKey(), en.getValue());
+    }
+    return out;
+  }
+
+  static List<Object> csvRow(WorkloadResult r, Energy e, Operating o) {
+    Map<String, Object> j = json(r, e, o);
+    List<Object> row = new ArrayList<>();
+    for (String k : CSV_KEYS) {
+      row.add(j.get(k));
+    }
+    return row;
+  }
+
+  static String table(WorkloadResult r, Energy e, Operating o) {
+    String base = table(r, e);
+    StringBuilder add = new StringBuilder();
+    if (Double.isFinite(o.clockGhz())) {
+      add.append(String.format(Locale.ROOT, "  clock               %.3f GHz (%.0f%% of %.3f max)%s%n", o.clockGhz(),
+          100 * o.clockFraction(), o.maxClockGhz(), o.powerLimited()
+              ? String.format(Locale.ROOT, ", lowered to fit the %.0f W power limit", o.powerLimitW())
+              : Double.isFinite(o.powerLimitW()) ? String.format(Locale.ROOT, ", under the %.0f W power limit", o.powerLimitW()) : ""));
+    }
+    double ppw = perfPerWatt(r, e);
+    if (Double.isFinite(ppw)) {
+      add.append(r.flops() > 0
+          ? String.format(Locale.ROOT, "  perf per watt       %.3g TFLOP/s per W (%.3g pJ/FLOP)%n", ppw / 1e12, 1e12 / ppw)
+          : String.format(Locale.ROOT, "  perf per watt       %.4g tokens/J%n", ppw));
+    }
+    double cost = o.costUsd(r.timeSeconds());
+    add.append(Double.isFinite(cost)
+        ? String.format(Locale.ROOT, "  cost                $%.4g at $%.3f per chip-hour%s%n", cost, o.pricePerChipHourUsd(),
+            r.tokens() > 0 ? String.format(Locale.ROOT, " ($%.4g per million tokens)", cost / r.tokens() * 1e6) : "")
+        : "  cost                - (no price in this config; see the multi-chip system configs)\n");
+    int at = base.indexOf("  bound by ");
+    return at < 0 ? base + add : base.substring(0, at) + add + base.substring(at);
+  }
 
   static Map<String, Object> json(WorkloadResult r, Energy e) {
     Map<String, Object> m = new LinkedHashMap<>();

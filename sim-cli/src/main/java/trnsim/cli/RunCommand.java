@@ -9,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
-import trnsim.core.run.WorkloadResult;
 import trnsim.core.trace.ChromeTraceSink;
 
 /** {@code trnsim run}: simulate one workload on one hardware config and explain the result. */
@@ -69,53 +68,51 @@ public final class RunCommand implements Callable<Integer> {
       }
       return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out());
     }
-    List<WorkloadResult> results = new ArrayList<>();
+    List<Workbench.Limited> runs = new ArrayList<>();
     for (String spec : specs) {
       if (trace != null && specs.size() == 1) {
-        final WorkloadResult[] holder = new WorkloadResult[1];
+        final Workbench.Limited[] holder = new Workbench.Limited[1];
         AtomicFiles.write(trace, w -> {
           try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-            holder[0] = wb.simulate(hw, spec, new RunOptions(sink, maxEvents));
+            holder[0] = wb.simulateLimited(hw, spec, new RunOptions(sink, maxEvents));
           }
         });
-        results.add(holder[0]);
+        runs.add(holder[0]);
       } else {
-        results.add(wb.simulate(hw, spec, new RunOptions(null, maxEvents)));
+        runs.add(wb.simulateLimited(hw, spec, new RunOptions(null, maxEvents)));
       }
     }
     PrintWriter out = ctx.out();
-    List<Reports.Energy> energy = new ArrayList<>();
-    for (WorkloadResult r : results) {
-      energy.add(wb.energy(hw, r));
-    }
     switch (format) {
       case table -> {
-        for (int i = 0; i < results.size(); i++) {
+        for (int i = 0; i < runs.size(); i++) {
           if (i > 0) {
             out.println();
           }
-          out.print(Reports.table(results.get(i), energy.get(i)));
-          if (hw.totalChips() > 1 && results.get(i).steps().size() > 0 && !results.get(i).workload().startsWith("llm")) {
+          Workbench.Limited l = runs.get(i);
+          out.print(Reports.table(l.result(), l.energy(), l.operating()));
+          if (hw.totalChips() > 1) {
             out.printf("  scope               one chip of %s (%d chips); kernel workloads run on a single chip%n",
                 hw.name(), hw.totalChips());
           }
         }
       }
       case json -> {
-        if (results.size() == 1) {
-          out.println(Json.pretty(Reports.json(results.get(0), energy.get(0))));
+        if (runs.size() == 1) {
+          Workbench.Limited l = runs.get(0);
+          out.println(Json.pretty(Reports.json(l.result(), l.energy(), l.operating())));
         } else {
           List<Object> all = new ArrayList<>();
-          for (int i = 0; i < results.size(); i++) {
-            all.add(Reports.json(results.get(i), energy.get(i)));
+          for (Workbench.Limited l : runs) {
+            all.add(Reports.json(l.result(), l.energy(), l.operating()));
           }
           out.println(Json.pretty(all));
         }
       }
       case csv -> {
         List<List<Object>> rows = new ArrayList<>();
-        for (int i = 0; i < results.size(); i++) {
-          rows.add(Reports.csvRow(results.get(i), energy.get(i)));
+        for (Workbench.Limited l : runs) {
+          rows.add(Reports.csvRow(l.result(), l.energy(), l.operating()));
         }
         out.print(Tables.csv(Reports.CSV_KEYS, rows));
       }

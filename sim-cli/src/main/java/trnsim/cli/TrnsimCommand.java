@@ -23,6 +23,7 @@ import picocli.CommandLine.Option;
         PlotCommand.class,
         CollectiveCommand.class,
         ConfigCommand.class,
+        ValidateCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})
 public final class TrnsimCommand implements Runnable {

@@ -69,7 +69,7 @@ public final class VerifyCommand implements Callable<Integer> {
     ClaimsFile cf = ctx.hardware().bindFile(file, ClaimsFile.class);
     Workbench wb = new Workbench(ctx);
     List<Claim> claims = validate(cf, wb);
-    Map<String, WorkloadResult> cache = new HashMap<>();
+    Map<String, Workbench.Limited> cache = new HashMap<>();
     Map<String, HardwareSpec> hw = new HashMap<>();
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Claim c : claims) {
@@ -162,7 +162,7 @@ public final class VerifyCommand implements Callable<Integer> {
     return cf.claims();
   }
 
-  private Map<String, Object> check(Claim c, Workbench wb, Map<String, HardwareSpec> hw, Map<String, WorkloadResult> cache) {
+  private Map<String, Object> check(Claim c, Workbench wb, Map<String, HardwareSpec> hw, Map<String, Workbench.Limited> cache) {
     boolean system = "system".equals(c.scope());
     String tw = c.workload() != null ? c.workload() : c.targetWorkload();
     String bw = c.workload() != null ? c.workload() : c.baselineWorkload();
@@ -182,12 +182,14 @@ public final class VerifyCommand implements Callable<Integer> {
     String message;
     try {
       HardwareSpec t = hw.computeIfAbsent(c.target(), n -> wb.hardware(n, List.of()));
-      WorkloadResult rt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> wb.simulate(t, tw, RunOptions.defaults()));
+      // Claims are judged as compare reports them: each side at the clock its power limit allows.
+      Workbench.Limited lt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> wb.simulateLimited(t, tw, RunOptions.defaults()));
+      WorkloadResult rt = lt.result();
       if (ratio) {
         HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
-        WorkloadResult rb = cache.computeIfAbsent(c.baseline() + "\n" + bw, k -> wb.simulate(b, bw, RunOptions.defaults()));
-        Map<String, Object> row = CompareCommand.row(c.name(), rb, rt, b, t, system ? b.totalChips() : 1,
-            system ? t.totalChips() : 1, wb.energy(b, rb), wb.energy(t, rt));
+        Workbench.Limited lb = cache.computeIfAbsent(c.baseline() + "\n" + bw, k -> wb.simulateLimited(b, bw, RunOptions.defaults()));
+        Map<String, Object> row = CompareCommand.row(c.name(), lb.result(), rt, b, t, system ? b.totalChips() : 1,
+            system ? t.totalChips() : 1, lb.energy(), lt.energy(), lb.operating(), lt.operating());
         value = (Double) row.get(c.metric());
       } else {
         int chips = system ? t.totalChips() : 1;

@@ -82,6 +82,53 @@ final class Workbench {
     return new Reports.Energy(joules, r.timeSeconds() > 0 ? joules / r.timeSeconds() : Double.NaN);
   }
 
+  /** A workload simulated at the clock its chip's power limit allows, with its energy and operating point. */
+  record Limited(WorkloadResult result, Reports.Energy energy, Reports.Operating operating, HardwareSpec hardware) {}
+
+  /**
+   * Simulates {@code workload} under the chip's power limit ({@code chip.power.limit}): when its
+   * average power at full clock is over the limit, {@link trnsim.core.energy.PowerLimiter} lowers the
+   * compute clocks and re-simulates, and the result is the throttled run. Configs without a power
+   * block (or without an energy table) run at full clock with no energy. A trace, if any, records
+   * only the final run (at the chosen clock).
+   */
+  Limited simulateLimited(HardwareSpec hw, String workload, RunOptions opts) {
+    double price = hw.system().pricePerChipHourUsd();
+    double maxGhz = trnsim.core.energy.ClockScaling.tensorClockGhz(hw);
+    if (hw.chip().power() == null || hw.chip().power().energyTable() == null) {
+      WorkloadResult r = simulate(hw, workload, opts);
+      double limit = hw.chip().power() == null ? Double.NaN : hw.chip().power().limit().watts();
+      return new Limited(r, Reports.Energy.NONE, new Reports.Operating(maxGhz, maxGhz, false, limit, price), hw);
+    }
+    trnsim.core.energy.PowerLimiter limiter = trnsim.core.energy.PowerLimiter.forHardware(hw, ctx.configs());
+    RunOptions quiet = new RunOptions(null, opts.maxEvents());
+    java.util.Map<HardwareSpec, WorkloadResult> runs = new java.util.IdentityHashMap<>();
+    trnsim.core.energy.PowerLimiter.Result lr = limiter.run(hw, h -> {
+      WorkloadResult r = simulate(h, workload, quiet);
+      runs.put(h, r);
+      return new trnsim.core.energy.PowerLimiter.Sample(r.timeSeconds(), combinedStats(r));
+    });
+    WorkloadResult r = runs.get(lr.hardware());
+    if (opts.trace() != trnsim.core.trace.TraceSink.NONE) {
+      r = simulate(lr.hardware(), workload, opts);
+    }
+    double joules = lr.energyJ();
+    Reports.Energy e = new Reports.Energy(joules, r.timeSeconds() > 0 ? joules / r.timeSeconds() : Double.NaN);
+    return new Limited(r, e, new Reports.Operating(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price),
+        lr.hardware());
+  }
+
+  /** The statistics of every kernel of a workload, each counter multiplied by the kernel's repeat count. */
+  static trnsim.core.stats.StatsSnapshot combinedStats(WorkloadResult r) {
+    trnsim.core.stats.StatsSnapshot.Builder b = trnsim.core.stats.StatsSnapshot.builder();
+    for (var s : r.steps()) {
+      for (var e : s.result().stats().values().entrySet()) {
+        b.add(e.getKey(), e.getValue() * s.repeat());
+      }
+    }
+    return b.build();
+  }
+
   static List<String> flatten(List<String> items) {
     List<String> out = new ArrayList<>();
     for (String s : items) {

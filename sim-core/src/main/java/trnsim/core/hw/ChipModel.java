@@ -20,6 +20,10 @@ public final class ChipModel {
   final HardwareSpec spec;
   final TraceSink trace;
   final SharedBandwidth hbm;
+  /** Fraction of the program's HBM-sourced DMA bytes served by the L2 (0 without an L2). */
+  final double l2HitFraction;
+  /** HBM bandwidth over L2 bandwidth: what one L2-served byte costs on the shared memory path, in HBM bytes. */
+  final double l2CostPerByte;
   private final List<CoreModel> cores = new ArrayList<>();
   private final ToLongFunction<Instruction.Collective> collectives;
   private final String prefix;
@@ -42,6 +46,10 @@ public final class ChipModel {
           + " has " + spec.chip().cores() + " per chip");
     }
     this.hbm = new SharedBandwidth(sim, spec.chip().hbm().sustainedBytesPerSecond(), trace, 0);
+    var l2 = spec.chip().l2();
+    this.l2HitFraction = l2 == null ? 0 : l2HitFraction(program);
+    this.l2CostPerByte = l2 == null ? 0
+        : Math.min(1.0, spec.chip().hbm().sustainedBytesPerSecond() / l2.bandwidth().bytesPerSecond());
     if (trace.enabled()) {
       trace.processName(0, "chip0 hbm");
     }
@@ -49,6 +57,45 @@ public final class ChipModel {
     for (int c = 0; c < program.cores().size(); c++) {
       cores.add(new CoreModel(this, c, program.cores().get(c), cost));
     }
+  }
+
+  /**
+   * The shared on-chip cache (a GPU's L2) as a reuse filter. Every byte the program's DMAs read
+   * from HBM passes through the L2; a byte is fetched from HBM only the first time (the program's
+   * compulsory traffic, {@link Program#hbmBytesMin()}, less what it writes); every re-read of an
+   * operand, by another core sharing a block or by the same core on a later block, is an L2 hit.
+   * That assumes the kernel's schedule keeps its reuse within the cache (what cuBLAS's rasterised
+   * GEMM tile order does); a stream read once (copy, elementwise) gets no hits. Programs that do not
+   * declare their compulsory traffic get none either.
+   */
+  static double l2HitFraction(Program program) {
+    if (program.hbmBytesMin() <= 0) {
+      return 0;
+    }
+    double reads = 0;
+    double writes = 0;
+    for (var core : program.cores()) {
+      for (var q : core.queues()) {
+        if (q.kind() != trnsim.isa.EngineKind.DMA) {
+          continue;
+        }
+        for (int i = 0; i < q.size(); i++) {
+          if (q.instruction(i) instanceof Instruction.DmaCopy d) {
+            if (d.src().space() == trnsim.isa.MemSpace.HBM) {
+              reads += d.bytes();
+            }
+            if (d.dst().space() == trnsim.isa.MemSpace.HBM) {
+              writes += d.bytes();
+            }
+          }
+        }
+      }
+    }
+    if (reads <= 0) {
+      return 0;
+    }
+    double unique = Math.max(0, Math.min(reads, program.hbmBytesMin() - writes));
+    return 1 - unique / reads;
   }
 
   long collectiveTicks(Instruction.Collective c) {

@@ -218,6 +218,9 @@ final class CoreModel {
         b.put(p + "bytes", d.bytesMoved);
         b.put(p + "hbm_read_bytes", d.hbmReadBytes);
         b.put(p + "hbm_write_bytes", d.hbmWriteBytes);
+        if (chip.l2HitFraction > 0) {
+          b.put(p + "l2_hit_bytes", d.l2HitBytes);
+        }
         b.put(p + "sbuf_read_bytes", d.sbufReadBytes);
         b.put(p + "sbuf_write_bytes", d.sbufWriteBytes);
         b.put(p + "psum_read_bytes", d.psumReadBytes);

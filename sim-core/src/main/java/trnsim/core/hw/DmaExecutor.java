@@ -28,8 +28,9 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
   private long dataStart;
   private int dataIndex;
   long bytesMoved;
-  long hbmReadBytes;
-  long hbmWriteBytes;
+  double hbmReadBytes;
+  double hbmWriteBytes;
+  double l2HitBytes;
   long sbufReadBytes;
   long sbufWriteBytes;
   long psumReadBytes;
@@ -95,7 +96,12 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
     long bytes = d.bytes();
     int hbmSides = (d.src().space() == MemSpace.HBM ? 1 : 0) + (d.dst().space() == MemSpace.HBM ? 1 : 0);
     if (hbmSides > 0) {
-      core.chip.hbm.start(this, bytes * hbmSides, bytesPerTick * hbmSides);
+      // Cost on the shared memory path per byte: a write, 1 HBM byte; a read, its HBM misses or its pass
+      // through the L2, whichever is the tighter (both are crossed by every read in the same proportion).
+      double h = core.chip.l2HitFraction;
+      double perByte = (d.dst().space() == MemSpace.HBM ? 1 : 0)
+          + (d.src().space() == MemSpace.HBM ? (h > 0 ? Math.max(1 - h, core.chip.l2CostPerByte) : 1) : 0);
+      core.chip.hbm.start(this, bytes * perByte, bytesPerTick * perByte, bytes * hbmSides);
     } else {
       long ticks = Math.max(1, (long) Math.ceil(bytes / bytesPerTick));
       sim.scheduleAt(sim.now() + ticks, 0, this, DATA_DONE, i);
@@ -138,7 +144,9 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
     switch (space) {
       case HBM -> {
         if (read) {
-          hbmReadBytes += bytes;
+          double hit = bytes * core.chip.l2HitFraction;
+          l2HitBytes += hit;
+          hbmReadBytes += bytes - hit;
         } else {
           hbmWriteBytes += bytes;
         }

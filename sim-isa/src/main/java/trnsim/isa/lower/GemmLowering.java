@@ -86,10 +86,15 @@ public final class GemmLowering {
     long kFull = Kernels.ceilDiv(g.k(), kTile) * kTile;
     double eb = elemBytes(g.dtype());
     double ob = g.outDtype().bits() / 8.0;
-    double budget = t.sbufBytesPerPartition() * 0.9;
-    int rowsPerPartition = kTile / Math.min(kTile, t.partitions());
     GemmTiling best = null;
     double bestTraffic = Double.MAX_VALUE;
+    // 10% of SBUF left for other buffers; on a small-SRAM target where not even one tile fits that way
+    // (h100, fp32), the whole partition.
+    for (double budget : new double[] {t.sbufBytesPerPartition() * 0.9, t.sbufBytesPerPartition()}) {
+      if (best != null) {
+        break;
+      }
+    int rowsPerPartition = kTile / Math.min(kTile, t.partitions());
     for (long bk = kFull; bk >= kTile; bk = Math.max(kTile, (bk / 2 / kTile) * kTile)) {
       for (long bm = mTile; bm <= mc; bm = nextSize(bm, mc, mTile)) {
         for (long bn = nTile; bn <= nc; bn = nextSize(bn, nc, nTile)) {
@@ -120,6 +125,21 @@ public final class GemmLowering {
       if (bk == kTile) {
         break;
       }
+    }
+    }
+    if (best != null && best.blockK() < kFull) {
+      // K-blocked: each block's operands are used once, so compute waits on load latency unless loads run
+      // further ahead. Use as many stages (up to 4, as Hopper/NKI software pipelines do) as fit the whole
+      // SBUF partition (the output staging included).
+      double rows = Kernels.ceilDiv(best.blockK(), t.partitions());
+      double a = Math.ceil(rows * best.blockM() * eb);
+      double b = Math.ceil(rows * best.blockN() * eb);
+      int stages = 2;
+      while (stages < 4 && (stages + 1) * (a + b) + 2 * best.blockN() * ob <= t.sbufBytesPerPartition()) {
+        stages++;
+      }
+      best = new GemmTiling(best.strategy(), best.gridM(), best.gridN(), best.blockM(), best.blockN(), best.blockK(),
+          best.mOuter(), stages);
     }
     if (best == null) {
       throw new WorkloadException("gemm", "tiling", g.m() + "x" + g.k() + "x" + g.n(),

@@ -18,6 +18,6 @@ public record GemmTiling(String strategy, int gridM, int gridN, long blockM, lon
   public String describe() {
     return strategy + ": cores " + gridM + "x" + gridN + " (M x N), blocks m=" + blockM + " n=" + blockN + " k=" + blockK
         + ", " + (mOuter ? "A block hoisted across N (stationary = A^T)" : "B block hoisted across M (stationary = A^T)")
-        + ", " + (buffers == 2 ? "double-buffered" : "single-buffered");
+        + ", " + (buffers == 2 ? "double-buffered" : buffers > 2 ? buffers + "-stage pipelined" : "single-buffered");
   }
 }

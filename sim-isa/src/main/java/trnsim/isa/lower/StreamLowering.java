@@ -72,19 +72,26 @@ public final class StreamLowering {
     };
     cores = Math.max(1, Math.min(cores, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("elementwise op=" + op + " numel=" + numel + " " + dtype.label(), t.dmaQueues());
-    long perTile = 128L * TILE_FREE;
+    // [partitions x F] tiles; F = 4096 unless the ring would not fit one SBUF partition (small-SRAM targets such
+    // as the H100 template), then the largest power of two that fits.
+    int partitions = Math.min(128, t.partitions());
+    int tileFree = TILE_FREE;
+    while (tileFree > 1 && RING * dtype.bytes(tileFree) * (binary ? 3 : 2) > t.sbufBytesPerPartition()) {
+      tileFree /= 2;
+    }
+    long perTile = (long) partitions * tileFree;
     long tiles = Kernels.ceilDiv(numel, perTile);
     int used = (int) Math.min(cores, tiles);
-    long eb = dtype.bytes(TILE_FREE);
+    long eb = dtype.bytes(tileFree);
     for (int c = 0; c < used; c++) {
       var core = pb.core(c);
-      core.alloc(MemSpace.SBUF, "ring", 128, RING * eb * (binary ? 3 : 2));
+      core.alloc(MemSpace.SBUF, "ring", partitions, RING * eb * (binary ? 3 : 2));
       long myTiles = tiles / used + (c < tiles % used ? 1 : 0);
       long first = c * (tiles / used) + Math.min(c, tiles % used);
       List<Op[]> stores = new ArrayList<>();
       for (long i = 0; i < myTiles; i++) {
         long elems = Math.min(perTile, numel - (first + i) * perTile);
-        int parts = (int) Math.min(128, elems);
+        int parts = (int) Math.min(partitions, elems);
         long free = Kernels.ceilDiv(elems, parts);
         long bytesPP = dtype.bytes(free);
         Op[] war = i >= RING ? stores.get((int) (i - RING)) : new Op[0];
@@ -105,7 +112,7 @@ public final class StreamLowering {
     }
     long bytes = dtype.bytes(numel) * (binary ? 3 : 2);
     pb.flops(0).hbmBytesMin(bytes).note((binary ? "vector tensor_tensor" : "scalar activation " + func)
-        + " over [128 x " + TILE_FREE + "] tiles, " + RING + "-deep SBUF ring per core, " + used + " cores");
+        + " over [" + partitions + " x " + tileFree + "] tiles, " + RING + "-deep SBUF ring per core, " + used + " cores");
     return pb.build();
   }
 }

@@ -1,0 +1,194 @@
+package trnsim.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.run.RunOptions;
+import trnsim.isa.workload.WorkloadSpec;
+
+/**
+ * {@code trnsim validate}: the model against real-hardware measurements. Every point in the
+ * calibration folder is simulated (under the chip's power limit, as {@code run} does) and printed
+ * with its relative error; then the median and worst absolute error per group. Points whose
+ * measured time is under 0.05 ms are listed but left out of the statistics (host launch overhead).
+ */
+@Command(name = "validate", mixinStandardHelpOptions = true, sortOptions = false,
+    description = {"Compare the model's predictions with real-hardware measurements (<calibration>/<chip>/*.csv):",
+        "GEMM TFLOP/s, copy and elementwise GB/s, energy per FLOP and per byte, clock under the power limit.",
+        "Errors are predicted/measured - 1; points measured under 0.05 ms are launch-bound and not counted."})
+public final class ValidateCommand implements Callable<Integer> {
+  private final CliContext ctx;
+
+  @Option(names = "--calibration", paramLabel = "DIR",
+      description = "Calibration folder holding <chip>/ subfolders (default: <trnsim home>/../shared/calibration).")
+  Path calibration;
+
+  @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
+  OutputFormat format;
+
+  @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
+  long maxEvents;
+
+  public ValidateCommand(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  static final List<String> KEYS = List.of("chip", "group", "point", "unit", "measured", "predicted", "error", "counted",
+      "measured_ms", "failure");
+
+  /**
+   * GEMMs with a K loop longer than this are simulated at K = LONG_K / 2 and LONG_K (same tiling, same
+   * clock) and extrapolated linearly in K: the K loop is a steady state, and simulating 16384^3
+   * instruction by instruction under the power-limit search would take minutes per point.
+   */
+  static final long LONG_K = 2048;
+
+  @Override
+  public Integer call() {
+    Path root = calibration != null ? calibration : ctx.home().resolve("..").resolve("shared").resolve("calibration").normalize();
+    List<Calibration.Point> points = Calibration.load(root);
+    Workbench wb = new Workbench(ctx);
+    Map<String, HardwareSpec> hws = new HashMap<>();
+    Map<String, Prediction> memo = new HashMap<>();
+    List<Calibration.Compared> results = new ArrayList<>();
+    for (Calibration.Point p : points) {
+      HardwareSpec hw = hws.computeIfAbsent(p.chip(), c -> wb.hardware(c, List.of()));
+      double predicted;
+      String failure = null;
+      if (p.workload() == null) {
+        predicted = hw.chip().power() == null || hw.chip().power().energyTable() == null ? Double.NaN
+            : trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs()).staticPowerW();
+      } else {
+        Prediction pr = memo.computeIfAbsent(p.chip() + "|" + p.workload(), k -> {
+          try {
+            return predict(wb, hw, p.workload());
+          } catch (trnsim.isa.workload.WorkloadException | trnsim.isa.ProgramException e) {
+            // The template cannot lower this point: listed, not counted, and said why.
+            return new Prediction(Double.NaN, Double.NaN, Double.NaN, e.getMessage().replaceFirst("^.*?: ", ""));
+          }
+        });
+        failure = pr.failure();
+        predicted = switch (p.metric()) {
+          case TFLOPS -> p.units() / pr.seconds() / 1e12;
+          case GBPS -> p.units() / pr.seconds() / 1e9;
+          case PJ_PER_FLOP, PJ_PER_BYTE -> pr.joules() / p.units() * 1e12;
+          case CLOCK_MHZ -> pr.clockGhz() * 1e3;
+          case WATTS -> pr.joules() / pr.seconds();
+        };
+      }
+      results.add(new Calibration.Compared(p, predicted, failure));
+    }
+    print(results, Calibration.stats(results), root);
+    return ExitCodes.OK;
+  }
+
+  /** Simulated time, energy and clock of one workload under the power limit. */
+  record Prediction(double seconds, double joules, double clockGhz, String failure) {
+    Prediction(double seconds, double joules, double clockGhz) {
+      this(seconds, joules, clockGhz, null);
+    }
+  }
+
+  private Prediction predict(Workbench wb, HardwareSpec hw, String workload) {
+    RunOptions opts = new RunOptions(null, maxEvents);
+    WorkloadSpec spec = WorkloadSpec.parse(workload, "calibration");
+    if (spec.kind().equals("gemm") && spec.positive("k", null) > LONG_K) {
+      long k = spec.positive("k", null);
+      String w1 = workload.replaceFirst("k=\\d+", "k=" + LONG_K / 2);
+      String w2 = workload.replaceFirst("k=\\d+", "k=" + LONG_K);
+      Workbench.Limited l2 = wb.simulateLimited(hw, w2, opts);
+      var r1 = wb.simulate(l2.hardware(), w1, opts);
+      double e1 = wb.energy(l2.hardware(), r1).joules();
+      double f = (k - LONG_K) / (double) (LONG_K / 2);
+      double t = l2.result().timeSeconds() + (l2.result().timeSeconds() - r1.timeSeconds()) * f;
+      double e = l2.energy().joules() + (l2.energy().joules() - e1) * f;
+      return new Prediction(t, e, l2.operating().clockGhz());
+    }
+    Workbench.Limited l = wb.simulateLimited(hw, workload, opts);
+    return new Prediction(l.result().timeSeconds(), l.energy().joules(), l.operating().clockGhz());
+  }
+
+  private void print(List<Calibration.Compared> results, List<Calibration.Stats> stats, Path root) {
+    PrintWriter out = ctx.out();
+    switch (format) {
+      case json -> {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        List<Object> pts = new ArrayList<>();
+        for (Calibration.Compared c : results) {
+          pts.add(row(c));
+        }
+        doc.put("points", pts);
+        List<Object> st = new ArrayList<>();
+        for (Calibration.Stats s : stats) {
+          Map<String, Object> m = new LinkedHashMap<>();
+          m.put("group", s.group());
+          m.put("points", s.points());
+          m.put("counted", s.counted());
+          m.put("median_abs_error", s.medianAbsError());
+          m.put("worst_abs_error", s.worstAbsError());
+          m.put("worst_point", s.worstLabel());
+          st.add(m);
+        }
+        doc.put("statistics", st);
+        doc.put("min_measured_ms", Calibration.MIN_MS);
+        out.println(Json.pretty(doc));
+      }
+      case csv -> {
+        List<List<Object>> rows = new ArrayList<>();
+        for (Calibration.Compared c : results) {
+          rows.add(new ArrayList<>(row(c).values()));
+        }
+        out.print(Tables.csv(KEYS, rows));
+      }
+      case table -> {
+        out.printf(Locale.ROOT, "Predicted vs measured (%s); error = predicted / measured - 1%n%n", root.getFileName());
+        List<List<Object>> rows = new ArrayList<>();
+        for (Calibration.Compared c : results) {
+          Calibration.Point p = c.point();
+          rows.add(List.of(p.chip(), p.label(), p.metric().unit, Tables.fmt(p.measured()), Tables.fmt(c.predicted()),
+              Double.isFinite(c.error()) ? String.format(Locale.ROOT, "%+.1f%%", 100 * c.error()) : "-",
+              c.failure() != null ? "not simulated: " + c.failure() : p.counted() ? "" : String.format(Locale.ROOT, "launch-bound (%.3f ms < %.2f ms): not counted", p.measuredMs(),
+                  Calibration.MIN_MS)));
+        }
+        out.print(Tables.text(List.of("chip", "point", "unit", "measured", "predicted", "error", "note"), rows));
+        out.println();
+        List<List<Object>> srows = new ArrayList<>();
+        for (Calibration.Stats s : stats) {
+          srows.add(List.of(s.group(), s.counted() + " of " + s.points(), pct(s.medianAbsError()), pct(s.worstAbsError()),
+              s.worstLabel() == null ? "-" : s.worstLabel()));
+        }
+        out.print(Tables.text(List.of("group", "counted", "median |error|", "worst |error|", "worst point"), srows));
+      }
+    }
+    out.flush();
+  }
+
+  private static String pct(double d) {
+    return Double.isFinite(d) ? String.format(Locale.ROOT, "%.1f%%", 100 * d) : "-";
+  }
+
+  private static Map<String, Object> row(Calibration.Compared c) {
+    Calibration.Point p = c.point();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("chip", p.chip());
+    m.put("group", p.group());
+    m.put("point", p.label());
+    m.put("unit", p.metric().unit);
+    m.put("measured", p.measured());
+    m.put("predicted", c.predicted());
+    m.put("error", c.error());
+    m.put("counted", c.counted());
+    m.put("measured_ms", p.measuredMs());
+    m.put("failure", c.failure());
+    return m;
+  }
+}
