@@ -35,6 +35,10 @@ public final class ValidateCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
   OutputFormat format;
 
+  @Option(names = "--long-k", defaultValue = "4096",
+      description = "GEMMs with K above this are simulated at K/2 and K = this value and extrapolated linearly in K (default: ${DEFAULT-VALUE}).")
+  long longK;
+
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
@@ -45,15 +49,15 @@ public final class ValidateCommand implements Callable<Integer> {
   static final List<String> KEYS = List.of("chip", "group", "point", "unit", "measured", "predicted", "error", "counted",
       "measured_ms", "failure");
 
-  /**
-   * GEMMs with a K loop longer than this are simulated at K = LONG_K / 2 and LONG_K (same tiling, same
-   * clock) and extrapolated linearly in K: the K loop is a steady state, and simulating 16384^3
-   * instruction by instruction under the power-limit search would take minutes per point.
-   */
-  static final long LONG_K = 2048;
+  // GEMMs with a K loop longer than --long-k are simulated at K = longK / 2 and longK (same tiling, the clock the
+  // power limiter finds at longK) and extrapolated linearly in K: the K loop is a steady state, and simulating
+  // 16384^3 instruction by instruction under the power-limit search would take minutes per point.
 
   @Override
   public Integer call() {
+    if (longK < 2 || longK % 2 != 0) {
+      throw new UserInputException("--long-k = '" + longK + "': must be an even number >= 2");
+    }
     Path root = calibration != null ? calibration : ctx.home().resolve("..").resolve("shared").resolve("calibration").normalize();
     List<Calibration.Point> points = Calibration.load(root);
     Workbench wb = new Workbench(ctx);
@@ -101,14 +105,14 @@ public final class ValidateCommand implements Callable<Integer> {
   private Prediction predict(Workbench wb, HardwareSpec hw, String workload) {
     RunOptions opts = new RunOptions(null, maxEvents);
     WorkloadSpec spec = WorkloadSpec.parse(workload, "calibration");
-    if (spec.kind().equals("gemm") && spec.positive("k", null) > LONG_K) {
+    if (spec.kind().equals("gemm") && spec.positive("k", null) > longK) {
       long k = spec.positive("k", null);
-      String w1 = workload.replaceFirst("k=\\d+", "k=" + LONG_K / 2);
-      String w2 = workload.replaceFirst("k=\\d+", "k=" + LONG_K);
+      String w1 = workload.replaceFirst("k=\\d+", "k=" + longK / 2);
+      String w2 = workload.replaceFirst("k=\\d+", "k=" + longK);
       Workbench.Limited l2 = wb.simulateLimited(hw, w2, opts);
       var r1 = wb.simulate(l2.hardware(), w1, opts);
       double e1 = wb.energy(l2.hardware(), r1).joules();
-      double f = (k - LONG_K) / (double) (LONG_K / 2);
+      double f = (k - longK) / (double) (longK / 2);
       double t = l2.result().timeSeconds() + (l2.result().timeSeconds() - r1.timeSeconds()) * f;
       double e = l2.energy().joules() + (l2.energy().joules() - e1) * f;
       return new Prediction(t, e, l2.operating().clockGhz());
