@@ -89,8 +89,12 @@ public final class GemmLowering {
     GemmTiling best = null;
     double bestTraffic = Double.MAX_VALUE;
     // 10% of SBUF left for other buffers; on a small-SRAM target where not even one tile fits that way
-    // (h100, fp32), the whole partition.
-    for (double budget : new double[] {t.sbufBytesPerPartition() * 0.9, t.sbufBytesPerPartition()}) {
+    // (h100, fp32), the whole partition; and if even that is too small, single-buffered operands (loads
+    // then wait for compute, which the simulation shows as DMA stalls).
+    double[][] attempts = {{t.sbufBytesPerPartition() * 0.9, 2}, {t.sbufBytesPerPartition(), 2}, {t.sbufBytesPerPartition(), 1}};
+    for (double[] attempt : attempts) {
+      double budget = attempt[0];
+      int buffers = (int) attempt[1];
       if (best != null) {
         break;
       }
@@ -101,9 +105,11 @@ public final class GemmLowering {
           if (bk < kFull && (bm / mTile) * (bn / nTile) > t.psumBanks() / 2) {
             continue; // K-blocked: every tile of the block keeps a PSUM bank until K is done
           }
-          double aBytes = (double) bk / t.partitions() * bm * eb * Math.max(1, rowsPerPartition) / Math.max(1, rowsPerPartition);
-          double bBytes = (double) bk / t.partitions() * bn * eb;
-          double need = 2 * (aBytes + bBytes) + 2 * bn * ob;
+          // Bytes per partition exactly as the emitter allocates them: whole rows of K per partition.
+          double kRows = Kernels.ceilDiv(Math.min(bk, g.k()), t.partitions());
+          double aBytes = Math.ceil(kRows * Math.min(bm, mc) * eb);
+          double bBytes = Math.ceil(kRows * Math.min(bn, nc) * eb);
+          double need = buffers * (aBytes + bBytes) + 2 * bn * ob;
           if (need > budget) {
             continue;
           }
@@ -118,7 +124,7 @@ public final class GemmLowering {
           double score = traffic - (bm * bn + bk) * 1e-6;
           if (score < bestTraffic) {
             bestTraffic = score;
-            best = new GemmTiling("blocked", bestGm, bestGn, bm, bn, bk, mOuter, 2);
+            best = new GemmTiling("blocked", bestGm, bestGn, bm, bn, bk, mOuter, buffers);
           }
         }
       }
@@ -127,7 +133,7 @@ public final class GemmLowering {
       }
     }
     }
-    if (best != null && best.blockK() < kFull) {
+    if (best != null && best.blockK() < kFull && best.buffers() >= 2) {
       // K-blocked: each block's operands are used once, so compute waits on load latency unless loads run
       // further ahead. Use as many stages (up to 4, as Hopper/NKI software pipelines do) as fit the whole
       // SBUF partition (the output staging included).
