@@ -177,7 +177,7 @@ final class SystemReports {
       }
     }
     if (r[0] != null && r[1] != null) {
-      return compareRow(spec, r[0], r[1]);
+      return compareRow(wb, spec, r[0], r[1]);
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", spec);
@@ -188,26 +188,24 @@ final class SystemReports {
     }
     m.put("baseline_bottleneck", r[0] == null ? why[0] : summary(r[0]));
     m.put("target_bottleneck", r[1] == null ? why[1] : summary(r[1]));
-    operatingKeys(m, r[0], r[1]);
+    operatingKeys(m, wb, r[0], r[1]);
     return m;
   }
 
-  /**
-   * The per-side clock and cost keys compare's kernel rows carry. System steps are composed at the
-   * engines' full clock (the power limiter runs per kernel, not yet per system step), so the clock
-   * keys are null rather than a claim that nothing was throttled.
-   */
-  private static void operatingKeys(Map<String, Object> m, LlmResult b, LlmResult t) {
-    m.put("baseline_clock_ghz", null);
-    m.put("target_clock_ghz", null);
-    m.put("baseline_power_limited", null);
-    m.put("target_power_limited", null);
+  /** The per-side clock and cost keys compare's kernel rows carry (clock chosen under the power limit). */
+  private static void operatingKeys(Map<String, Object> m, Workbench wb, LlmResult b, LlmResult t) {
+    Reports.Operating ob = wb.operating(b);
+    Reports.Operating ot = wb.operating(t);
+    m.put("baseline_clock_ghz", ob == null ? null : ob.clockGhz());
+    m.put("target_clock_ghz", ot == null ? null : ot.clockGhz());
+    m.put("baseline_power_limited", ob == null ? null : ob.powerLimited());
+    m.put("target_power_limited", ot == null ? null : ot.powerLimited());
     m.put("baseline_cost_usd", b == null ? null : b.costUsd());
     m.put("target_cost_usd", t == null ? null : t.costUsd());
   }
 
   /** A {@code compare} row for a system workload: throughput, energy and cost per token, not per kernel. */
-  static Map<String, Object> compareRow(String spec, LlmResult b, LlmResult t) {
+  static Map<String, Object> compareRow(Workbench wb, String spec, LlmResult b, LlmResult t) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", spec);
     m.put("baseline_time_s", b.seconds());
@@ -219,7 +217,7 @@ final class SystemReports {
     m.put("cost_ratio", t.costPerMillionTokensUsd() / b.costPerMillionTokensUsd());
     m.put("baseline_bottleneck", summary(b));
     m.put("target_bottleneck", summary(t));
-    operatingKeys(m, b, t);
+    operatingKeys(m, wb, b, t);
     return m;
   }
 

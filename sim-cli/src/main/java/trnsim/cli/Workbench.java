@@ -61,12 +61,50 @@ final class Workbench {
   }
 
   /** A distributed LLM step on the whole system, with energy when the chip has an energy table. */
+  /** The operating point each system result ran at (clock, limit), for reports. */
+  private final java.util.Map<trnsim.core.system.LlmResult, Reports.Operating> systemOperating =
+      java.util.Collections.synchronizedMap(new java.util.IdentityHashMap<>());
+
+  Reports.Operating operating(trnsim.core.system.LlmResult r) {
+    return r == null ? null : systemOperating.get(r);
+  }
+
+  /**
+   * Simulates a system step (llm-*) under the chip power limit. The clock is chosen, by the same
+   * {@code PowerLimiter} as for kernels, so that the step's compute phase (one chip's kernels for a
+   * layer) fits the limit; communication and bubbles draw less, so the step as a whole stays below it.
+   * MFU is reported against the peak at the maximum clock.
+   */
   trnsim.core.system.LlmResult simulateSystem(HardwareSpec hw, String workload, RunOptions opts) {
-    WorkloadSpec spec = WorkloadSpec.parse(workload, "--workload");
     ModelLoader models = new ModelLoader(ctx.configs());
-    trnsim.core.energy.EnergyModel energy = hw.chip().power() == null || hw.chip().power().energyTable() == null ? null
-        : trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs());
-    return trnsim.core.system.LlmSystem.run(hw, spec, models::model, energy, opts);
+    double maxGhz = trnsim.core.energy.ClockScaling.tensorClockGhz(hw);
+    double price = hw.system().pricePerChipHourUsd();
+    if (hw.chip().power() == null || hw.chip().power().energyTable() == null) {
+      var r = trnsim.core.system.LlmSystem.run(hw, WorkloadSpec.parse(workload, "--workload"), models::model, null, opts);
+      systemOperating.put(r, new Reports.Operating(maxGhz, maxGhz, false, Double.NaN, price));
+      return r;
+    }
+    trnsim.core.energy.EnergyModel energy = trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs());
+    trnsim.core.energy.PowerLimiter limiter = trnsim.core.energy.PowerLimiter.forHardware(hw, ctx.configs());
+    java.util.Map<HardwareSpec, trnsim.core.system.LlmResult> runs = new java.util.IdentityHashMap<>();
+    trnsim.core.energy.PowerLimiter.Result lr = limiter.run(hw, h -> {
+      var r = trnsim.core.system.LlmSystem.run(h, WorkloadSpec.parse(workload, "--workload"), models::model, energy, opts);
+      runs.put(h, r);
+      return new trnsim.core.energy.PowerLimiter.Sample(r.layer().timeSeconds(), combinedStats(r.layer()));
+    });
+    var r = runs.get(lr.hardware());
+    if (lr.throttled()) {
+      double fraction = lr.tensorClockGhz() / maxGhz;
+      List<String> notes = new ArrayList<>(r.notes());
+      notes.add(String.format(java.util.Locale.ROOT,
+          "power limit: compute phases run at %.3f GHz (%.0f%% of %.3f) to stay within %.0f W per chip; MFU is against the full-clock peak",
+          lr.tensorClockGhz(), 100 * fraction, maxGhz, limiter.limitW()));
+      r = new trnsim.core.system.LlmResult(r.hardware(), r.workload(), r.phase(), r.parallelism(), r.defaulted(), r.chips(),
+          r.seconds(), r.tokens(), r.breakdown(), r.memoryBytes(), r.mfu() * fraction, r.modelFlops(), r.energyJoules(),
+          r.costUsd(), r.layer(), r.collectives(), notes);
+    }
+    systemOperating.put(r, new Reports.Operating(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price));
+    return r;
   }
 
   /** Energy of a workload: each kernel's actions x energy per action plus static power x its time, x repeats. */

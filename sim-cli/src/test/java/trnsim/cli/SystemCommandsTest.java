@@ -108,4 +108,18 @@ class SystemCommandsTest {
     String[] args = {"collective", "-H", "trn2-ultraserver", "--op", "reduce-scatter", "--sweep", "4KiB:64MiB", "--format", "json"};
     assertThat(CliHarness.run(args).out()).isEqualTo(CliHarness.run(args).out());
   }
+
+  @Test
+  void systemStepsRunUnderThePowerLimit() throws Exception {
+    String w = "llm-train:model=llama3-8b,seq=512,global_batch=64";
+    var full = CliHarness.run("compare", "--baseline", "trn3-ultraserver-gen1", "--target", "trn3-ultraserver-gen1",
+        "--set-target", "chip.power.limit=150W", "-w", w, "--format", "json");
+    assertThat(full.code()).as(full.err()).isZero();
+    var row = Json.MAPPER.readTree(full.out()).get("rows").get(0);
+    // The same system with a tighter limit: never faster, and reported as throttled at a lower clock.
+    assertThat(row.get("speedup").asDouble()).isLessThanOrEqualTo(1.0 + 1e-9);
+    assertThat(row.get("target_power_limited").asBoolean()).isTrue();
+    assertThat(row.get("target_clock_ghz").asDouble()).isLessThan(row.get("baseline_clock_ghz").asDouble());
+    assertThat(row.get("baseline_power_limited").asBoolean()).isFalse();
+  }
 }
