@@ -23,8 +23,9 @@ import trnsim.core.system.Fabric;
 public final class CollectiveCommand implements Callable<Integer> {
   private final CliContext ctx;
 
-  @Option(names = {"--hardware", "-H"}, required = true, description = "Hardware config with a system block (e.g. trn2-ultraserver).")
-  String hardware;
+  @picocli.CommandLine.Mixin
+  HardwareOptions hardwareOptions = new HardwareOptions();
+
 
   @Option(names = "--op", defaultValue = "all-reduce", description = "all-reduce, all-gather, reduce-scatter, all-to-all or send-recv (default: ${DEFAULT-VALUE}).")
   String op;
@@ -44,8 +45,6 @@ public final class CollectiveCommand implements Callable<Integer> {
   @Option(names = "--sweep", paramLabel = "FROM:TO", description = "Size sweep, x2 per row, e.g. 1KiB:1GiB: prints the latency/bandwidth curve.")
   String sweep;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a hardware config key (repeatable).")
-  List<String> sets = new ArrayList<>();
 
   @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
   OutputFormat format;
@@ -73,9 +72,9 @@ public final class CollectiveCommand implements Callable<Integer> {
     if (systems < 1) {
       throw new UserInputException("--systems = '" + systems + "': must be at least 1");
     }
-    HardwareSpec hw = new Workbench(ctx).hardware(hardware, sets);
+    HardwareSpec hw = hardwareOptions.load(new Workbench(ctx));
     if (hw.totalChips() * systems < 2) {
-      throw new UserInputException("--hardware = '" + hardware + "': a single chip has no interconnect; use a system such as trn2-48xl");
+      throw new UserInputException("--hardware = '" + hardwareOptions.name + "': a single chip has no interconnect; use a system such as trn2-48xl");
     }
     Fabric f = new Fabric(hw.system(), systems);
     int n = ranks == null ? f.size() : ranks;

@@ -21,10 +21,13 @@ public final class ConfigCommand implements Runnable {
     this.ctx = ctx;
   }
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(
-        new picocli.CommandLine(this), "missing subcommand: list or show");
+    // The command line built by the launcher, not a new one (whose default factory cannot build subcommands).
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing subcommand: list or show");
   }
 
   /** {@code trnsim config list}. */

@@ -26,9 +26,13 @@ public final class PlotCommand implements Runnable {
     // no state of its own
   }
 
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "missing chart: roofline");
+    // The command line built by the launcher, not a new one (whose default factory cannot build subcommands).
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing chart: roofline");
   }
 
   /** {@code trnsim plot roofline}: the chip's roofline with the workload's point(s). */
@@ -38,14 +42,13 @@ public final class PlotCommand implements Runnable {
   public static final class RooflineCommand implements Callable<Integer> {
     private final CliContext ctx;
 
-    @Option(names = {"--hardware", "-H"}, required = true, description = "Hardware config name or YAML path.")
-    String hardware;
+    @picocli.CommandLine.Mixin
+    HardwareOptions hardwareOptions = new HardwareOptions();
+
 
     @Option(names = {"--workload", "-w"}, required = true, description = "Inline workload spec or workload name.")
     String workload;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a hardware config key (repeatable).")
-    List<String> sets = new ArrayList<>();
 
     @Option(names = "--out", defaultValue = "roofline.png", paramLabel = "FILE.png|FILE.svg",
         description = "Chart file (default: ${DEFAULT-VALUE}).")
@@ -65,7 +68,7 @@ public final class PlotCommand implements Runnable {
     public Integer call() {
       Charts.format(out, "--out");
       Workbench wb = new Workbench(ctx);
-      HardwareSpec hw = wb.hardware(hardware, sets);
+      HardwareSpec hw = hardwareOptions.load(wb);
       List<Map<String, Object>> points = new ArrayList<>();
       double peak = 0;
       double bw = 0;

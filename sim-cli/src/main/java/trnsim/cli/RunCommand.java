@@ -22,14 +22,13 @@ import trnsim.core.trace.ChromeTraceSink;
 public final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
 
-  @Option(names = {"--hardware", "-H"}, required = true, description = "Hardware config name or YAML path.")
-  String hardware;
+  @picocli.CommandLine.Mixin
+  HardwareOptions hardwareOptions = new HardwareOptions();
+
 
   @Option(names = {"--workload", "-w"}, required = true, description = "Inline workload spec or workload name.")
   String workload;
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override a hardware config key (repeatable).")
-  List<String> sets = new ArrayList<>();
 
   @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
   OutputFormat format;
@@ -60,7 +59,7 @@ public final class RunCommand implements Callable<Integer> {
     }
     long[] window = parseWindow(traceWindow);
     Workbench wb = new Workbench(ctx);
-    HardwareSpec hw = wb.hardware(hardware, sets);
+    HardwareSpec hw = hardwareOptions.load(wb);
     List<String> specs = wb.expand(workload);
     if (specs.stream().anyMatch(wb::isSystemWorkload)) {
       if (trace != null) {

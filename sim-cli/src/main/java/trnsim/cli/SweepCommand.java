@@ -48,8 +48,9 @@ import trnsim.isa.workload.WorkloadSpec;
 public final class SweepCommand implements Callable<Integer> {
   private final CliContext ctx;
 
-  @Option(names = {"--hardware", "-H"}, required = true, description = "Hardware config name or YAML path.")
-  String hardware;
+  @picocli.CommandLine.Mixin
+  HardwareOptions hardwareOptions = new HardwareOptions();
+
 
   @Option(names = {"--workload", "-w"}, required = true, description = "Inline workload spec or workload name.")
   String workload;
@@ -58,8 +59,6 @@ public final class SweepCommand implements Callable<Integer> {
       description = "A config key or workload.PARAM and its values (repeatable; cartesian product).")
   List<String> vary = new ArrayList<>();
 
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Fixed hardware config override for every point (repeatable).")
-  List<String> sets = new ArrayList<>();
 
   @Option(names = "--out", required = true, paramLabel = "FILE.jsonl", description = "JSONL results file (appended; resumes).")
   Path out;
@@ -140,7 +139,7 @@ public final class SweepCommand implements Callable<Integer> {
     // Validate every distinct hardware variant before running anything: bad keys fail fast (exit 2).
     Map<List<String>, HardwareSpec> specs = new HashMap<>();
     for (Point p : points) {
-      specs.computeIfAbsent(p.sets(), s -> wb.hardware(hardware, s));
+      specs.computeIfAbsent(p.sets(), s -> wb.hardware(hardwareOptions.name, s));
       WorkloadSpec.parse(p.workload(), "--workload");
     }
     SweepLog log = SweepLog.open(out, ctx.err());
@@ -280,7 +279,7 @@ public final class SweepCommand implements Callable<Integer> {
       }
       Map<String, String> varied = new LinkedHashMap<>();
       Map<String, String> effective = new LinkedHashMap<>();
-      for (String s : sets) {
+      for (String s : hardwareOptions.sets) {
         int eq = s.indexOf('=');
         if (eq <= 0) {
           throw new UserInputException("--set = '" + s + "': expected key.path=value");
@@ -307,7 +306,7 @@ public final class SweepCommand implements Callable<Integer> {
       for (var e : effective.entrySet()) {
         setList.add(e.getKey() + "=" + e.getValue());
       }
-      out.add(new Point(i, varied, List.copyOf(setList), spec, key(hardware, effective, spec)));
+      out.add(new Point(i, varied, List.copyOf(setList), spec, key(hardwareOptions.name, effective, spec)));
     }
     return out;
   }
@@ -525,7 +524,7 @@ public final class SweepCommand implements Callable<Integer> {
       }
       series.computeIfAbsent(name.length() == 0 ? metric : name.toString(), k -> new ArrayList<>()).add(n);
     }
-    String title = metric + " vs " + x.key() + " (" + hardware + ")";
+    String title = metric + " vs " + x.key() + " (" + hardwareOptions.name + ")";
     if (Charts.numericAxis(x.values())) {
       String unit = Charts.unitSuffix(x.values().get(0));
       var c = new org.knowm.xchart.XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT).title(title)
