@@ -279,7 +279,7 @@ public final class Collectives {
   }
 
   private static int nodeOf(Fabric f, int r) {
-    return f.systems() > 1 ? r / f.system().chips() : f.node(r);
+    return f.systems() > 1 ? f.chipOf(r) / f.system().chips() : f.node(r);
   }
 
   /** Intra-node part, inter-node part on the 1/k shard, intra-node part (for all-reduce). */

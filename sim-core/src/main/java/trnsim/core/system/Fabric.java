@@ -34,11 +34,30 @@ public final class Fabric {
   private final int systems;
   private final int chips;
   private final int[] dims;
+  /** Collective ranks per chip (Neuron: one per logical NeuronCore); 1 = ranks are chips. */
+  private final int ranksPerChip;
+  /** Bandwidth per direction between two ranks of one chip (their traffic crosses the chip's HBM). */
+  private final double intraChipBytesPerSecond;
 
+  /** Ranks are chips. */
   public Fabric(SystemSpec system, int systems) {
+    this(system, systems, 1, Double.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Ranks are the {@code ranksPerChip} logical cores of each chip: rank {@code r} sits on chip
+   * {@code r / ranksPerChip}. Two ranks of one chip exchange data at {@code intraChipBytesPerSecond}
+   * per direction without touching any link.
+   */
+  public Fabric(SystemSpec system, int systems, int ranksPerChip, double intraChipBytesPerSecond) {
     if (systems < 1) {
       throw new IllegalArgumentException("systems must be >= 1");
     }
+    if (ranksPerChip < 1) {
+      throw new IllegalArgumentException("ranks per chip must be >= 1");
+    }
+    this.ranksPerChip = ranksPerChip;
+    this.intraChipBytesPerSecond = intraChipBytesPerSecond;
     this.system = system;
     this.systems = systems;
     this.chips = system.chips();
@@ -52,9 +71,23 @@ public final class Fabric {
     return system;
   }
 
-  /** Total chips over all systems. */
+  /** Total ranks over all systems (chips when ranks are chips). */
   public int size() {
+    return chips * systems * ranksPerChip;
+  }
+
+  /** Total chips over all systems. */
+  public int chipCount() {
     return chips * systems;
+  }
+
+  public int ranksPerChip() {
+    return ranksPerChip;
+  }
+
+  /** The chip a rank sits on. */
+  public int chipOf(int rank) {
+    return rank / ranksPerChip;
   }
 
   public int systems() {
@@ -67,12 +100,12 @@ public final class Fabric {
 
   /** Chips that sit in the same scale-up domain (one system's fabric). */
   public boolean sameSystem(int a, int b) {
-    return a / chips == b / chips;
+    return chipOf(a) / chips == chipOf(b) / chips;
   }
 
-  /** The node (rented instance/server) a chip belongs to, counted over all systems. */
+  /** The node (rented instance/server) a rank belongs to, counted over all systems. */
   public int node(int g) {
-    return g / system.chipsPerNode();
+    return chipOf(g) / system.chipsPerNode();
   }
 
   private int[] coords(int local) {
@@ -96,7 +129,11 @@ public final class Fabric {
    * Position of a chip on a snake (reflected mixed-radix Gray) walk of its system's torus: chips
    * adjacent in this order are torus neighbours, and on an even torus the walk closes into a ring.
    */
-  long snakeKey(int g) {
+  long snakeKey(int rank) {
+    return chipSnakeKey(chipOf(rank)) * ranksPerChip + rank % ranksPerChip;
+  }
+
+  private long chipSnakeKey(int g) {
     long key = g / chips;
     if (!topologyType().equals("torus")) {
       return key * chips + g % chips;
@@ -122,12 +159,21 @@ public final class Fabric {
   /** A directed link: identity, bandwidth per direction (bytes/s) and latency (s). */
   record Link(long id, double bytesPerSecond, double latency) {}
 
-  List<Link> path(int src, int dst) {
+  List<Link> path(int srcRank, int dstRank) {
     List<Link> p = new ArrayList<>();
-    if (src == dst) {
+    if (srcRank == dstRank) {
       return p;
     }
-    long total = size();
+    int src = chipOf(srcRank);
+    int dst = chipOf(dstRank);
+    long total = chipCount();
+    if (src == dst) {
+      // Two ranks of one chip: the DMA moves the data through the chip's HBM, no link.
+      long base = 4L * total * 8 + 2L * total;
+      p.add(new Link(base + 2L * srcRank, intraChipBytesPerSecond, 0));
+      p.add(new Link(base + 2L * dstRank + 1, intraChipBytesPerSecond, 0));
+      return p;
+    }
     if (!sameSystem(src, dst)) {
       LinkSpec n = system.network();
       double bw = n.bandwidth().bytesPerSecond();
