@@ -8,11 +8,22 @@ package trnsim.core.config;
  * @param hbm the chip's device memory, shared by all cores
  * @param l2 optional shared on-chip cache in front of HBM (null when the chip has none)
  * @param power power envelope (optional until the energy model needs it)
+ * @param lnc default logical-core size: physical cores per collective rank (Neuron's LNC; a
+ *     workload may override it). Absent means one rank per chip (a GPU is one rank).
  */
-public record ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, PowerSpec power) {
+public record ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, PowerSpec power, Integer lnc) {
   public ChipSpec {
     Require.positive(cores, "cores");
+    lnc = lnc == null ? cores : Require.positive(lnc, "lnc");
+    if (cores % lnc != 0) {
+      throw new ConfigFieldException("lnc", lnc, "must divide cores (" + cores + ")");
+    }
     Require.present(core, "core");
     Require.present(hbm, "hbm");
+  }
+
+  /** Backwards-compatible form: one rank per chip. */
+  public ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, PowerSpec power) {
+    this(cores, core, hbm, l2, power, null);
   }
 }

@@ -121,6 +121,25 @@ public final class Collectives {
     return Algo.KANGARING;
   }
 
+  /**
+   * {@code op} over the first {@code ranks} ranks (logical cores, laid out as {@code layout}) of
+   * {@code systems} copies of {@code hw}: the entry point for a standalone collective, as
+   * nccom-test runs one. {@code dtype} is the element type (it matters where reduction arithmetic
+   * binds).
+   */
+  public static Result onSystem(trnsim.core.config.HardwareSpec hw, int systems, RankLayout layout, Op op, int ranks,
+      double bytes, trnsim.isa.DType dtype, Algo algo) {
+    Fabric f = Fabric.of(hw, systems, layout);
+    if (ranks < 1 || ranks > f.size()) {
+      throw new IllegalArgumentException("ranks must be between 1 and " + f.size());
+    }
+    List<Integer> group = new ArrayList<>();
+    for (int i = 0; i < ranks; i++) {
+      group.add(i);
+    }
+    return runOne(f, op, group, bytes, algo);
+  }
+
   /** Runs {@code op} on one group. */
   public static Result runOne(Fabric f, Op op, List<Integer> group, double bytes, Algo algo) {
     return run(f, op, List.of(group), bytes, algo);

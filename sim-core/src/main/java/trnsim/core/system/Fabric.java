@@ -39,6 +39,17 @@ public final class Fabric {
   /** Bandwidth per direction between two ranks of one chip (their traffic crosses the chip's HBM). */
   private final double intraChipBytesPerSecond;
 
+  /**
+   * The fabric of {@code systems} copies of {@code hw} with ranks laid out as {@code layout}.
+   * Ranks of one chip exchange data through its HBM: each direction at the chip's sustained HBM
+   * bandwidth shared by its ranks (a simplification refined by the collective model).
+   */
+  public static Fabric of(trnsim.core.config.HardwareSpec hw, int systems, RankLayout layout) {
+    int rpc = layout.ranksPerChip();
+    double intra = hw.chip().hbm().sustainedBytesPerSecond() / Math.max(1, rpc);
+    return new Fabric(hw.system(), systems, rpc, intra);
+  }
+
   /** Ranks are chips. */
   public Fabric(SystemSpec system, int systems) {
     this(system, systems, 1, Double.POSITIVE_INFINITY);
