@@ -28,7 +28,18 @@ final class Calibration {
 
   /** What is compared: a rate (TFLOP/s or GB/s), energy per unit, a clock or a power. */
   enum Metric {
-    TFLOPS("TFLOP/s"), GBPS("GB/s"), PJ_PER_FLOP("pJ/FLOP"), PJ_PER_BYTE("pJ/byte"), CLOCK_MHZ("MHz"), WATTS("W");
+    TFLOPS("TFLOP/s"), GBPS("GB/s"), PJ_PER_FLOP("pJ/FLOP"), PJ_PER_BYTE("pJ/byte"), CLOCK_MHZ("MHz"), WATTS("W"),
+    MS("ms"), US("us"), SECONDS("s"), TOKENS_PER_S("tokens/s"), SEQ_PER_S("seq/s");
+
+    /** The metric whose unit is {@code unit}, for records that name their unit. */
+    static Metric ofUnit(String unit) {
+      for (Metric m : values()) {
+        if (m.unit.equals(unit)) {
+          return m;
+        }
+      }
+      throw new IllegalArgumentException("unknown unit '" + unit + "'");
+    }
 
     final String unit;
 
@@ -49,9 +60,15 @@ final class Calibration {
    * @param measuredMs measured time per call (NaN when not a timed call)
    * @param units work per call the metric divides by: FLOPs for TFLOP/s and pJ/FLOP, bytes moved for
    *     GB/s and pJ/byte
+   * @param note what the reader should know about the point (its source's caveat), or empty
    */
   record Point(String chip, String group, String label, String workload, Metric metric, double measured,
-      double measuredMs, double units) {
+      double measuredMs, double units, String note) {
+    Point(String chip, String group, String label, String workload, Metric metric, double measured, double measuredMs,
+        double units) {
+      this(chip, group, label, workload, metric, measured, measuredMs, units, "");
+    }
+
     /** In the statistics unless the call was launch-overhead bound. */
     boolean counted() {
       return Double.isNaN(measuredMs) || measuredMs >= MIN_MS;
@@ -79,13 +96,13 @@ final class Calibration {
   record Stats(String group, int points, int counted, double medianAbsError, double worstAbsError, String worstLabel) {}
 
   /** Loads every chip folder under {@code root}; a malformed file or an empty folder is a {@link UserInputException}. */
-  static List<Point> load(Path root) {
+  static List<Point> load(Path root, List<Path> skip) {
     if (!Files.isDirectory(root)) {
       throw new UserInputException("--calibration = '" + root + "': no such folder");
     }
     List<Path> chips = new ArrayList<>();
     try (var s = Files.list(root)) {
-      s.filter(Files::isDirectory).sorted().forEach(chips::add);
+      s.filter(Files::isDirectory).filter(d -> !skip.contains(d)).sorted().forEach(chips::add);
     } catch (IOException e) {
       throw new UserInputException("--calibration = '" + root + "': " + e.getMessage());
     }
@@ -93,8 +110,8 @@ final class Calibration {
     for (Path dir : chips) {
       out.addAll(loadChip(dir));
     }
-    if (out.isEmpty()) {
-      throw new UserInputException("--calibration = '" + root + "': no <chip>/{gemm,copy,elementwise,energy}.csv found");
+    if (out.isEmpty() && skip.isEmpty()) {
+      throw new UserInputException("--calibration = '" + root + "': no <chip>/{gemm,copy,elementwise,energy}.csv or measurements.json found");
     }
     return out;
   }

@@ -22,14 +22,16 @@ import trnsim.isa.workload.WorkloadSpec;
  * measured time is under 0.05 ms are listed but left out of the statistics (host launch overhead).
  */
 @Command(name = "validate", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Compare the model's predictions with real-hardware measurements (<calibration>/<chip>/*.csv):",
-        "GEMM TFLOP/s, copy and elementwise GB/s, energy per FLOP and per byte, clock under the power limit.",
-        "Errors are predicted/measured - 1; points measured under 0.05 ms are launch-bound and not counted."})
+    description = {"Compare the model's predictions with real-hardware measurements. A calibration folder is either",
+        "a chip folder of CSVs (<chip>/{gemm,copy,elementwise,energy}.csv: GEMM TFLOP/s, copy and elementwise GB/s,",
+        "energy per FLOP and per byte, clock under the power limit), or a folder with a measurements.json of published",
+        "Trainium records (kernels, collectives, inference TTFT/TPOT/throughput, training), or a folder of such folders.",
+        "Errors are predicted/measured - 1; CSV points measured under 0.05 ms are launch-bound and not counted."})
 public final class ValidateCommand implements Callable<Integer> {
   private final CliContext ctx;
 
   @Option(names = "--calibration", paramLabel = "DIR",
-      description = "Calibration folder holding <chip>/ subfolders (default: <trnsim home>/../shared/calibration).")
+      description = "Calibration folder (default: <trnsim home>/calibration, which holds h100/ and trainium/).")
   Path calibration;
 
   @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
@@ -47,7 +49,7 @@ public final class ValidateCommand implements Callable<Integer> {
   }
 
   static final List<String> KEYS = List.of("chip", "group", "point", "unit", "measured", "predicted", "error", "counted",
-      "measured_ms", "failure");
+      "measured_ms", "failure", "note");
 
   // GEMMs with a K loop longer than --long-k are simulated at K = longK / 2 and longK (same tiling, the clock the
   // power limiter finds at longK) and extrapolated linearly in K: the K loop is a steady state, and simulating
@@ -58,9 +60,44 @@ public final class ValidateCommand implements Callable<Integer> {
     if (longK < 2 || longK % 2 != 0) {
       throw new UserInputException("--long-k = '" + longK + "': must be an even number >= 2");
     }
-    Path root = calibration != null ? calibration : ctx.home().resolve("..").resolve("shared").resolve("calibration").normalize();
-    List<Calibration.Point> points = Calibration.load(root);
+    Path root = calibration != null ? calibration : ctx.home().resolve("calibration");
+    if (!java.nio.file.Files.isDirectory(root)) {
+      throw new UserInputException("--calibration = '" + root + "': no such folder");
+    }
+    List<Path> trainium = trainiumFolders(root);
+    List<Calibration.Compared> results = new ArrayList<>();
     Workbench wb = new Workbench(ctx);
+    if (!TrainiumCalibration.isTrainiumFolder(root)) {
+      results.addAll(csvPoints(wb, root, trainium));
+    }
+    for (Path dir : trainium) {
+      results.addAll(new TrainiumValidation(wb, ctx, new RunOptions(null, maxEvents)).compare(TrainiumCalibration.load(dir)));
+    }
+    print(results, Calibration.stats(results), root);
+    return ExitCodes.OK;
+  }
+
+  /** The folder itself when it holds measurements.json, else its subfolders that do. */
+  private static List<Path> trainiumFolders(Path root) {
+    if (TrainiumCalibration.isTrainiumFolder(root)) {
+      return List.of(root);
+    }
+    List<Path> out = new ArrayList<>();
+    try (var s = java.nio.file.Files.list(root)) {
+      s.filter(TrainiumCalibration::isTrainiumFolder).sorted().forEach(out::add);
+    } catch (java.io.IOException e) {
+      throw new UserInputException("--calibration = '" + root + "': " + e.getMessage());
+    }
+    return out;
+  }
+
+  /** The CSV points of a chip folder, or of every chip subfolder (Trainium subfolders excluded). */
+  private List<Calibration.Compared> csvPoints(Workbench wb, Path root, List<Path> trainium) {
+    boolean chipFolder = java.nio.file.Files.isRegularFile(root.resolve("gemm.csv"))
+        || java.nio.file.Files.isRegularFile(root.resolve("copy.csv"))
+        || java.nio.file.Files.isRegularFile(root.resolve("elementwise.csv"))
+        || java.nio.file.Files.isRegularFile(root.resolve("energy.csv"));
+    List<Calibration.Point> points = chipFolder ? Calibration.loadChip(root) : Calibration.load(root, trainium);
     Map<String, HardwareSpec> hws = new HashMap<>();
     Map<String, Prediction> memo = new HashMap<>();
     List<Calibration.Compared> results = new ArrayList<>();
@@ -87,12 +124,15 @@ public final class ValidateCommand implements Callable<Integer> {
           case PJ_PER_FLOP, PJ_PER_BYTE -> pr.joules() / p.units() * 1e12;
           case CLOCK_MHZ -> pr.clockGhz() * 1e3;
           case WATTS -> pr.joules() / pr.seconds();
+          case MS -> pr.seconds() * 1e3;
+          case US -> pr.seconds() * 1e6;
+          case SECONDS -> pr.seconds();
+          case TOKENS_PER_S, SEQ_PER_S -> Double.NaN; // only Trainium records carry these (TrainiumValidation)
         };
       }
       results.add(new Calibration.Compared(p, predicted, failure));
     }
-    print(results, Calibration.stats(results), root);
-    return ExitCodes.OK;
+    return results;
   }
 
   /** Simulated time, energy and clock of one workload under the power limit. */
@@ -160,7 +200,7 @@ public final class ValidateCommand implements Callable<Integer> {
           Calibration.Point p = c.point();
           rows.add(List.of(p.chip(), p.label(), p.metric().unit, Tables.fmt(p.measured()), Tables.fmt(c.predicted()),
               Double.isFinite(c.error()) ? String.format(Locale.ROOT, "%+.1f%%", 100 * c.error()) : "-",
-              c.failure() != null ? "not simulated: " + c.failure() : p.counted() ? "" : String.format(Locale.ROOT, "launch-bound (%.3f ms < %.2f ms): not counted", p.measuredMs(),
+              c.failure() != null ? "not simulated: " + c.failure() : p.counted() ? p.note() : String.format(Locale.ROOT, "launch-bound (%.3f ms < %.2f ms): not counted", p.measuredMs(),
                   Calibration.MIN_MS)));
         }
         out.print(Tables.text(List.of("chip", "point", "unit", "measured", "predicted", "error", "note"), rows));
@@ -193,6 +233,7 @@ public final class ValidateCommand implements Callable<Integer> {
     m.put("counted", c.counted());
     m.put("measured_ms", p.measuredMs());
     m.put("failure", c.failure());
+    m.put("note", p.note());
     return m;
   }
 }

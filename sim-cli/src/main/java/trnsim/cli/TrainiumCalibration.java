@@ -1,0 +1,316 @@
+package trnsim.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Published Trainium measurements ({@code measurements.json}: AWS Neuron documentation records,
+ * each with kind, hardware, workload parameters, value and unit) and how trnsim reproduces each one.
+ * Pure: parsing and mapping, no simulation. The mapping is the contract between a published
+ * configuration and trnsim's workload vocabulary, so it states every translation it makes (Neuron's
+ * ranks and tp degrees are NeuronCores, which trnsim counts the same way; a model name becomes a
+ * shipped model shape; nccom-test's default datatype is uint8, which trnsim reduces as int8).
+ */
+final class TrainiumCalibration {
+  private TrainiumCalibration() {}
+
+  /** How a record is reproduced. */
+  sealed interface Probe permits Kernel, SystemStep, Collective, Link {}
+
+  /** A kernel workload on one chip; the metric is its time. */
+  record Kernel(String hardware, String workload) implements Probe {}
+
+  /** What a system step's metric is. */
+  enum StepMetric {
+    /** the step's (or phase's) time */
+    TIME,
+    /** output tokens per second of the step */
+    TOKENS_PER_SECOND,
+    /** sequences per second: {@code sequences} / step time */
+    SEQUENCES_PER_SECOND
+  }
+
+  /** A distributed LLM workload (llm-infer, llm-train) on a system. */
+  record SystemStep(String hardware, String workload, StepMetric metric, long sequences) implements Probe {}
+
+  /** A standalone collective, as nccom-test launches one. */
+  record Collective(String hardware, int systems, Integer lnc, String op, int ranks, long bytes, String dtype)
+      implements Probe {}
+
+  /** A raw transfer of {@code bytes} between two systems (an RDMA write, no collective runtime). */
+  record Link(String hardware, int systems, long bytes) implements Probe {}
+
+  /**
+   * One record and its probe.
+   *
+   * @param group statistics group (kernels, collectives, network, inference TTFT / TPOT / throughput, training)
+   * @param unitScale factor from seconds to the record's time unit (1e3 for ms, 1e6 for us; 1 for rates)
+   * @param reliability the record's own reliability tag (high, medium, low)
+   * @param unexpressible why trnsim cannot express the record, or null
+   */
+  record Case(String id, String kind, String group, String label, String unit, double measured, Probe probe,
+      double unitScale, String reliability, String note, String unexpressible) {}
+
+  /** Groups in report order; the issue's thresholds apply per group. */
+  static final List<String> GROUPS = List.of("kernels", "collectives", "network", "inference TTFT", "inference TPOT",
+      "inference throughput", "training");
+
+  /** Shipped model shapes for the model names the records use. */
+  static final Map<String, String> MODELS = Map.of(
+      "llama-3-8b", "llama3-8b", "llama-3.1-8b", "llama3-8b", "llama-2-7b", "llama2-7b", "gpt3-6.7b", "gpt3-6.7b",
+      "llama-3.1-70b", "llama3-70b", "llama-3-70b", "llama3-70b");
+
+  /** Instance types and the hardware configs that describe them. */
+  static final Map<String, String> INSTANCES = Map.of("trn1.32xlarge", "trn1-32xl", "trn1n.32xlarge", "trn1-32xl",
+      "trn2.48xlarge", "trn2-48xl");
+
+  static boolean isTrainiumFolder(Path dir) {
+    return Files.isRegularFile(dir.resolve("measurements.json"));
+  }
+
+  /** Loads and maps every record; a malformed file is one {@link UserInputException} naming the file, record and field. */
+  static List<Case> load(Path dir) {
+    Path file = dir.resolve("measurements.json");
+    JsonNode root;
+    try {
+      root = new ObjectMapper().readTree(Files.readString(file));
+    } catch (IOException e) {
+      throw new UserInputException(file + ": cannot read as JSON: " + oneLine(e.getMessage()));
+    }
+    if (root == null || !root.isArray()) {
+      throw new UserInputException(file + ": expected a JSON array of measurement records");
+    }
+    List<Case> out = new ArrayList<>();
+    for (int i = 0; i < root.size(); i++) {
+      out.add(map(file, i, root.get(i)));
+    }
+    return out;
+  }
+
+  static Case map(Path file, int index, JsonNode r) {
+    Rec rec = new Rec(file, index, r);
+    String id = rec.text("id");
+    String kind = rec.text("kind");
+    String unit = rec.text("unit");
+    double value = rec.positive(r, "value");
+    double scale = switch (unit) {
+      case "ms" -> 1e3;
+      case "us" -> 1e6;
+      case "s" -> 1;
+      case "tokens/s", "seq/s" -> 1;
+      default -> throw rec.bad("unit", unit, "not ms, us, s, tokens/s or seq/s");
+    };
+    String notes = r.path("notes").asText("");
+    Matcher rel = Pattern.compile("^\\[reliability: (\\w+)]").matcher(notes);
+    String reliability = rel.find() ? rel.group(1) : "unknown";
+    JsonNode p = r.path("params");
+    JsonNode hw = r.path("hardware");
+    // "2 x trn2.48xlarge": a count of identical instances in front of the type.
+    Matcher count = Pattern.compile("^(\\d+) x (.*)$").matcher(hw.path("instance").asText(""));
+    String instance = count.matches() ? count.group(2) : hw.path("instance").asText("");
+    int instancesNamed = count.matches() ? Integer.parseInt(count.group(1)) : 1;
+    String hardwareName = instanceConfig(instance);
+    Probe probe;
+    String group;
+    String label;
+    String note = "";
+    String unexpressible = null;
+    switch (kind) {
+      case "gemm" -> {
+        group = "kernels";
+        String strategy = nkiMatmulStrategy(rec, p.path("blocking").asText(""));
+        StringBuilder w = new StringBuilder(String.format(Locale.ROOT, "gemm:m=%d,k=%d,n=%d,dtype=%s,cores=%d,strategy=%s",
+            rec.count(p, "M"), rec.count(p, "K"), rec.count(p, "N"), rec.textAt(p, "dtype_in"), neuronCores(hw), strategy));
+        for (String key : List.of("block_m", "block_n", "block_k")) {
+          if (p.has(key)) {
+            w.append(',').append(key).append('=').append(rec.count(p, key));
+          }
+        }
+        probe = new Kernel("trn1", w.toString());
+        label = "NKI matmul " + strategy + " " + p.path("M").asText() + "x" + p.path("K").asText() + "x" + p.path("N").asText();
+      }
+      case "elementwise_scan_mamba" -> {
+        group = "kernels";
+        String version = rec.textAt(p, "kernel_version").replace("mamba_", "");
+        String w = String.format(Locale.ROOT, "mamba:channels=%d,seq=%d,state=%d,batch=%d,version=%s,dtype=%s,cores=%d",
+            rec.count(p, "channels"), rec.count(p, "seq_len"), rec.count(p, "state_size"), rec.count(p, "batch"), version,
+            rec.textAt(p, "dtype"), neuronCores(hw));
+        if (p.has("seq_len_tile")) {
+          w += ",seq_tile=" + rec.count(p, "seq_len_tile");
+        }
+        probe = new Kernel("trn1", w);
+        label = "mamba " + version + " c" + p.path("channels").asText() + " L" + p.path("seq_len").asText()
+            + (id.endsWith("-text") ? " (profile run)" : "");
+      }
+      case "collective_all_reduce", "collective_all_gather" -> {
+        group = "collectives";
+        String op = kind.equals("collective_all_reduce") ? "all-reduce" : "all-gather";
+        int ranks = (int) rec.count(p, "ranks");
+        long bytes = rec.count(p, "size_bytes");
+        String dtype = nccomDatatype(p.path("command").asText(""));
+        int nodes = p.has("nodes") ? (int) rec.count(p, "nodes") : 1;
+        probe = new Collective(hardwareName, nodes, lncOf(hw), op, ranks, bytes, dtype);
+        label = String.format(Locale.ROOT, "nccom-test %s %d ranks %s %s", op, ranks, dtype, Calibration.sizeLabel(bytes));
+        if (dtype.equals("int8")) {
+          note = "nccom-test's default datatype (uint8), reduced as int8";
+        }
+      }
+      case "network_p2p_latency" -> {
+        group = "network";
+        probe = new Link(hardwareName, Math.max(2, instancesNamed), 8);
+        label = "EFA RDMA write latency, minimal packet";
+        note = "the configs' EFA latency cites this measurement: a consistency check";
+      }
+      case "llm_inference_ttft", "llm_inference_tpot", "llm_inference_throughput" -> {
+        String metricName = kind.substring("llm_inference_".length());
+        group = "inference " + (metricName.equals("throughput") ? "throughput" : metricName.toUpperCase(Locale.ROOT));
+        String model = model(rec, p.path("model").asText(""));
+        long batch = rec.count(p, "batch_size");
+        long in = rec.count(p, "input_length");
+        long outLen = rec.count(p, "output_length");
+        String phase = switch (metricName) {
+          case "ttft" -> "prefill";
+          case "tpot" -> "decode";
+          default -> "generate";
+        };
+        String w = String.format(Locale.ROOT, "llm-infer:model=%s,phase=%s,tp=%d,batch=%d,prompt=%d,output=%d,max_seq=%d,weights=%s",
+            model, phase, rec.count(p, "tp_degree"), batch, in, outLen, rec.count(p, "max_sequence_length"),
+            rec.textAt(p, "weight_storage_dtype").toLowerCase(Locale.ROOT));
+        probe = new SystemStep(hardwareName, w,
+            metricName.equals("throughput") ? StepMetric.TOKENS_PER_SECOND : StepMetric.TIME, batch);
+        label = String.format(Locale.ROOT, "%s %s bs%d in%d out%d max%d", p.path("model").asText(), metricName, batch, in,
+            outLen, rec.count(p, "max_sequence_length"));
+        if (reliability.equals("low")) {
+          note = "published throughput inconsistent with its own TTFT/TPOT (record notes)";
+        }
+      }
+      case "llm_training_throughput", "llm_training_step_time" -> {
+        group = "training";
+        String model = model(rec, p.path("model").asText(""));
+        long gbs = rec.count(p, "global_batch_size");
+        int nodes = p.has("nodes") ? (int) rec.count(p, "nodes") : hw.path("instances").asInt(1);
+        boolean zero1 = p.path("zero1").asBoolean(false);
+        String w = String.format(Locale.ROOT, "llm-train:model=%s,tp=%d,pp=%d,dp=%d,mbs=%d,seq=%d,global_batch=%d,zero=%d,systems=%d",
+            model, rec.count(p, "tp_degree"), rec.count(p, "pp_degree"), rec.count(p, "dp_degree"), rec.count(p, "microbatch"),
+            rec.count(p, "sequence_length"), gbs, zero1 ? 1 : 0, nodes);
+        boolean time = kind.endsWith("step_time");
+        probe = new SystemStep(hardwareName, w, time ? StepMetric.TIME : StepMetric.SEQUENCES_PER_SECOND, gbs);
+        label = String.format(Locale.ROOT, "%s %s tp%d dp%d seq%d gbs%d x%d nodes", p.path("model").asText(),
+            time ? "step time" : "throughput", rec.count(p, "tp_degree"), rec.count(p, "dp_degree"),
+            rec.count(p, "sequence_length"), gbs, nodes);
+      }
+      default -> {
+        group = "other";
+        probe = null;
+        label = id;
+        unexpressible = "record kind '" + kind + "' has no trnsim mapping";
+      }
+    }
+    if (probe != null && hardwareName == null && !(probe instanceof Kernel)) {
+      unexpressible = "instance '" + instance + "' has no hardware config";
+    }
+    return new Case(id, kind, group, label, unit, value, probe, scale, reliability, note, unexpressible);
+  }
+
+  /** The tutorial's kernel function names, as the record's blocking text gives them, to trnsim's strategies. */
+  private static String nkiMatmulStrategy(Rec rec, String blocking) {
+    if (blocking.contains("nki_matmul_tiled_")) {
+      return "tiled";
+    }
+    if (blocking.contains("nki_matmul_hoist_load_")) {
+      return "hoisted";
+    }
+    if (blocking.contains("nki_matmul_block_free_dimension_")) {
+      return "block_free";
+    }
+    if (blocking.contains("nki_matmul_fully_optimized_")) {
+      return "block_k";
+    }
+    throw rec.bad("params.blocking", blocking, "names none of the NKI matmul tutorial's kernels");
+  }
+
+  /** nccom-test's {@code --datatype}; its default is uint8 (the id of the default-run record says so), reduced as int8. */
+  static String nccomDatatype(String command) {
+    Matcher m = Pattern.compile("--datatype\\s+(\\S+)").matcher(command);
+    String d = m.find() ? m.group(1).toLowerCase(Locale.ROOT) : "uint8";
+    return d.equals("uint8") ? "int8" : d;
+  }
+
+  private static String instanceConfig(String instance) {
+    for (var e : INSTANCES.entrySet()) {
+      if (instance.startsWith(e.getKey())) {
+        return e.getValue();
+      }
+    }
+    return null;
+  }
+
+  private static int neuronCores(JsonNode hw) {
+    return hw.path("neuron_cores_used").asInt(1);
+  }
+
+  private static Integer lncOf(JsonNode hw) {
+    return hw.has("lnc") ? hw.get("lnc").asInt() : null;
+  }
+
+  private static String model(Rec rec, String name) {
+    String m = MODELS.get(name.toLowerCase(Locale.ROOT));
+    if (m == null) {
+      throw rec.bad("params.model", name, "no shipped model shape; known: " + String.join(", ", MODELS.keySet()));
+    }
+    return m;
+  }
+
+  private static String oneLine(String s) {
+    return s == null ? "" : s.replaceAll("\\s+", " ").trim();
+  }
+
+  /** Field access on one record, with errors naming the file, the record and the field. */
+  private record Rec(Path file, int index, JsonNode node) {
+    UserInputException bad(String field, Object value, String why) {
+      String id = node.path("id").asText("#" + index);
+      return new UserInputException(file + ": record " + id + ": " + field + " = '" + value + "': " + why);
+    }
+
+    String text(String field) {
+      JsonNode v = node.get(field);
+      if (v == null || !v.isTextual() || v.asText().isBlank()) {
+        throw bad(field, v == null ? "" : v.asText(), "missing or not a string");
+      }
+      return v.asText();
+    }
+
+    String textAt(JsonNode parent, String field) {
+      JsonNode v = parent.get(field);
+      if (v == null || !v.isTextual() || v.asText().isBlank()) {
+        throw bad("params." + field, v == null ? "" : v.asText(), "missing or not a string");
+      }
+      return v.asText();
+    }
+
+    double positive(JsonNode parent, String field) {
+      JsonNode v = parent.get(field);
+      if (v == null || !v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+        throw bad(field, v == null ? "" : v.asText(), "missing or not a positive number");
+      }
+      return v.asDouble();
+    }
+
+    long count(JsonNode parent, String field) {
+      JsonNode v = parent.get(field);
+      if (v == null || !v.canConvertToLong() || v.asLong() <= 0) {
+        throw bad("params." + field, v == null ? "" : v.asText(), "missing or not a positive integer");
+      }
+      return v.asLong();
+    }
+  }
+}

@@ -1,0 +1,74 @@
+package trnsim.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The mapping from published Trainium records to trnsim probes, checked against the records themselves. */
+class TrainiumCalibrationTest {
+  static final Path SET = CliHarness.HOME.resolve("calibration").resolve("trainium");
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void everyShippedRecordMapsToAProbeOfItsKind() {
+    List<TrainiumCalibration.Case> cases = TrainiumCalibration.load(SET);
+    assertThat(cases).hasSize(69);
+    assertThat(cases).allSatisfy(c -> {
+      assertThat(c.unexpressible()).as(c.id()).isNull();
+      assertThat(TrainiumCalibration.GROUPS).as(c.id()).contains(c.group());
+    });
+    Map<String, Long> perGroup = cases.stream().collect(Collectors.groupingBy(TrainiumCalibration.Case::group, Collectors.counting()));
+    // The README's table: 4 gemm + 21 mamba kernels, 16 collectives, 24 inference (8 per metric), 3 training, 1 EFA latency.
+    assertThat(perGroup).containsEntry("kernels", 25L).containsEntry("collectives", 16L).containsEntry("inference TTFT", 8L)
+        .containsEntry("inference TPOT", 8L).containsEntry("inference throughput", 8L).containsEntry("training", 3L)
+        .containsEntry("network", 1L);
+  }
+
+  @Test
+  void recordsBecomeTheWorkloadsTheirSourcesDescribe() {
+    Map<String, TrainiumCalibration.Case> byId = TrainiumCalibration.load(SET).stream()
+        .collect(Collectors.toMap(TrainiumCalibration.Case::id, c -> c));
+    var v4 = (TrainiumCalibration.Kernel) byId.get("trn1-nki-gemm-4096x8192x8192-bf16-fully-optimized").probe();
+    assertThat(v4.hardware()).isEqualTo("trn1");
+    assertThat(v4.workload()).isEqualTo(
+        "gemm:m=4096,k=8192,n=8192,dtype=bf16,cores=1,strategy=block_k,block_m=2048,block_n=1024,block_k=1024");
+    var ar = (TrainiumCalibration.Collective) byId.get("trn1-nccom-allr-2r-uint8-33554432B").probe();
+    assertThat(ar.dtype()).isEqualTo("int8"); // nccom-test without --datatype
+    assertThat(ar.ranks()).isEqualTo(2);
+    assertThat(ar.hardware()).isEqualTo("trn1-32xl");
+    var tpot = (TrainiumCalibration.SystemStep) byId.get("trn1-inf-llama-3-8b-tp32-bs8-in4096-out4096-throughput-tpot").probe();
+    assertThat(tpot.workload()).isEqualTo(
+        "llm-infer:model=llama3-8b,phase=decode,tp=32,batch=8,prompt=4096,output=4096,max_seq=8192,weights=int8");
+    var train = (TrainiumCalibration.SystemStep) byId.get("trn1-train-llama3.1-8b-nxd-32n-tp32-dp32").probe();
+    assertThat(train.workload()).isEqualTo(
+        "llm-train:model=llama3-8b,tp=32,pp=1,dp=32,mbs=1,seq=8192,global_batch=1024,zero=1,systems=32");
+    assertThat(train.sequences()).isEqualTo(1024);
+    var efa = (TrainiumCalibration.Link) byId.get("trn2-efa-ib-write-lat-hbm-to-hbm").probe();
+    assertThat(efa.hardware()).isEqualTo("trn2-48xl");
+    assertThat(efa.systems()).isEqualTo(2);
+  }
+
+  @Test
+  void malformedRecordIsOneLineNamingFileRecordAndField() throws Exception {
+    Path dir = Files.createDirectories(tmp.resolve("bad"));
+    Files.writeString(dir.resolve("measurements.json"),
+        "[{\"id\":\"x1\",\"kind\":\"gemm\",\"unit\":\"ms\",\"value\":-3,\"hardware\":{},\"params\":{}}]");
+    var r = CliHarness.run("validate", "--calibration", dir.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.err()).contains("measurements.json").contains("record x1").contains("value");
+    Files.writeString(dir.resolve("measurements.json"), "{not json");
+    var garbage = CliHarness.run("validate", "--calibration", dir.toString());
+    assertThat(garbage.code()).isEqualTo(2);
+    assertThat(garbage.err().strip().lines()).hasSize(1);
+    assertThat(garbage.err()).contains("measurements.json").doesNotContain("Exception");
+  }
+}
