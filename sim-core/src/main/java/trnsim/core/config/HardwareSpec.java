@@ -8,8 +8,9 @@ package trnsim.core.config;
  * @param description one line for listings
  * @param chip the chip design
  * @param system how many chips, how they connect and what they cost; single chip if absent
+ * @param runtime per-execution costs of the software runtime (none if absent)
  */
-public record HardwareSpec(String name, String description, ChipSpec chip, SystemSpec system) {
+public record HardwareSpec(String name, String description, ChipSpec chip, SystemSpec system, RuntimeSpec runtime) {
   public HardwareSpec {
     Require.present(name, "name");
     if (description == null) {
@@ -19,6 +20,14 @@ public record HardwareSpec(String name, String description, ChipSpec chip, Syste
     if (system == null) {
       system = SystemSpec.singleChip();
     }
+    if (runtime == null) {
+      runtime = RuntimeSpec.none();
+    }
+  }
+
+  /** Without a runtime block. */
+  public HardwareSpec(String name, String description, ChipSpec chip, SystemSpec system) {
+    this(name, description, chip, system, null);
   }
 
   public int totalChips() {

@@ -35,7 +35,7 @@ public final class ClockScaling {
         c.sbuf(), c.psum(), c.dma());
     ChipSpec chip = hw.chip();
     ChipSpec chip2 = new ChipSpec(chip.cores(), c2, chip.hbm(), chip.l2(), chip.power(), chip.lnc());
-    return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system());
+    return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system(), hw.runtime());
   }
 
   /** The tensor engine clock in GHz. */

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.energy.EnergyModel;
@@ -13,10 +14,9 @@ import trnsim.core.run.Targets;
 import trnsim.core.run.WorkloadResult;
 import trnsim.core.run.WorkloadRunner;
 import trnsim.isa.DType;
-import trnsim.isa.ProgramException;
-import trnsim.isa.lower.GemmLowering;
-import trnsim.isa.lower.GemmSpec;
-import trnsim.isa.lower.LayerLowering;
+import trnsim.isa.EngineKind;
+import trnsim.isa.lower.InferenceLowering;
+import trnsim.isa.lower.InferenceLowering.RankShard;
 import trnsim.isa.lower.LoweredWorkload;
 import trnsim.isa.lower.ModelShape;
 import trnsim.isa.lower.Step;
@@ -24,143 +24,453 @@ import trnsim.isa.target.TargetSpec;
 import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
 
-
-/** {@code llm-infer}: prefill or decode of a tensor-parallel model (see {@link LlmSystem}). */
+/**
+ * {@code llm-infer}: a tensor-parallel model served as Transformers-NeuronX deploys it. Tensor
+ * parallelism is counted in ranks (logical NeuronCores, {@link RankLayout}); every chip runs its
+ * ranks' shards (SPMD), so one chip is simulated at instruction level with each of its ranks on its
+ * own cores, and the step is that chip's kernels x layers plus the per-layer all-reduces on the
+ * {@link Fabric} over rank groups, plus the runtime's per-execution cost. Decode runs the compiled
+ * token-generation graph, whose attention spans its KV buffer ({@code max_seq} or a bucket of it);
+ * context encoding runs the prompt graph. See docs/model.md, "LLM inference as deployed".
+ */
 final class LlmInference {
   private LlmInference() {}
 
-  static LlmResult infer(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy,
-      RunOptions opts) {
+  /** How the token-generation graph's KV span follows the live context. */
+  enum Buckets {
+    /** one graph compiled for max_seq: every step attends over the whole buffer (masked) */
+    COMPILED,
+    /** Transformers-NeuronX's default for an integer n_positions: power-of-two buckets from 128 to max_seq */
+    POW2,
+    /** the live context only (a dynamic-shape or paged runtime) */
+    EXACT
+  }
+
+  /** Parsed workload. */
+  record Params(String model, String phase, long batch, long prompt, long output, long ctx, long maxSeq, Buckets buckets,
+      Integer tp, Integer lnc, DType dtype, DType weights, boolean perStepForm) {}
+
+  static final List<String> WEIGHT_TYPES = List.of("bf16", "fp16", "fp8", "int8");
+
+  static Params parse(WorkloadSpec w) {
     String name = w.string("model", null);
-    String phase = w.choice("phase", "decode", "prefill", "decode");
+    String phase = w.choice("phase", "decode", "prefill", "decode", "generate");
     long batch = w.positive("batch", 8L);
+    boolean hasPrompt = w.has("prompt") || w.has("output");
+    if (hasPrompt && w.has("ctx")) {
+      throw new WorkloadException(w.source(), "llm-infer.ctx", w.params().get("ctx"),
+          "give either ctx (one step at that context) or prompt/output (a whole request), not both");
+    }
     long ctx = w.positive("ctx", 4096L);
+    long prompt = w.positive("prompt", hasPrompt ? 128L : ctx);
+    long output = w.positive("output", phase.equals("prefill") ? 1L : 128L);
+    if (!hasPrompt && phase.equals("generate")) {
+      throw new WorkloadException(w.source(), "llm-infer.phase", phase, "generate needs prompt= and output=");
+    }
+    if (hasPrompt && !phase.equals("prefill") && output < 2) {
+      throw new WorkloadException(w.source(), "llm-infer.output", String.valueOf(output),
+          "must be at least 2 (the first token comes from the prompt pass; decode steps make the rest)");
+    }
+    long need = hasPrompt ? prompt + output : (phase.equals("prefill") ? prompt : ctx);
+    long maxSeq = w.positive("max_seq", need);
+    if (maxSeq < need) {
+      throw new WorkloadException(w.source(), "llm-infer.max_seq", String.valueOf(maxSeq),
+          "must hold the " + (hasPrompt ? "prompt + output = " : "context ") + need + " positions");
+    }
+    Buckets buckets = Buckets.valueOf(w.choice("buckets", "compiled", "compiled", "pow2", "exact").toUpperCase(Locale.ROOT));
+    Integer tp = LlmSystem.optional(w, "tp");
+    Integer lnc = LlmSystem.optional(w, "lnc");
     DType dt = w.dtype("dtype", DType.BF16);
-    Integer tpGiven = LlmSystem.optional(w, "tp");
+    String wt = w.string("weights", dt.label()).toLowerCase(Locale.ROOT);
+    if (!WEIGHT_TYPES.contains(wt)) {
+      throw new WorkloadException(w.source(), "llm-infer.weights", wt, "unknown weight storage type; known: " + String.join(", ", WEIGHT_TYPES));
+    }
+    DType weights = DType.parse(wt);
+    if (weights.bits() > dt.bits()) {
+      throw new WorkloadException(w.source(), "llm-infer.weights", wt, "storage wider than the compute type " + dt.label());
+    }
     w.finish();
-    ModelShape m = models.apply(name);
+    return new Params(name, phase, batch, prompt, output, ctx, maxSeq, buckets, tp, lnc, dt, weights, !hasPrompt);
+  }
+
+  /** The ranks' shard of the model at tensor-parallel degree {@code tp}. */
+  static RankShard shard(ModelShape m, int tp) {
+    long kv = tp <= m.kvHeads() ? m.kvHeads() / tp : 1;
+    return new RankShard(m.hidden(), m.heads() / tp, kv, m.headDim(), m.ffn() / tp, LlmSystem.ceilDiv(m.vocab(), tp));
+  }
+
+  /** Weight bytes one rank holds: layers at the storage width, LM head and embedding shard at the compute width. */
+  static double weightBytesPerRank(ModelShape m, int tp, DType dt, DType weights) {
+    RankShard s = shard(m, tp);
+    double layers = (double) s.layerWeightElements() * m.layers() * weights.bits() / 8.0;
+    double norms = 2.0 * m.hidden() * m.layers() * dt.bits() / 8.0;
+    return layers + norms + 2.0 * s.vocab() * m.hidden() * dt.bits() / 8.0;
+  }
+
+  /** KV-cache bytes one rank holds for {@code batch} sequences of {@code maxSeq} positions (its kv heads, replicated ones included). */
+  static double kvBytesPerRank(ModelShape m, int tp, long batch, long maxSeq, DType dt) {
+    return 2.0 * m.layers() * shard(m, tp).kvHeads() * m.headDim() * batch * maxSeq * dt.bits() / 8.0;
+  }
+
+  static double memoryPerChip(ModelShape m, int tp, RankLayout layout, Params p) {
+    return layout.ranksPerChip() * (weightBytesPerRank(m, tp, p.dtype(), p.weights()) + kvBytesPerRank(m, tp, p.batch(), p.maxSeq(), p.dtype()));
+  }
+
+  static String tpProblem(ModelShape m, int tp) {
+    return LlmSystem.tpProblem(m, tp);
+  }
+
+  static LlmResult infer(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy, RunOptions opts) {
+    Params p = parse(w);
+    ModelShape m = models.apply(p.model());
     String src = w.source();
-    int total = hw.totalChips();
+    RankLayout layout;
+    try {
+      layout = RankLayout.of(hw.chip(), p.lnc());
+    } catch (trnsim.core.config.ConfigFieldException e) {
+      throw new WorkloadException(src, "llm-infer.lnc", String.valueOf(p.lnc()), e.getMessage());
+    }
+    int rpc = layout.ranksPerChip();
+    int totalRanks = hw.totalChips() * rpc;
     double capacity = hw.chip().hbm().capacity().bytes();
-    double wbytes = dt.bits() / 8.0;
-    if (tpGiven != null && LlmSystem.tpProblem(m, tpGiven) != null) {
-      throw new WorkloadException(src, "llm-infer.tp", tpGiven.toString(), LlmSystem.tpProblem(m, tpGiven));
+    if (p.tp() != null) {
+      if (tpProblem(m, p.tp()) != null) {
+        throw new WorkloadException(src, "llm-infer.tp", p.tp().toString(), tpProblem(m, p.tp()));
+      }
+      if (p.tp() > totalRanks) {
+        throw new WorkloadException(src, "llm-infer.tp", p.tp().toString(), hw.name() + " has " + totalRanks + " ranks ("
+            + hw.totalChips() + " chips x " + rpc + " logical cores)");
+      }
+      if (totalRanks % p.tp() != 0 || (p.tp() > rpc && p.tp() % rpc != 0) || (p.tp() < rpc && rpc % p.tp() != 0)) {
+        throw new WorkloadException(src, "llm-infer.tp", p.tp().toString(), "must divide the " + totalRanks + " ranks into whole groups of chips");
+      }
+      double need = memoryPerChip(m, p.tp(), layout, p);
+      if (need > LlmSystem.HBM_USABLE * capacity) {
+        throw new WorkloadException(src, "llm-infer.tp", p.tp().toString(), String.format(Locale.ROOT,
+            "does not fit in HBM: %.1f GiB per chip (weights + KV cache) but %s has %.0f GiB (%.0f%% usable)",
+            need / LlmSystem.GIB, hw.name(), capacity / LlmSystem.GIB, 100 * LlmSystem.HBM_USABLE));
+      }
     }
-    if (tpGiven != null && tpGiven > total) {
-      throw new WorkloadException(src, "llm-infer.tp", tpGiven.toString(), hw.name() + " has " + total + " chips");
-    }
-    int tp = -1;
-    double need = 0;
-    for (int t = 1; t <= total; t *= 2) {
-      if (tpGiven != null && t != tpGiven || LlmSystem.tpProblem(m, t) != null) {
+    int tp = p.tp() != null ? p.tp() : -1;
+    int maxTp = 1;
+    for (int t = 1; t <= totalRanks && tp < 0; t *= 2) {
+      if (tpProblem(m, t) != null || totalRanks % t != 0) {
         continue;
       }
-      need = inferMemory(m, t, batch, ctx, wbytes);
-      if (need <= LlmSystem.HBM_USABLE * capacity) {
+      maxTp = t;
+      if (memoryPerChip(m, t, layout, p) <= LlmSystem.HBM_USABLE * capacity) {
         tp = t;
-        break;
       }
-    }
-    if (tpGiven != null && tp < 0) {
-      throw new WorkloadException(src, "llm-infer.tp", tpGiven.toString(), String.format(Locale.ROOT,
-          "does not fit in HBM: %.1f GiB per chip (weights + KV cache) but %s has %.0f GiB (%.0f%% usable)",
-          inferMemory(m, tpGiven, batch, ctx, wbytes) / LlmSystem.GIB, hw.name(), capacity / LlmSystem.GIB, 100 * LlmSystem.HBM_USABLE));
     }
     if (tp < 0) {
-      int maxTp = 1;
-      while (maxTp * 2 <= total && LlmSystem.tpProblem(m, maxTp * 2) == null) {
-        maxTp *= 2;
+      throw new WorkloadException(src, "llm-infer.model", p.model(), String.format(Locale.ROOT,
+          "does not fit in HBM: needs %.1f GiB per chip (weights + KV cache for batch %d x max_seq %d) even at tp=%d ranks, "
+              + "but %s has %.0f GiB per chip (%.0f%% usable); use a larger system or a smaller batch / max_seq",
+          memoryPerChip(m, maxTp, layout, p) / LlmSystem.GIB, p.batch(), p.maxSeq(), maxTp, hw.name(), capacity / LlmSystem.GIB,
+          100 * LlmSystem.HBM_USABLE));
+    }
+    return new Run(hw, m, p, layout, tp, energy, opts).result(w.toString(), p.tp() == null ? List.of("tp") : List.of());
+  }
+
+  /** One resolved plan: tp, layout, fabric, the simulated kernels and their composition. */
+  static final class Run {
+    final HardwareSpec hw;
+    final ModelShape m;
+    final Params p;
+    final RankLayout layout;
+    final int tp;
+    final int chipsPerGroup;
+    final int replicas;
+    final int chipsUsed;
+    final TargetSpec target;
+    final RankShard shard;
+    final InferenceLowering.Options opts;
+    final RunOptions runOpts;
+    final EnergyModel energy;
+    final Fabric fabric;
+    final List<List<Integer>> groups;
+    final double launch;
+    final Map<Long, WorkloadResult> decodeLayers = new TreeMap<>();
+    WorkloadResult headResult;
+    WorkloadResult samplingResult;
+    double joules;
+    final List<String> collectives = new ArrayList<>();
+
+    Run(HardwareSpec hw, ModelShape m, Params p, RankLayout layout, int tp, EnergyModel energy, RunOptions runOpts) {
+      this.hw = hw;
+      this.m = m;
+      this.p = p;
+      this.layout = layout;
+      this.tp = tp;
+      int rpc = layout.ranksPerChip();
+      this.chipsPerGroup = layout.chipsFor(tp);
+      int totalRanks = hw.totalChips() * rpc;
+      this.replicas = totalRanks / tp;
+      this.chipsUsed = hw.totalChips();
+      this.target = Targets.of(hw);
+      this.shard = shard(m, tp);
+      this.opts = new InferenceLowering.Options(p.dtype(), p.weights(), layout.lnc(), rpc, DEQUANT_ENGINES);
+      this.runOpts = runOpts;
+      this.energy = energy;
+      this.fabric = Fabric.of(hw, 1, layout);
+      this.groups = new ArrayList<>();
+      for (int r = 0; r < replicas; r++) {
+        List<Integer> g = new ArrayList<>();
+        for (int i = 0; i < tp; i++) {
+          g.add(r * tp + i);
+        }
+        groups.add(g);
       }
-      throw new WorkloadException(src, "llm-infer.model", name, String.format(Locale.ROOT,
-          "does not fit in HBM: needs %.1f GiB per chip (weights + KV cache for batch %d x ctx %d) even at tp=%d, "
-              + "but %s has %.0f GiB per chip (%.0f%% usable); use a larger system or a smaller batch / ctx",
-          inferMemory(m, maxTp, batch, ctx, wbytes) / LlmSystem.GIB, batch, ctx, maxTp, hw.name(), capacity / LlmSystem.GIB, 100 * LlmSystem.HBM_USABLE));
+      this.launch = hw.runtime().graphLaunch().seconds();
     }
-    List<String> defaulted = tpGiven == null ? List.of("tp") : List.of();
-    int replicas = total / tp;
-    Fabric fabric = new Fabric(hw.system(), 1);
-    TargetSpec target = Targets.of(hw);
-    ModelShape shard = LlmSystem.shard(m, tp);
-    boolean prefill = phase.equals("prefill");
-    List<Step> layerSteps = LayerLowering.steps(target, shard, phase, batch, prefill ? ctx : 1, prefill ? 0 : ctx, dt);
-    WorkloadResult layer = WorkloadRunner.run(hw, new LoweredWorkload("llm-infer layer (one chip)", layerSteps,
-        batch * (prefill ? ctx : 1)), opts);
-    WorkloadResult head = WorkloadRunner.run(hw, new LoweredWorkload("lm head", LlmSystem.headSteps(target, batch, m, tp, dt, false), batch), opts);
-    List<List<Integer>> groups = new ArrayList<>();
-    for (int r = 0; r < replicas; r++) {
-      List<Integer> g = new ArrayList<>();
-      for (int t = 0; t < tp; t++) {
-        g.add(r * tp + t);
+
+    /** One execution of the token-generation graph with a KV span of {@code span}: seconds, and its parts. */
+    Exec decodeStep(long span) {
+      WorkloadResult layer = decodeLayers.computeIfAbsent(span, s -> WorkloadRunner.run(hw, new LoweredWorkload(
+          "llm-infer decode layer (one chip, span " + s + ")", InferenceLowering.decodeLayer(target, shard, p.batch(), s, opts), p.batch()),
+          runOpts));
+      return exec(layer, p.batch());
+    }
+
+    Exec prefill() {
+      WorkloadResult layer = WorkloadRunner.run(hw, new LoweredWorkload("llm-infer context-encoding layer (one chip)",
+          InferenceLowering.prefillLayer(target, shard, p.batch(), p.prompt(), opts), p.batch() * p.prompt()), runOpts);
+      return exec(layer, p.batch() * p.prompt());
+    }
+
+    /** A graph execution: launch + layers x (kernels + two all-reduces of {@code tokens} activations) + LM head, logits gather, sampling. */
+    Exec exec(WorkloadResult layer, long tokens) {
+      if (headResult == null) {
+        headResult = WorkloadRunner.run(hw, new LoweredWorkload("llm-infer lm head (one chip)",
+            InferenceLowering.head(target, shard, p.batch(), opts), p.batch()), runOpts);
+        samplingResult = WorkloadRunner.run(hw, new LoweredWorkload("llm-infer sampling (one chip)",
+            InferenceLowering.sampling(target, p.batch(), m.vocab(), opts), p.batch()), runOpts);
       }
-      groups.add(g);
+      double arBytes = (double) tokens * m.hidden() * p.dtype().bits() / 8.0;
+      Collectives.Result ar = Collectives.run(fabric, Collectives.Op.ALL_REDUCE, groups, arBytes, Collectives.Algo.AUTO);
+      double gatherBytes = (double) p.batch() * shard.vocab() * tp * p.dtype().bits() / 8.0;
+      Collectives.Result gather = Collectives.run(fabric, Collectives.Op.ALL_GATHER, groups, gatherBytes, Collectives.Algo.AUTO);
+      double compute = m.layers() * layer.timeSeconds() + headResult.timeSeconds() + samplingResult.timeSeconds();
+      double comm = 2.0 * m.layers() * ar.seconds() + gather.seconds();
+      return new Exec(layer, compute, comm, launch, ar, gather);
     }
-    double arBytes = batch * (prefill ? ctx : 1) * m.hidden() * wbytes;
-    Collectives.Result ar = Collectives.run(fabric, Collectives.Op.ALL_REDUCE, groups, arBytes, Collectives.Algo.AUTO);
-    List<String> coll = new ArrayList<>();
-    double comm = 0;
-    if (tp > 1) {
-      comm = 2.0 * m.layers() * ar.seconds();
-      coll.add(LlmSystem.describe("tensor-parallel all-reduce (2 per layer)", ar, 2L * m.layers()));
+
+    record Exec(WorkloadResult layer, double compute, double comm, double launch, Collectives.Result ar, Collectives.Result gather) {
+      double seconds() {
+        return compute + comm + launch;
+      }
     }
-    double compute = m.layers() * layer.timeSeconds() + head.timeSeconds();
-    double step = compute + comm;
-    Map<String, Double> breakdown = new LinkedHashMap<>();
-    breakdown.put("compute", compute);
-    breakdown.put("tp_comm", comm);
-    int chips = tp * replicas;
-    double tokens = (double) batch * (prefill ? ctx : 1) * replicas;
-    double modelFlops = 2.0 * (m.parameters() - (double) m.vocab() * m.hidden()) * tokens;
-    double mfu = modelFlops / (step * chips * LlmSystem.peak(hw, dt));
-    Map<String, Double> memory = new LinkedHashMap<>();
-    memory.put("weights", weightsPerChip(m, tp) * wbytes);
-    memory.put("kv_cache", kvPerChip(m, tp, batch, ctx, wbytes));
-    memory.put("total", inferMemory(m, tp, batch, ctx, wbytes));
-    memory.put("capacity", capacity);
-    double joules = Double.NaN;
-    if (energy != null) {
+
+    /** Bucketed KV span of a step whose live context is {@code c}. */
+    long span(long c) {
+      return switch (p.buckets()) {
+        case COMPILED -> p.maxSeq();
+        case EXACT -> c;
+        case POW2 -> {
+          long b = 128;
+          while (b < c) {
+            b *= 2;
+          }
+          yield Math.min(b, p.maxSeq());
+        }
+      };
+    }
+
+    /**
+     * Mean decode step over the contexts {@code first..last} (inclusive): exact over buckets (each
+     * distinct span simulated once), piecewise linear between simulated points for exact spans.
+     */
+    Mean meanDecode(long first, long last) {
+      long steps = last - first + 1;
+      if (p.buckets() != Buckets.EXACT) {
+        Map<Long, Long> count = new TreeMap<>();
+        for (long c = first; c <= last; ) {
+          long sp = span(c);
+          long end = last;
+          if (p.buckets() == Buckets.POW2 && sp < p.maxSeq()) {
+            end = Math.min(last, sp);
+          }
+          count.merge(sp, end - c + 1, Long::sum);
+          c = end + 1;
+        }
+        double sum = 0;
+        Exec any = null;
+        for (var e : count.entrySet()) {
+          Exec x = decodeStep(e.getKey());
+          sum += x.seconds() * e.getValue();
+          any = x;
+        }
+        return new Mean(sum / steps, any, count);
+      }
+      List<Long> points = samplePoints(first, last);
+      double[] t = new double[points.size()];
+      Exec any = null;
+      for (int i = 0; i < points.size(); i++) {
+        any = decodeStep(points.get(i));
+        t[i] = any.seconds();
+      }
+      return new Mean(integrate(points, t, first, last) / steps, any, Map.of());
+    }
+
+    record Mean(double seconds, Exec sample, Map<Long, Long> stepsPerSpan) {}
+
+    LlmResult result(String workload, List<String> defaulted) {
+      Map<String, Double> breakdown = new LinkedHashMap<>();
+      List<String> notes = new ArrayList<>();
+      double seconds;
+      double tokens;
+      double processed;
+      WorkloadResult shown;
+      String phaseLabel = p.phase();
+      Exec sample;
+      if (p.phase().equals("prefill")) {
+        Exec x = prefill();
+        sample = x;
+        shown = x.layer();
+        seconds = x.seconds();
+        tokens = (double) p.batch() * p.prompt() * replicas;
+        processed = tokens;
+        breakdown.put("compute", x.compute());
+        breakdown.put("tp_comm", x.comm());
+        breakdown.put("runtime", x.launch());
+        notes.add("time = time to first token: one context-encoding pass of the batch's " + p.prompt() + "-token prompts, which yields the first token");
+      } else if (p.phase().equals("decode") && p.perStepForm()) {
+        Exec x = decodeStep(span(p.ctx()));
+        sample = x;
+        shown = x.layer();
+        seconds = x.seconds();
+        tokens = (double) p.batch() * replicas;
+        processed = tokens;
+        breakdown.put("compute", x.compute());
+        breakdown.put("tp_comm", x.comm());
+        breakdown.put("runtime", x.launch());
+        notes.add("time = one decode step at context " + p.ctx() + " with a KV span of " + span(p.ctx()) + " positions");
+      } else {
+        long first = p.prompt() + 1;
+        long last = p.prompt() + p.output() - 1;
+        Mean mean = meanDecode(first, last);
+        sample = mean.sample();
+        shown = mean.sample().layer();
+        double decodeSteps = p.output() - 1;
+        if (p.phase().equals("decode")) {
+          seconds = mean.seconds();
+          tokens = (double) p.batch() * replicas;
+          processed = tokens;
+          double f = mean.seconds() / mean.sample().seconds();
+          breakdown.put("compute", mean.sample().compute() * f);
+          breakdown.put("tp_comm", mean.sample().comm() * f);
+          breakdown.put("runtime", mean.sample().launch() * f);
+          notes.add("time = mean time per output token over the " + (long) decodeSteps + " decode steps (contexts " + first + ".." + last + ")");
+        } else {
+          Exec pre = prefill();
+          seconds = pre.seconds() + decodeSteps * mean.seconds();
+          tokens = (double) p.batch() * p.output() * replicas;
+          processed = (double) p.batch() * (p.prompt() + decodeSteps) * replicas;
+          double f = decodeSteps * mean.seconds() / mean.sample().seconds();
+          breakdown.put("prefill", pre.seconds());
+          breakdown.put("compute", mean.sample().compute() * f);
+          breakdown.put("tp_comm", mean.sample().comm() * f);
+          breakdown.put("runtime", mean.sample().launch() * f);
+          notes.add(String.format(Locale.ROOT, "time = whole request: time to first token %s + %d decode steps x %s mean; tokens = batch x output",
+              LlmSystem.seconds(pre.seconds()), (long) decodeSteps, LlmSystem.seconds(mean.seconds())));
+        }
+        notes.add(spanNote(mean));
+      }
+      collectives.add(LlmSystem.describe("tensor-parallel all-reduce (2 per layer)", sample.ar(), 2L * m.layers()));
+      collectives.add(LlmSystem.describe("logits all-gather", sample.gather(), 1));
+      notes.add(0, String.format(Locale.ROOT, "simulated: one chip running %d rank shard(s) of a %d-rank tensor-parallel group (%d kv head(s) per rank%s, %s"
+              + " weights%s); composed: x%d layers, all-reduces over %d ranks on %d chip(s), x%d independent replicas",
+          layout.ranksPerChip(), tp, shard.kvHeads(), tp > m.kvHeads() ? ", replicated " + tp / m.kvHeads() + "x" : "", p.weights().label(),
+          p.weights() != p.dtype() ? " de-quantised to " + p.dtype().label() + " on " + DEQUANT_ENGINES : "", m.layers(), tp, chipsPerGroup,
+          replicas));
+      notes.add(String.format(Locale.ROOT, "runtime: %s per graph execution (runtime.graph_launch)", LlmSystem.seconds(launch)));
+      double modelFlops = 2.0 * (m.parameters() - (double) m.vocab() * m.hidden()) * processed;
+      double mfu = modelFlops / (seconds * chipsUsed * LlmSystem.peak(hw, p.dtype()));
+      Map<String, Double> memory = new LinkedHashMap<>();
+      memory.put("weights", layout.ranksPerChip() * weightBytesPerRank(m, tp, p.dtype(), p.weights()));
+      memory.put("kv_cache", layout.ranksPerChip() * kvBytesPerRank(m, tp, p.batch(), p.maxSeq(), p.dtype()));
+      memory.put("total", memoryPerChip(m, tp, layout, p));
+      memory.put("capacity", (double) hw.chip().hbm().capacity().bytes());
+      double joulesTotal = energy == null ? Double.NaN : energyOf(sample, seconds);
+      double cost = seconds * chipsUsed * hw.system().pricePerChipHourUsd() / 3600;
+      Map<String, Integer> par = new LinkedHashMap<>();
+      par.put("tp", tp);
+      par.put("pp", 1);
+      par.put("dp", replicas);
+      par.put("batch", (int) p.batch());
+      par.put("ctx", (int) (p.perStepForm() ? p.ctx() : p.prompt()));
+      par.put("prompt", (int) p.prompt());
+      par.put("output", (int) p.output());
+      par.put("max_seq", (int) p.maxSeq());
+      par.put("lnc", layout.lnc());
+      par.put("chips_per_group", chipsPerGroup);
+      return new LlmResult(hw.name(), workload, phaseLabel, par, defaulted, chipsUsed, seconds, tokens, breakdown, memory, mfu, modelFlops,
+          joulesTotal, cost, shown, collectives, notes);
+    }
+
+    String spanNote(Mean mean) {
+      return switch (p.buckets()) {
+        case COMPILED -> "KV span: every decode step attends over the compiled max_seq = " + p.maxSeq()
+            + " positions (buckets=compiled: one token-generation graph)";
+        case POW2 -> "KV span: power-of-two buckets, steps per bucket " + mean.stepsPerSpan();
+        case EXACT -> "KV span: the live context (buckets=exact), mean integrated piecewise linearly between simulated contexts";
+      };
+    }
+
+    /** Energy of the run: the sampled execution's kernels per execution, static power for the rest, over the chips used. */
+    double energyOf(Exec x, double seconds) {
       double perChip = 0;
       double kernelTime = 0;
-      for (var s : layer.steps()) {
-        perChip += energy.report(s.result().stats(), s.result().timeSeconds()).totalEnergyJ() * s.repeat() * m.layers();
-        kernelTime += s.result().timeSeconds() * s.repeat() * m.layers();
+      for (WorkloadResult r : new WorkloadResult[] {x.layer(), headResult, samplingResult}) {
+        long times = r == x.layer() ? m.layers() : 1;
+        for (var s : r.steps()) {
+          perChip += energy.report(s.result().stats(), s.result().timeSeconds()).totalEnergyJ() * s.repeat() * times;
+          kernelTime += s.result().timeSeconds() * s.repeat() * times;
+        }
       }
-      for (var s : head.steps()) {
-        perChip += energy.report(s.result().stats(), s.result().timeSeconds()).totalEnergyJ() * s.repeat();
-        kernelTime += s.result().timeSeconds() * s.repeat();
-      }
-      perChip += energy.staticPowerW() * Math.max(0, step - kernelTime);
-      if (energy.table().link() != null && tp > 1) {
-        perChip += ar.linkBytes() / (groups.size() * tp) * 2 * m.layers() * energy.energyPj("link.byte") * 1e-12;
-      }
-      joules = perChip * chips;
+      double execs = seconds / x.seconds();
+      perChip *= execs;
+      kernelTime *= execs;
+      perChip += energy.staticPowerW() * Math.max(0, seconds - kernelTime);
+      return perChip * chipsUsed;
     }
-    double cost = step * chips * hw.system().pricePerChipHourUsd() / 3600;
-    List<String> notes = new ArrayList<>();
-    notes.add("simulated: one " + tp + "-way-sharded " + phase + " layer (batch " + batch + ", " + (prefill ? "prompt " : "KV context ")
-        + ctx + ") and the LM head on one chip; composed: x" + m.layers() + " layers, x" + replicas
-        + " independent replicas of " + tp + " chips");
-    notes.add(prefill ? "time = time to first token of the batch" : "time = time per output token (one decode step); KV-cache writes are not charged");
-    Map<String, Integer> par = new LinkedHashMap<>();
-    par.put("tp", tp);
-    par.put("pp", 1);
-    par.put("dp", replicas);
-    par.put("batch", (int) batch);
-    par.put("ctx", (int) ctx);
-    return new LlmResult(hw.name(), w.toString(), phase, par, defaulted, chips, step, tokens, breakdown, memory, mfu,
-        modelFlops, joules, cost, layer, coll, notes);
   }
 
+  /** Engines that take turns de-quantising weight slabs (int8/fp8 storage, bf16 matmuls). */
+  static final List<EngineKind> DEQUANT_ENGINES = List.of(EngineKind.VECTOR, EngineKind.GPSIMD);
 
-  static double weightsPerChip(ModelShape m, int tp) {
-    return ((double) LlmSystem.layerParams(m) * m.layers() + 2.0 * m.vocab() * m.hidden()) / tp;
+  /** Up to 9 contexts spread evenly over {@code [first, last]}, both ends included. */
+  static List<Long> samplePoints(long first, long last) {
+    List<Long> pts = new ArrayList<>();
+    int n = (int) Math.min(9, last - first + 1);
+    for (int i = 0; i < n; i++) {
+      long c = n == 1 ? first : first + Math.round((double) (last - first) * i / (n - 1));
+      if (pts.isEmpty() || pts.get(pts.size() - 1) != c) {
+        pts.add(c);
+      }
+    }
+    return pts;
   }
 
-  static double kvPerChip(ModelShape m, int tp, long batch, long ctx, double wbytes) {
-    return 2.0 * m.layers() * Math.max(1, m.kvHeads() / tp) * m.headDim() * batch * ctx * wbytes;
+  /**
+   * Sum over the integer contexts {@code first..last} of the piecewise-linear interpolation of
+   * {@code t} at {@code points} (exact for a per-step time linear in the context between points).
+   */
+  static double integrate(List<Long> points, double[] t, long first, long last) {
+    if (points.size() == 1) {
+      return t[0] * (last - first + 1);
+    }
+    double sum = 0;
+    for (int i = 0; i + 1 < points.size(); i++) {
+      long a = points.get(i);
+      long b = points.get(i + 1);
+      // contexts a..b-1 belong to this segment (b to the next, the last point to the last segment)
+      long hi = i + 2 == points.size() ? b : b - 1;
+      long n = hi - a + 1;
+      // sum of t(a) + (t(b) - t(a)) (c - a) / (b - a) over c = a..hi
+      double slope = (t[i + 1] - t[i]) / (b - a);
+      sum += n * t[i] + slope * (double) (hi - a) * (hi - a + 1) / 2.0;
+    }
+    return sum;
   }
-
-  static double inferMemory(ModelShape m, int tp, long batch, long ctx, double wbytes) {
-    return weightsPerChip(m, tp) * wbytes + kvPerChip(m, tp, batch, ctx, wbytes);
-  }
-
 }

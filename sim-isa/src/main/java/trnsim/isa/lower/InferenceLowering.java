@@ -1,0 +1,286 @@
+package trnsim.isa.lower;
+
+import java.util.ArrayList;
+import java.util.List;
+import trnsim.isa.ActFunc;
+import trnsim.isa.AluOp;
+import trnsim.isa.CoreProgram;
+import trnsim.isa.DType;
+import trnsim.isa.EngineKind;
+import trnsim.isa.Instruction;
+import trnsim.isa.MemSpace;
+import trnsim.isa.Op;
+import trnsim.isa.Program;
+import trnsim.isa.ProgramBuilder;
+import trnsim.isa.TensorRef;
+import trnsim.isa.target.TargetSpec;
+
+/**
+ * The kernels of a tensor-parallel decoder layer as a compiled inference graph runs them on one
+ * chip: every rank (logical core) of the chip runs its own shard (SPMD), so each kernel is lowered
+ * for one rank on its {@code coresPerRank} physical cores and replicated on the chip's ranks, which
+ * share the chip's HBM and so slow each other down where they stream.
+ *
+ * <p>Layout: activations are feature-major ({@code [features x tokens]}, Transformers-NeuronX's
+ * HSB layout), so the linear layers are {@link WeightStreamGemm}s and the norms and residual adds
+ * work on {@code [128 x features/128 x tokens]} tiles (all partitions busy even for one token).
+ * Decode attention is the compiled graph's attention over the whole KV buffer
+ * ({@link CompiledDecodeAttention}); context encoding uses the causal flash attention of
+ * {@link AttentionLowering} on the rank's heads.
+ *
+ * <p>Per layer, in order: rmsnorm, QKV projection, KV-cache write, attention, output projection,
+ * [all-reduce], residual add, rmsnorm, gate+up projection, SiLU x up, down projection, [all-reduce],
+ * residual add. The all-reduces are not kernels of the chip: the caller charges them on the
+ * fabric. Not emitted: RoPE (fuses into the QKV evacuation), the embedding gather.
+ */
+public final class InferenceLowering {
+  private InferenceLowering() {}
+
+  /**
+   * One rank's shard of a decoder layer and LM head.
+   *
+   * @param hidden model width (replicated: norms and residuals run on every rank)
+   * @param qHeads query heads on the rank
+   * @param kvHeads kv heads on the rank (at least 1: replicated when the tensor-parallel degree exceeds the model's kv heads)
+   * @param headDim head width
+   * @param ffn MLP width on the rank
+   * @param vocab LM-head columns on the rank
+   */
+  public record RankShard(long hidden, long qHeads, long kvHeads, long headDim, long ffn, long vocab) {
+    public long qkvColumns() {
+      return (qHeads + 2 * kvHeads) * headDim;
+    }
+
+    /** Weight elements of one layer on the rank (linear layers only; norms are negligible). */
+    public long layerWeightElements() {
+      return hidden * qkvColumns() + qHeads * headDim * hidden + 3 * hidden * ffn;
+    }
+  }
+
+  /**
+   * How the graph is built for the chip.
+   *
+   * @param compute matmul and activation type
+   * @param weights storage type of the layers' linear weights (the LM head stays at {@code compute})
+   * @param coresPerRank physical cores of one rank (the logical-core size)
+   * @param ranksPerChip ranks that share the chip
+   * @param dequantEngines SIMD engines that take turns de-quantising weight slabs
+   */
+  public record Options(DType compute, DType weights, int coresPerRank, int ranksPerChip, List<EngineKind> dequantEngines) {
+    public Options {
+      dequantEngines = List.copyOf(dequantEngines);
+    }
+  }
+
+  /** One decoder layer of one token-generation step: {@code batch} tokens against a KV buffer of {@code span} positions. */
+  public static List<Step> decodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o) {
+    var att = new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute());
+    List<Step> steps = new ArrayList<>();
+    addLayer(t, s, batch, o, steps, List.of(
+        new Step("attn_scores", spmd(CompiledDecodeAttention.scores(t, att), o), 1, o.compute()),
+        new Step("attn_softmax", spmd(CompiledDecodeAttention.softmax(t, att), o), 1, o.compute()),
+        new Step("attn_values", spmd(CompiledDecodeAttention.values(t, att), o), 1, o.compute())));
+    return steps;
+  }
+
+  /** One decoder layer of context encoding: {@code batch} prompts of {@code prompt} tokens (causal attention over the prompt). */
+  public static List<Step> prefillLayer(TargetSpec t, RankShard s, long batch, long prompt, Options o) {
+    var a = new AttentionSpec(batch, s.qHeads(), prompt, prompt, s.headDim(), s.kvHeads(), true, o.compute());
+    List<Step> steps = new ArrayList<>();
+    addLayer(t, s, batch * prompt, o, steps, List.of(new Step("attention", spmd(AttentionLowering.forward(t, a, o.coresPerRank()), o), 1,
+        o.compute())));
+    return steps;
+  }
+
+  private static void addLayer(TargetSpec t, RankShard s, long tokens, Options o, List<Step> steps, List<Step> attention) {
+    DType dt = o.compute();
+    Program normH = spmd(rmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), o);
+    Program addH = spmd(elementwise(t, "add", s.hidden(), tokens, dt, o.coresPerRank()), o);
+    steps.add(new Step("rmsnorm_attn", normH, 1, dt));
+    steps.add(new Step("qkv_proj", linear(t, "qkv", tokens, s.hidden(), s.qkvColumns(), o.weights(), o), 1, dt));
+    steps.add(new Step("kv_cache_write", spmd(StreamLowering.copy(t, dt.bytes(2 * s.kvHeads() * s.headDim() * tokens), o.coresPerRank()), o),
+        1, dt));
+    steps.addAll(attention);
+    steps.add(new Step("o_proj", linear(t, "o", tokens, s.qHeads() * s.headDim(), s.hidden(), o.weights(), o), 1, dt));
+    steps.add(new Step("residual_attn", addH, 1, dt));
+    steps.add(new Step("rmsnorm_mlp", normH, 1, dt));
+    steps.add(new Step("gate_up_proj", linear(t, "gate_up", tokens, s.hidden(), 2 * s.ffn(), o.weights(), o), 1, dt));
+    steps.add(new Step("silu_mul", spmd(elementwise(t, "silu_mul", s.ffn(), tokens, dt, o.coresPerRank()), o), 1, dt));
+    steps.add(new Step("down_proj", linear(t, "down", tokens, s.ffn(), s.hidden(), o.weights(), o), 1, dt));
+    steps.add(new Step("residual_mlp", addH, 1, dt));
+  }
+
+  /** After the last layer: final rmsnorm and the LM head for the last token of each of {@code batch} sequences. */
+  public static List<Step> head(TargetSpec t, RankShard s, long batch, Options o) {
+    DType dt = o.compute();
+    List<Step> steps = new ArrayList<>();
+    steps.add(new Step("rmsnorm_final", spmd(rmsnorm(t, s.hidden(), batch, dt, o.coresPerRank()), o), 1, dt));
+    steps.add(new Step("lm_head", linear(t, "lm_head", batch, s.hidden(), s.vocab(), dt, o), 1, dt));
+    return steps;
+  }
+
+  /**
+   * Greedy selection of the next token on every rank from the gathered logits of {@code batch}
+   * sequences over {@code vocab} entries, spread over all partitions: vector max-reduces along the
+   * free axis chunk by chunk, then a tensor-engine transpose of the per-partition maxima and a last
+   * reduce.
+   */
+  public static List<Step> sampling(TargetSpec t, long batch, long vocab, Options o) {
+    DType dt = o.compute();
+    int parts = t.partitions();
+    ProgramBuilder pb = new ProgramBuilder("sampling argmax b=" + batch + " vocab=" + vocab, t.dmaQueues());
+    var c = pb.core(0);
+    long perPartition = Kernels.ceilDiv(batch * vocab, parts);
+    long chunk = Math.min(perPartition, StreamLowering.TILE_FREE);
+    long chunks = Kernels.ceilDiv(perPartition, chunk);
+    c.alloc(MemSpace.SBUF, "logit chunks (ring of 3), maxima", parts, 3 * dt.bytes(chunk) + 4 * chunks);
+    int lq = Kernels.loadQueues(t.dmaQueues());
+    Op[] reader = new Op[3];
+    Op last = null;
+    for (long i = 0; i < chunks; i++) {
+      long w = Math.min(chunk, perPartition - i * chunk);
+      int slot = (int) (i % 3);
+      Op[] load = reader[slot] == null ? Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w))
+          : Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), reader[slot]);
+      last = c.add(new Instruction.TensorReduce(EngineKind.VECTOR, TensorRef.sbuf(parts, w, dt), TensorRef.sbuf(parts, 1, DType.FP32),
+          AluOp.MAX), load);
+      reader[slot] = last;
+    }
+    Op tr = c.add(new Instruction.Transpose(EngineKind.TENSOR, TensorRef.sbuf(parts, chunks, DType.FP32), TensorRef.psum((int) Math.min(parts,
+        chunks), parts, DType.FP32)), last);
+    Op fin = c.add(new Instruction.TensorReduce(EngineKind.VECTOR, TensorRef.psum((int) Math.min(parts, chunks), parts, DType.FP32),
+        TensorRef.sbuf((int) Math.min(parts, chunks), 1, DType.FP32), AluOp.MAX), tr);
+    Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, 1, 4 * batch, fin);
+    pb.flops(0).hbmBytesMin(dt.bytes(batch * vocab));
+    pb.note("greedy next token: max-reduce over the " + vocab + "-entry logits of each sequence, spread over all partitions");
+    return List.of(new Step("sampling", spmd(pb.build(), o), 1, dt));
+  }
+
+  /** DMA queues for loads when a kernel loads {@code loads} bytes and stores {@code stores}: in proportion, at least one each. */
+  static int loadShare(int queues, double loads, double stores) {
+    if (queues <= 1) {
+      return queues;
+    }
+    return (int) Math.max(1, Math.min(queues - 1, Math.round(queues * loads / (loads + stores))));
+  }
+
+  static Program linear(TargetSpec t, String label, long tokens, long k, long n, DType weights, Options o) {
+    var spec = new WeightStreamGemm.Spec(label, tokens, k, n, o.compute(), weights);
+    return spmd(WeightStreamGemm.lower(t, spec, o.coresPerRank(), o.dequantEngines()), o);
+  }
+
+  /**
+   * The chip's program when each of its {@code ranksPerChip} ranks runs {@code rank} (lowered for one
+   * rank's cores): rank {@code i} takes cores {@code [i x coresPerRank, (i+1) x coresPerRank)}.
+   */
+  public static Program spmd(Program rank, Options o) {
+    if (o.ranksPerChip() == 1) {
+      return rank;
+    }
+    List<CoreProgram> cores = new ArrayList<>();
+    CoreProgram idle = null;
+    for (int r = 0; r < o.ranksPerChip(); r++) {
+      for (int c = 0; c < o.coresPerRank(); c++) {
+        if (c < rank.cores().size()) {
+          cores.add(rank.cores().get(c));
+        } else {
+          if (idle == null) {
+            var pb = new ProgramBuilder("idle", Math.max(1, rank.cores().get(0).queues().size() - CoreProgram.FIRST_DMA));
+            pb.core(0);
+            idle = pb.build().cores().get(0);
+          }
+          cores.add(idle);
+        }
+      }
+    }
+    List<String> notes = new ArrayList<>(rank.notes());
+    notes.add("SPMD: " + o.ranksPerChip() + " ranks of " + o.coresPerRank() + " core(s) each run this kernel on their own shard");
+    return new Program(rank.name() + " x" + o.ranksPerChip() + " ranks", cores, notes, rank.flops() * o.ranksPerChip(),
+        rank.hbmBytesMin() * o.ranksPerChip());
+  }
+
+  /**
+   * RMSNorm of {@code [features x tokens]} (feature-major): squares on the scalar engine, the sum over
+   * features by ones-vector matmuls (a reduction across partitions), rsqrt, a matmul broadcast of the
+   * per-token factor to all partitions, and {@code (x * factor) * gain} as one vector-engine
+   * scalar_tensor_tensor instruction.
+   */
+  static final int NORM_SLOTS = 4;
+
+  static Program rmsnorm(TargetSpec t, long features, long tokens, DType dt, int cores) {
+    int parts = t.partitions();
+    long ft = Kernels.ceilDiv(features, parts);
+    long tc = Math.max(1, Math.min(Math.min(tokens, t.maxMovingFree()), StreamLowering.TILE_FREE / ft));
+    long chunks = Kernels.ceilDiv(tokens, tc);
+    Kernels.guard("rmsnorm", chunks * (ft * 2 + 8 + 2.0 * t.dmaQueues()));
+    ProgramBuilder pb = new ProgramBuilder("rmsnorm (feature-major) features=" + features + " tokens=" + tokens, t.dmaQueues());
+    int used = (int) Math.max(1, Math.min(Math.min(cores, t.cores()), chunks));
+    int lq = loadShare(t.dmaQueues(), 1, 1);
+    for (int ci = 0; ci < used; ci++) {
+      var c = pb.core(ci);
+      c.alloc(MemSpace.SBUF, "x, x^2 (" + NORM_SLOTS + " chunks in flight)", parts, NORM_SLOTS * 2 * dt.bytes(ft * tc));
+      c.alloc(MemSpace.PSUM, "sums, broadcast", parts, t.psumBytesPerPartition() / 2);
+      Op[][] store = new Op[NORM_SLOTS][];
+      for (long ch = ci; ch < chunks; ch += used) {
+        long w = Math.min(tc, tokens - ch * tc);
+        int slot = (int) ((ch / used) % NORM_SLOTS);
+        Op[] x = store[slot] == null ? Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(ft * w))
+            : Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(ft * w), store[slot]);
+        TensorRef xt = TensorRef.sbuf(parts, ft * w, dt);
+        Op sq = c.add(new Instruction.Activation(xt, xt, ActFunc.SQUARE, false), x);
+        Op ss = null;
+        for (long f = 0; f < ft; f++) {
+          ss = c.add(new Instruction.MatMul(TensorRef.sbuf(parts, 1, dt), TensorRef.sbuf(parts, w, dt), TensorRef.psum(1, w, DType.FP32),
+              f > 0), sq);
+        }
+        Op rstd = c.add(new Instruction.Activation(TensorRef.psum(1, w, DType.FP32), TensorRef.sbuf(1, w, dt), ActFunc.RSQRT, false), ss);
+        Op bc = c.add(new Instruction.MatMul(TensorRef.sbuf(1, parts, dt), TensorRef.sbuf(1, w, dt), TensorRef.psum(parts, w, DType.FP32),
+            false), rstd);
+        // (x * rstd) * gain: one scalar_tensor_tensor instruction (two tensor inputs: the binary rate)
+        Op g = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, xt, TensorRef.psum(parts, ft * w, DType.FP32), xt, AluOp.MULTIPLY),
+            bc);
+        store[slot] = Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, parts, dt.bytes(ft * w), g);
+      }
+    }
+    pb.flops(0).hbmBytesMin(2 * dt.bytes(features * tokens));
+    pb.note("feature-major rmsnorm: " + chunks + " chunks of " + tc + " tokens x " + ft + " feature tiles");
+    return pb.build();
+  }
+
+  /** {@code add} (residual) or {@code silu_mul} (SiLU of the gate times up) of {@code [features x tokens]} tensors. */
+  static Program elementwise(TargetSpec t, String op, long features, long tokens, DType dt, int cores) {
+    int parts = t.partitions();
+    long ft = Kernels.ceilDiv(features, parts);
+    long total = ft * tokens;
+    long tile = Math.min(total, StreamLowering.TILE_FREE);
+    long tiles = Kernels.ceilDiv(total, tile);
+    Kernels.guard(op, tiles * (4 + 3.0 * t.dmaQueues()));
+    ProgramBuilder pb = new ProgramBuilder(op + " (feature-major) features=" + features + " tokens=" + tokens, t.dmaQueues());
+    int used = (int) Math.max(1, Math.min(Math.min(cores, t.cores()), tiles));
+    int lq = loadShare(t.dmaQueues(), 2, 1);
+    for (int ci = 0; ci < used; ci++) {
+      var c = pb.core(ci);
+      c.alloc(MemSpace.SBUF, "operands (three tiles in flight)", parts, 3 * 2 * dt.bytes(tile));
+      Op[][] store = new Op[3][];
+      int k = 0;
+      for (long i = ci; i < tiles; i += used) {
+        long w = Math.min(tile, total - i * tile);
+        int slot = k++ % 3;
+        Op[] war = store[slot] == null ? new Op[0] : store[slot];
+        Op[] a = Kernels.spreadDma(c, 0, lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), war);
+        Op[] b = Kernels.spreadDma(c, lq / 2, lq - lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), war);
+        TensorRef x = TensorRef.sbuf(parts, w, dt);
+        Op out;
+        if (op.equals("silu_mul")) {
+          Op act = c.add(new Instruction.Activation(x, x, ActFunc.SILU, false), a);
+          out = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.MULTIPLY), Kernels.concat(b, act));
+        } else {
+          out = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.ADD), Kernels.concat(a, b));
+        }
+        store[slot] = Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, parts, dt.bytes(w), out);
+      }
+    }
+    pb.flops(0).hbmBytesMin(3 * dt.bytes(features * tokens));
+    return pb.build();
+  }
+}
