@@ -35,12 +35,15 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
   long sbufWriteBytes;
   long psumReadBytes;
   long descBusyTicks;
+  /** Data rate of a transfer with an on-chip (SBUF/PSUM) end; {@link #bytesPerTick} is HBM to HBM. */
+  private final double onChipBytesPerTick;
 
   DmaExecutor(CoreModel core, Queue queue, int index) {
     super(core, queue, index);
     this.descriptorTicks = Math.max(1, core.spec.dma().descriptorCost().picoseconds());
     this.latencyTicks = core.spec.dma().latency().picoseconds();
     this.bytesPerTick = core.spec.dma().queueBandwidth().bytesPerSecond() / 1e12;
+    this.onChipBytesPerTick = core.spec.dma().sbufBandwidth().bytesPerSecond() / 1e12;
   }
 
   @Override
@@ -95,6 +98,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
     dataIndex = i;
     long bytes = d.bytes();
     int hbmSides = (d.src().space() == MemSpace.HBM ? 1 : 0) + (d.dst().space() == MemSpace.HBM ? 1 : 0);
+    double bytesPerTick = hbmSides == 2 ? this.bytesPerTick : onChipBytesPerTick;
     if (hbmSides > 0) {
       // Cost on the shared memory path per byte: a write, 1 HBM byte; a read, its HBM misses or its pass
       // through the L2, whichever is the tighter (both are crossed by every read in the same proportion).

@@ -48,7 +48,7 @@ final class LlmInference {
 
   /** Parsed workload. */
   record Params(String model, String phase, long batch, long prompt, long output, long ctx, long maxSeq, Buckets buckets,
-      Integer tp, Integer lnc, DType dtype, DType weights, boolean perStepForm) {}
+      Integer tp, Integer lnc, DType dtype, DType weights, boolean perStepForm, boolean flashPrefill, boolean fused) {}
 
   static final List<String> WEIGHT_TYPES = List.of("bf16", "fp16", "fp8", "int8");
 
@@ -78,6 +78,8 @@ final class LlmInference {
           "must hold the " + (hasPrompt ? "prompt + output = " : "context ") + need + " positions");
     }
     Buckets buckets = Buckets.valueOf(w.choice("buckets", "compiled", "compiled", "pow2", "exact").toUpperCase(Locale.ROOT));
+    boolean flash = w.choice("attention", "compiled", "compiled", "flash").equals("flash");
+    boolean fused = w.choice("graph", "fused", "fused", "kernels").equals("fused");
     Integer tp = LlmSystem.optional(w, "tp");
     Integer lnc = LlmSystem.optional(w, "lnc");
     DType dt = w.dtype("dtype", DType.BF16);
@@ -90,7 +92,7 @@ final class LlmInference {
       throw new WorkloadException(w.source(), "llm-infer.weights", wt, "storage wider than the compute type " + dt.label());
     }
     w.finish();
-    return new Params(name, phase, batch, prompt, output, ctx, maxSeq, buckets, tp, lnc, dt, weights, !hasPrompt);
+    return new Params(name, phase, batch, prompt, output, ctx, maxSeq, buckets, tp, lnc, dt, weights, !hasPrompt, flash, fused);
   }
 
   /** The ranks' shard of the model at tensor-parallel degree {@code tp}. */
@@ -209,10 +211,10 @@ final class LlmInference {
       this.chipsUsed = hw.totalChips();
       this.target = Targets.of(hw);
       this.shard = shard(m, tp);
-      this.opts = new InferenceLowering.Options(p.dtype(), p.weights(), layout.lnc(), rpc, DEQUANT_ENGINES);
+      this.opts = new InferenceLowering.Options(p.dtype(), p.weights(), layout.lnc(), rpc, DEQUANT_ENGINES, p.flashPrefill(), p.fused());
       this.runOpts = runOpts;
       this.energy = energy;
-      this.fabric = Fabric.of(hw, 1, layout);
+      this.fabric = Fabric.of(servingRuntime(hw), 1, layout);
       this.groups = new ArrayList<>();
       for (int r = 0; r < replicas; r++) {
         List<Integer> g = new ArrayList<>();
@@ -247,12 +249,30 @@ final class LlmInference {
             InferenceLowering.sampling(target, p.batch(), m.vocab(), opts), p.batch()), runOpts);
       }
       double arBytes = (double) tokens * m.hidden() * p.dtype().bits() / 8.0;
-      Collectives.Result ar = Collectives.run(fabric, Collectives.Op.ALL_REDUCE, groups, arBytes, Collectives.Algo.AUTO);
+      Collectives.Result ar = inGraph(Collectives.Op.ALL_REDUCE, arBytes);
       double gatherBytes = (double) p.batch() * shard.vocab() * tp * p.dtype().bits() / 8.0;
-      Collectives.Result gather = Collectives.run(fabric, Collectives.Op.ALL_GATHER, groups, gatherBytes, Collectives.Algo.AUTO);
+      Collectives.Result gather = inGraph(Collectives.Op.ALL_GATHER, gatherBytes);
       double compute = m.layers() * layer.timeSeconds() + headResult.timeSeconds() + samplingResult.timeSeconds();
       double comm = 2.0 * m.layers() * ar.seconds() + gather.seconds();
       return new Exec(layer, compute, comm, launch, ar, gather);
+    }
+
+    /**
+     * An in-graph collective over the tensor-parallel groups: the fastest of the algorithms the size-based
+     * runtime has for it (the graph's collectives have static sizes, planned when the graph is loaded).
+     */
+    Collectives.Result inGraph(Collectives.Op op, double bytes) {
+      Collectives.Result best = null;
+      for (Collectives.Algo a : List.of(Collectives.Algo.AUTO, Collectives.Algo.MESH, Collectives.Algo.RDH, Collectives.Algo.KANGARING)) {
+        if (a == Collectives.Algo.RDH && Integer.bitCount(tp) != 1) {
+          continue;
+        }
+        Collectives.Result r = Collectives.run(fabric, op, groups, bytes, a, p.dtype(), false);
+        if (best == null || r.seconds() < best.seconds()) {
+          best = r;
+        }
+      }
+      return best;
     }
 
     record Exec(WorkloadResult layer, double compute, double comm, double launch, Collectives.Result ar, Collectives.Result gather) {
@@ -434,6 +454,24 @@ final class LlmInference {
       perChip += energy.staticPowerW() * Math.max(0, seconds - kernelTime);
       return perChip * chipsUsed;
     }
+  }
+
+  /**
+   * The hardware as the serving stacks run it: their collective runtime is the size-based one (mesh,
+   * RDH, KangaRing; R-INTRA), whatever policy the chip config's standalone collectives use (trn1's
+   * {@code ring} describes the 2023 nccom-test runtime; mesh all-reduce arrived in collectives 2.15,
+   * 7/2023, before every inference stack modelled here).
+   */
+  static HardwareSpec servingRuntime(HardwareSpec hw) {
+    var chip = hw.chip();
+    var cc = chip.collectives();
+    if (cc == null || cc.sizeBasedAlgorithms()) {
+      return hw;
+    }
+    var cc2 = new trnsim.core.config.CollectiveSpec("neuron", cc.launch(), cc.transferOverhead(), cc.dmaRingsPerCore(), cc.packet(),
+        cc.reduceElementsPerNsPerCore());
+    var chip2 = new trnsim.core.config.ChipSpec(chip.cores(), chip.core(), chip.hbm(), chip.l2(), chip.power(), chip.lnc(), cc2);
+    return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system(), hw.runtime());
   }
 
   /** Engines that take turns de-quantising weight slabs (int8/fp8 storage, bf16 matmuls). */

@@ -11,6 +11,7 @@ import trnsim.isa.MemSpace;
 import trnsim.isa.Op;
 import trnsim.isa.Program;
 import trnsim.isa.ProgramBuilder;
+import trnsim.isa.ProgramChain;
 import trnsim.isa.TensorRef;
 import trnsim.isa.target.TargetSpec;
 
@@ -64,6 +65,11 @@ public final class CompiledDecodeAttention {
   }
 
   public static Program scores(TargetSpec t, Shape a) {
+    return scores(t, a, new ProgramChain.Independent());
+  }
+
+  /** As above; the K-cache loads (they need nothing from earlier kernels) are recorded in {@code independent}. */
+  public static Program scores(TargetSpec t, Shape a, ProgramChain.Independent independent) {
     check(t, a);
     ProgramBuilder pb = new ProgramBuilder("attention scores (compiled graph) b=" + a.batch() + " heads=" + a.qHeads() + "/" + a.kvHeads()
         + " span=" + a.span() + " d=" + a.d(), t.dmaQueues());
@@ -86,6 +92,7 @@ public final class CompiledDecodeAttention {
     Op[] bankEvac = new Op[t.psumBanks()];
     int slot = 0;
     int bank = 0;
+    int evacs = 0;
     for (long k0 = 0; k0 < a.span(); k0 += KEY_DMA) {
       int keys = (int) Math.min(KEY_DMA, a.span() - k0);
       // every (sequence, kv head) pair's K^T block of these keys, then one evacuation per 512-key piece
@@ -94,8 +101,12 @@ public final class CompiledDecodeAttention {
       for (int pr = 0; pr < pairs; pr++) {
         slots[pr] = slot;
         Op war = ringReader[slot];
-        loads[pr] = war == null ? Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, d, a.dtype().bytes(keys))
-            : Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, d, a.dtype().bytes(keys), war);
+        if (war == null) {
+          loads[pr] = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, d, a.dtype().bytes(keys));
+          independent.add(0, loads[pr]);
+        } else {
+          loads[pr] = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, d, a.dtype().bytes(keys), war);
+        }
         slot = (slot + 1) % ring;
       }
       for (int p0 = 0; p0 < keys; p0 += pieceKeys) {
@@ -113,8 +124,11 @@ public final class CompiledDecodeAttention {
         }
         for (long rt = 0; rt < rowTiles; rt++) {
           int rr = (int) Math.min(t.partitions(), a.rows() - rt * t.partitions());
-          bankEvac[bank] = c.add(new Instruction.TensorCopy(EngineKind.VECTOR, TensorRef.psum(rr, pk, DType.FP32),
-              TensorRef.sbuf(rr, pk, DType.FP32)), mms.toArray(new Op[0]));
+          // evacuations alternate between the vector and scalar engines
+          TensorRef ps = TensorRef.psum(rr, pk, DType.FP32);
+          TensorRef sb = TensorRef.sbuf(rr, pk, DType.FP32);
+          bankEvac[bank] = (evacs++ & 1) == 0 ? c.add(new Instruction.TensorCopy(EngineKind.VECTOR, ps, sb), mms.toArray(new Op[0]))
+              : c.add(new Instruction.Activation(ps, sb, ActFunc.IDENTITY, false), mms.toArray(new Op[0]));
         }
         bank = (bank + 1) % t.psumBanks();
       }
@@ -128,6 +142,11 @@ public final class CompiledDecodeAttention {
   }
 
   public static Program softmax(TargetSpec t, Shape a) {
+    return softmax(t, a, new ProgramChain.Independent());
+  }
+
+  /** As above; the mask loads are recorded in {@code independent}. */
+  public static Program softmax(TargetSpec t, Shape a, ProgramChain.Independent independent) {
     check(t, a);
     ProgramBuilder pb = new ProgramBuilder("attention softmax (compiled graph) rows=" + a.rows() + " span=" + a.span(), t.dmaQueues());
     var c = pb.core(0);
@@ -147,6 +166,7 @@ public final class CompiledDecodeAttention {
         long w = Math.min(SOFTMAX_CHUNK, a.span() - ch * SOFTMAX_CHUNK);
         // the [1 x positions] mask row, broadcast over the rows
         mask[(int) ch] = c.dma((int) (ch % loadQ), new Instruction.DmaCopy(TensorRef.hbm(1, w, a.dtype()), TensorRef.sbuf(1, w, a.dtype())));
+        independent.add(0, mask[(int) ch]);
         TensorRef s = TensorRef.sbuf(rows, w, DType.FP32);
         Op sel = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, s, s, s, AluOp.BYPASS), Kernels.concat(sLoad, mask[(int) ch]));
         last = c.add(new Instruction.TensorReduce(EngineKind.VECTOR, s, TensorRef.sbuf(rows, 1, DType.FP32), AluOp.MAX), sel);
@@ -178,6 +198,11 @@ public final class CompiledDecodeAttention {
   }
 
   public static Program values(TargetSpec t, Shape a) {
+    return values(t, a, new ProgramChain.Independent());
+  }
+
+  /** As above; the V-cache loads are recorded in {@code independent}. */
+  public static Program values(TargetSpec t, Shape a, ProgramChain.Independent independent) {
     check(t, a);
     ProgramBuilder pb = new ProgramBuilder("attention values (compiled graph) b=" + a.batch() + " heads=" + a.qHeads() + "/" + a.kvHeads()
         + " span=" + a.span() + " d=" + a.d(), t.dmaQueues());
@@ -227,8 +252,13 @@ public final class CompiledDecodeAttention {
         int keys = (int) Math.min(KEY_DMA, a.span() - k0);
         long np = Kernels.ceilDiv(keys, parts);
         Op war = ringReader[slot];
-        Op[] v = war == null ? Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(parts, keys), a.dtype().bytes(np * d))
-            : Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(parts, keys), a.dtype().bytes(np * d), war);
+        Op[] v;
+        if (war == null) {
+          v = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(parts, keys), a.dtype().bytes(np * d));
+          independent.add(0, v);
+        } else {
+          v = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(parts, keys), a.dtype().bytes(np * d), war);
+        }
         for (long pc = 0; pc < np; pc++) {
           int kp = (int) Math.min(parts, keys - pc * parts);
           long piece = (k0 / parts) + pc;

@@ -12,6 +12,7 @@ import trnsim.isa.MemSpace;
 import trnsim.isa.Op;
 import trnsim.isa.Program;
 import trnsim.isa.ProgramBuilder;
+import trnsim.isa.ProgramChain;
 import trnsim.isa.TensorRef;
 import trnsim.isa.target.TargetSpec;
 
@@ -25,8 +26,9 @@ import trnsim.isa.target.TargetSpec;
  * HSB layout), so the linear layers are {@link WeightStreamGemm}s and the norms and residual adds
  * work on {@code [128 x features/128 x tokens]} tiles (all partitions busy even for one token).
  * Decode attention is the compiled graph's attention over the whole KV buffer
- * ({@link CompiledDecodeAttention}); context encoding uses the causal flash attention of
- * {@link AttentionLowering} on the rank's heads.
+ * ({@link CompiledDecodeAttention}); context encoding uses the compiled graph's causal attention
+ * ({@link CompiledPrefillAttention}) or, for stacks with a fused kernel, the flash attention of
+ * {@link AttentionLowering}, on the rank's heads.
  *
  * <p>Per layer, in order: rmsnorm, QKV projection, KV-cache write, attention, output projection,
  * [all-reduce], residual add, rmsnorm, gate+up projection, SiLU x up, down projection, [all-reduce],
@@ -65,8 +67,13 @@ public final class InferenceLowering {
    * @param coresPerRank physical cores of one rank (the logical-core size)
    * @param ranksPerChip ranks that share the chip
    * @param dequantEngines SIMD engines that take turns de-quantising weight slabs
+   * @param flashPrefill context encoding through a fused flash-attention kernel ({@link AttentionLowering})
+   *     instead of the compiled graph's attention ({@link CompiledPrefillAttention})
+   * @param fused each graph segment (between all-reduces) runs as one chained program, weight loads
+   *     prefetching across kernel boundaries ({@link ProgramChain}); false: every kernel fully synchronised
    */
-  public record Options(DType compute, DType weights, int coresPerRank, int ranksPerChip, List<EngineKind> dequantEngines) {
+  public record Options(DType compute, DType weights, int coresPerRank, int ranksPerChip, List<EngineKind> dequantEngines,
+      boolean flashPrefill, boolean fused) {
     public Options {
       dequantEngines = List.copyOf(dequantEngines);
     }
@@ -75,47 +82,89 @@ public final class InferenceLowering {
   /** One decoder layer of one token-generation step: {@code batch} tokens against a KV buffer of {@code span} positions. */
   public static List<Step> decodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o) {
     var att = new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute());
-    List<Step> steps = new ArrayList<>();
-    addLayer(t, s, batch, o, steps, List.of(
-        new Step("attn_scores", spmd(CompiledDecodeAttention.scores(t, att), o), 1, o.compute()),
-        new Step("attn_softmax", spmd(CompiledDecodeAttention.softmax(t, att), o), 1, o.compute()),
-        new Step("attn_values", spmd(CompiledDecodeAttention.values(t, att), o), 1, o.compute())));
-    return steps;
+    var sc = new ProgramChain.Independent();
+    var sm = new ProgramChain.Independent();
+    var va = new ProgramChain.Independent();
+    List<Kernel> attention = List.of(
+        new Kernel("attn_scores", CompiledDecodeAttention.scores(t, att, sc), sc),
+        new Kernel("attn_softmax", CompiledDecodeAttention.softmax(t, att, sm), sm),
+        new Kernel("attn_values", CompiledDecodeAttention.values(t, att, va), va));
+    return layer(t, s, batch, o, attention);
   }
 
   /** One decoder layer of context encoding: {@code batch} prompts of {@code prompt} tokens (causal attention over the prompt). */
   public static List<Step> prefillLayer(TargetSpec t, RankShard s, long batch, long prompt, Options o) {
     var a = new AttentionSpec(batch, s.qHeads(), prompt, prompt, s.headDim(), s.kvHeads(), true, o.compute());
+    Program attn = o.flashPrefill() ? AttentionLowering.forward(t, a, o.coresPerRank()) : CompiledPrefillAttention.lower(t, a);
+    return layer(t, s, batch * prompt, o, List.of(new Kernel("attention", attn, new ProgramChain.Independent())));
+  }
+
+  /** A rank's kernel and its loads that need nothing from earlier kernels. */
+  record Kernel(String label, Program program, ProgramChain.Independent independent) {
+    ProgramChain.Link link() {
+      return new ProgramChain.Link(program, independent.sets());
+    }
+  }
+
+  /**
+   * The layer's kernels, as two graph segments separated by the all-reduces: the attention block
+   * (the previous layer's MLP residual add, rmsnorm, QKV, KV-cache write, attention, output
+   * projection) and the MLP block (attention residual add, rmsnorm, gate+up, SiLU x up, down). With
+   * {@link Options#fused()} each segment is one chained program ({@link ProgramChain}); otherwise
+   * every kernel is its own step, fully synchronised.
+   */
+  private static List<Step> layer(TargetSpec t, RankShard s, long tokens, Options o, List<Kernel> attention) {
+    DType dt = o.compute();
+    List<Kernel> a = new ArrayList<>();
+    a.add(new Kernel("residual_mlp", elementwise(t, "add", s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    a.add(new Kernel("rmsnorm_attn", rmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    a.add(linearKernel(t, "qkv_proj", tokens, s.hidden(), s.qkvColumns(), o.weights(), o));
+    a.add(new Kernel("kv_cache_write", StreamLowering.copy(t, dt.bytes(2 * s.kvHeads() * s.headDim() * tokens), o.coresPerRank()),
+        new ProgramChain.Independent()));
+    a.addAll(attention);
+    a.add(linearKernel(t, "o_proj", tokens, s.qHeads() * s.headDim(), s.hidden(), o.weights(), o));
+    List<Kernel> m = new ArrayList<>();
+    m.add(new Kernel("residual_attn", elementwise(t, "add", s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    m.add(new Kernel("rmsnorm_mlp", rmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    m.add(linearKernel(t, "gate_up_proj", tokens, s.hidden(), 2 * s.ffn(), o.weights(), o));
+    m.add(new Kernel("silu_mul", elementwise(t, "silu_mul", s.ffn(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    m.add(linearKernel(t, "down_proj", tokens, s.ffn(), s.hidden(), o.weights(), o));
     List<Step> steps = new ArrayList<>();
-    addLayer(t, s, batch * prompt, o, steps, List.of(new Step("attention", spmd(AttentionLowering.forward(t, a, o.coresPerRank()), o), 1,
-        o.compute())));
+    segment(t, steps, "attention_block", a, o);
+    segment(t, steps, "mlp_block", m, o);
     return steps;
   }
 
-  private static void addLayer(TargetSpec t, RankShard s, long tokens, Options o, List<Step> steps, List<Step> attention) {
-    DType dt = o.compute();
-    Program normH = spmd(rmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), o);
-    Program addH = spmd(elementwise(t, "add", s.hidden(), tokens, dt, o.coresPerRank()), o);
-    steps.add(new Step("rmsnorm_attn", normH, 1, dt));
-    steps.add(new Step("qkv_proj", linear(t, "qkv", tokens, s.hidden(), s.qkvColumns(), o.weights(), o), 1, dt));
-    steps.add(new Step("kv_cache_write", spmd(StreamLowering.copy(t, dt.bytes(2 * s.kvHeads() * s.headDim() * tokens), o.coresPerRank()), o),
-        1, dt));
-    steps.addAll(attention);
-    steps.add(new Step("o_proj", linear(t, "o", tokens, s.qHeads() * s.headDim(), s.hidden(), o.weights(), o), 1, dt));
-    steps.add(new Step("residual_attn", addH, 1, dt));
-    steps.add(new Step("rmsnorm_mlp", normH, 1, dt));
-    steps.add(new Step("gate_up_proj", linear(t, "gate_up", tokens, s.hidden(), 2 * s.ffn(), o.weights(), o), 1, dt));
-    steps.add(new Step("silu_mul", spmd(elementwise(t, "silu_mul", s.ffn(), tokens, dt, o.coresPerRank()), o), 1, dt));
-    steps.add(new Step("down_proj", linear(t, "down", tokens, s.ffn(), s.hidden(), o.weights(), o), 1, dt));
-    steps.add(new Step("residual_mlp", addH, 1, dt));
+  private static void segment(TargetSpec t, List<Step> steps, String label, List<Kernel> kernels, Options o) {
+    if (!o.fused()) {
+      for (Kernel k : kernels) {
+        steps.add(new Step(k.label(), spmd(k.program(), o), 1, o.compute()));
+      }
+      return;
+    }
+    List<ProgramChain.Link> links = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    for (Kernel k : kernels) {
+      links.add(k.link());
+      names.add(k.label());
+    }
+    Program chained = ProgramChain.chain(label + " (" + String.join(", ", names) + ")", links, t.sbufBytesPerPartition());
+    steps.add(new Step(label, spmd(chained, o), 1, o.compute()));
+  }
+
+  static Kernel linearKernel(TargetSpec t, String label, long tokens, long k, long n, DType weights, Options o) {
+    var spec = new WeightStreamGemm.Spec(label, tokens, k, n, o.compute(), weights);
+    var ind = new ProgramChain.Independent();
+    return new Kernel(label, WeightStreamGemm.lower(t, spec, o.coresPerRank(), o.dequantEngines(), ind), ind);
   }
 
   /** After the last layer: final rmsnorm and the LM head for the last token of each of {@code batch} sequences. */
   public static List<Step> head(TargetSpec t, RankShard s, long batch, Options o) {
     DType dt = o.compute();
     List<Step> steps = new ArrayList<>();
-    steps.add(new Step("rmsnorm_final", spmd(rmsnorm(t, s.hidden(), batch, dt, o.coresPerRank()), o), 1, dt));
-    steps.add(new Step("lm_head", linear(t, "lm_head", batch, s.hidden(), s.vocab(), dt, o), 1, dt));
+    segment(t, steps, "lm_head_block", List.of(
+        new Kernel("rmsnorm_final", rmsnorm(t, s.hidden(), batch, dt, o.coresPerRank()), new ProgramChain.Independent()),
+        linearKernel(t, "lm_head", batch, s.hidden(), s.vocab(), dt, o)), o);
     return steps;
   }
 
@@ -162,11 +211,6 @@ public final class InferenceLowering {
       return queues;
     }
     return (int) Math.max(1, Math.min(queues - 1, Math.round(queues * loads / (loads + stores))));
-  }
-
-  static Program linear(TargetSpec t, String label, long tokens, long k, long n, DType weights, Options o) {
-    var spec = new WeightStreamGemm.Spec(label, tokens, k, n, o.compute(), weights);
-    return spmd(WeightStreamGemm.lower(t, spec, o.coresPerRank(), o.dequantEngines()), o);
   }
 
   /**

@@ -11,6 +11,7 @@ import trnsim.isa.MemSpace;
 import trnsim.isa.Op;
 import trnsim.isa.Program;
 import trnsim.isa.ProgramBuilder;
+import trnsim.isa.ProgramChain;
 import trnsim.isa.TensorRef;
 import trnsim.isa.target.TargetSpec;
 import trnsim.isa.workload.WorkloadException;
@@ -62,6 +63,11 @@ public final class WeightStreamGemm {
 
   /** Lowers {@code s} on {@code cores} cores, de-quantising (if needed) on {@code dequantEngines} in turn. */
   public static Program lower(TargetSpec t, Spec s, int cores, List<EngineKind> dequantEngines) {
+    return lower(t, s, cores, dequantEngines, new ProgramChain.Independent());
+  }
+
+  /** As above; the weight loads that need nothing from earlier kernels are recorded in {@code independent}. */
+  public static Program lower(TargetSpec t, Spec s, int cores, List<EngineKind> dequantEngines, ProgramChain.Independent independent) {
     if (!t.supports(s.compute())) {
       throw new WorkloadException("linear", "dtype", s.compute().label(), t.name() + " does not support it");
     }
@@ -76,7 +82,7 @@ public final class WeightStreamGemm {
     for (int c = 0; c < cores; c++) {
       long n0 = nTiles * c / cores;
       long n1 = nTiles * (c + 1) / cores;
-      new CoreEmitter(t, s, plan, pb.core(c), n0, n1, dequantEngines).emit();
+      new CoreEmitter(t, s, plan, pb.core(c), n0, n1, dequantEngines, independent).emit();
     }
     pb.flops(s.flops());
     pb.hbmBytesMin((long) Math.ceil(s.k() * (double) s.n() * s.storage().bits() / 8.0) + s.compute().bytes(s.tokens() * (s.k() + s.n())));
@@ -106,9 +112,13 @@ public final class WeightStreamGemm {
     long chunksPerBlock = Kernels.ceilDiv(block, chunk);
     // Accumulators of one N-group use at most half of PSUM, so the next group can start while this one drains.
     long accBytes = chunksPerBlock * chunk * 4;
-    int group = (int) Math.max(1, Math.min(4, t.psumBytesPerPartition() / 2 / Math.max(1, accBytes)));
-    long cols = (long) group * t.peCols();
     double wb = s.storage().bits() / 8.0;
+    // Four N-tiles per group, more when K is so short that a slab of all of K would stay under the DMA size
+    // target (an output projection from few heads), within the PSUM budget and the N-tiles there are.
+    long nTiles = Kernels.ceilDiv(s.n(), t.peCols());
+    long wanted = Math.max(4, (long) Math.ceil(MIN_SLAB_BYTES_PP / (kTiles * t.peCols() * wb)));
+    int group = (int) Math.max(1, Math.min(Math.min(wanted, nTiles), t.psumBytesPerPartition() / 2 / Math.max(1, accBytes)));
+    long cols = (long) group * t.peCols();
     long kSlab = Math.max(1, Math.min(kTiles, (long) Math.ceil(MIN_SLAB_BYTES_PP / (cols * wb))));
     // The weight ring (storage copy plus converted copy) must fit next to X and the output staging.
     while (kSlab > 1 && RING * kSlab * cols * (wb + (s.dequantises() ? s.compute().bytes(1) : 0))
@@ -139,7 +149,11 @@ public final class WeightStreamGemm {
     final List<List<Op>> accFree = new ArrayList<>(List.of(new ArrayList<>(), new ArrayList<>()));
     final Op[][] stagingStore = new Op[2][];
 
-    CoreEmitter(TargetSpec t, Spec s, Plan p, ProgramBuilder.CoreBuilder c, long n0, long n1, List<EngineKind> dq) {
+    final ProgramChain.Independent independent;
+
+    CoreEmitter(TargetSpec t, Spec s, Plan p, ProgramBuilder.CoreBuilder c, long n0, long n1, List<EngineKind> dq,
+        ProgramChain.Independent independent) {
+      this.independent = independent;
       this.t = t;
       this.s = s;
       this.p = p;
@@ -189,9 +203,13 @@ public final class WeightStreamGemm {
             nextSlot = (nextSlot + 1) % RING;
             Op war = slotReader[slot];
             long bytesPP = (long) Math.ceil((ke - ks) * groupCols * wb);
-            Op[] load = war == null
-                ? Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) Math.min(parts, rows), bytesPP)
-                : Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) Math.min(parts, rows), bytesPP, war);
+            Op[] load;
+            if (war == null) {
+              load = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) Math.min(parts, rows), bytesPP);
+              independent.add(c.index(), load);
+            } else {
+              load = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) Math.min(parts, rows), bytesPP, war);
+            }
             Op[] ready = load;
             if (s.dequantises()) {
               EngineKind e = dq.get(nextDq++ % dq.size());
