@@ -10,15 +10,21 @@ import trnsim.core.config.unit.TimeSpan;
  *
  * @param graphLaunch fixed time per execution of a compiled graph (one decode step, one
  *     context-encoding pass, one training step); zero when not configured
+ * @param requestOverhead fixed time a served request spends outside the graphs before its first
+ *     token (the serving loop's preparation of the request and return of the first token); zero when
+ *     not configured
  */
-public record RuntimeSpec(TimeSpan graphLaunch) {
+public record RuntimeSpec(TimeSpan graphLaunch, TimeSpan requestOverhead) {
   public RuntimeSpec {
     if (graphLaunch == null) {
       graphLaunch = TimeSpan.ZERO;
     }
+    if (requestOverhead == null) {
+      requestOverhead = TimeSpan.ZERO;
+    }
   }
 
   public static RuntimeSpec none() {
-    return new RuntimeSpec(TimeSpan.ZERO);
+    return new RuntimeSpec(TimeSpan.ZERO, TimeSpan.ZERO);
   }
 }

@@ -48,7 +48,7 @@ final class LlmInference {
 
   /** Parsed workload. */
   record Params(String model, String phase, long batch, long prompt, long output, long ctx, long maxSeq, Buckets buckets,
-      Integer tp, Integer lnc, DType dtype, DType weights, boolean perStepForm, boolean flashPrefill, boolean fused) {}
+      Integer tp, Integer lnc, DType dtype, DType weights, boolean perStepForm, boolean flashPrefill, boolean fused, boolean medianTpot) {}
 
   static final List<String> WEIGHT_TYPES = List.of("bf16", "fp16", "fp8", "int8");
 
@@ -77,8 +77,9 @@ final class LlmInference {
       throw new WorkloadException(w.source(), "llm-infer.max_seq", String.valueOf(maxSeq),
           "must hold the " + (hasPrompt ? "prompt + output = " : "context ") + need + " positions");
     }
-    Buckets buckets = Buckets.valueOf(w.choice("buckets", "compiled", "compiled", "pow2", "exact").toUpperCase(Locale.ROOT));
-    boolean flash = w.choice("attention", "compiled", "compiled", "flash").equals("flash");
+    Buckets buckets = Buckets.valueOf(w.choice("buckets", "pow2", "compiled", "pow2", "exact").toUpperCase(Locale.ROOT));
+    boolean median = w.choice("tpot", "p50", "p50", "mean").equals("p50");
+    boolean flash = w.choice("prefill_attention", "flash", "compiled", "flash").equals("flash");
     boolean fused = w.choice("graph", "fused", "fused", "kernels").equals("fused");
     Integer tp = LlmSystem.optional(w, "tp");
     Integer lnc = LlmSystem.optional(w, "lnc");
@@ -92,7 +93,7 @@ final class LlmInference {
       throw new WorkloadException(w.source(), "llm-infer.weights", wt, "storage wider than the compute type " + dt.label());
     }
     w.finish();
-    return new Params(name, phase, batch, prompt, output, ctx, maxSeq, buckets, tp, lnc, dt, weights, !hasPrompt, flash, fused);
+    return new Params(name, phase, batch, prompt, output, ctx, maxSeq, buckets, tp, lnc, dt, weights, !hasPrompt, flash, fused, median);
   }
 
   /** The ranks' shard of the model at tensor-parallel degree {@code tp}. */
@@ -192,6 +193,7 @@ final class LlmInference {
     final Fabric fabric;
     final List<List<Integer>> groups;
     final double launch;
+    final double requestOverhead;
     final Map<Long, WorkloadResult> decodeLayers = new TreeMap<>();
     WorkloadResult headResult;
     WorkloadResult samplingResult;
@@ -224,6 +226,7 @@ final class LlmInference {
         groups.add(g);
       }
       this.launch = hw.runtime().graphLaunch().seconds();
+      this.requestOverhead = hw.runtime().requestOverhead().seconds();
     }
 
     /** One execution of the token-generation graph with a KV span of {@code span}: seconds, and its parts. */
@@ -234,10 +237,12 @@ final class LlmInference {
       return exec(layer, p.batch());
     }
 
+    /** Time to first token: the request's fixed runtime cost and one execution of the context-encoding graph. */
     Exec prefill() {
       WorkloadResult layer = WorkloadRunner.run(hw, new LoweredWorkload("llm-infer context-encoding layer (one chip)",
           InferenceLowering.prefillLayer(target, shard, p.batch(), p.prompt(), opts), p.batch() * p.prompt()), runOpts);
-      return exec(layer, p.batch() * p.prompt());
+      Exec x = exec(layer, p.batch() * p.prompt());
+      return new Exec(x.layer(), x.compute(), x.comm(), x.launch() + requestOverhead, x.ar(), x.gather());
     }
 
     /** A graph execution: launch + layers x (kernels + two all-reduces of {@code tokens} activations) + LM head, logits gather, sampling. */
@@ -372,7 +377,22 @@ final class LlmInference {
         sample = mean.sample();
         shown = mean.sample().layer();
         double decodeSteps = p.output() - 1;
-        if (p.phase().equals("decode")) {
+        if (p.phase().equals("decode") && p.medianTpot()) {
+          // the median step: step time grows with the span and the span with the context, so it is the step at the median context
+          long median = first + (last - first) / 2;
+          Exec x = decodeStep(span(median));
+          sample = x;
+          shown = x.layer();
+          seconds = x.seconds();
+          tokens = (double) p.batch() * replicas;
+          processed = tokens;
+          breakdown.put("compute", x.compute());
+          breakdown.put("tp_comm", x.comm());
+          breakdown.put("runtime", x.launch());
+          notes.add(String.format(Locale.ROOT, "time = median (P50) time per output token over the %d decode steps (contexts %d..%d): the step at"
+              + " context %d (KV span %d); mean %s (tpot=mean)", (long) decodeSteps, first, last, median, span(median),
+              LlmSystem.seconds(mean.seconds())));
+        } else if (p.phase().equals("decode")) {
           seconds = mean.seconds();
           tokens = (double) p.batch() * replicas;
           processed = tokens;
@@ -403,7 +423,9 @@ final class LlmInference {
           layout.ranksPerChip(), tp, shard.kvHeads(), tp > m.kvHeads() ? ", replicated " + tp / m.kvHeads() + "x" : "", p.weights().label(),
           p.weights() != p.dtype() ? " de-quantised to " + p.dtype().label() + " on " + DEQUANT_ENGINES : "", m.layers(), tp, chipsPerGroup,
           replicas));
-      notes.add(String.format(Locale.ROOT, "runtime: %s per graph execution (runtime.graph_launch)", LlmSystem.seconds(launch)));
+      notes.add(String.format(Locale.ROOT, "runtime: %s per graph execution (runtime.graph_launch)%s", LlmSystem.seconds(launch),
+          p.phase().equals("decode") ? "" : String.format(Locale.ROOT, " + %s per request before its first token (runtime.request_overhead)",
+              LlmSystem.seconds(requestOverhead))));
       double modelFlops = 2.0 * (m.parameters() - (double) m.vocab() * m.hidden()) * processed;
       double mfu = modelFlops / (seconds * chipsUsed * LlmSystem.peak(hw, p.dtype()));
       Map<String, Double> memory = new LinkedHashMap<>();
