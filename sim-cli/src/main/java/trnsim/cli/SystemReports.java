@@ -111,10 +111,16 @@ final class SystemReports {
           r.chips(), defaults));
       sb.append(String.format(Locale.ROOT, "  step time           %s%n", Reports.seconds(r.seconds())));
     } else {
-      sb.append(String.format(Locale.ROOT, "  parallelism         tp=%d, %d replicas, batch %d, ctx %d, on %d chips%s%n",
-          p.get("tp"), p.get("dp"), p.get("batch"), p.get("ctx"), r.chips(), defaults));
-      sb.append(String.format(Locale.ROOT, "  %-19s %s%n", r.phase().equals("prefill") ? "time to first token" : "time per out token",
-          Reports.seconds(r.seconds())));
+      String shape = p.containsKey("output") ? String.format(Locale.ROOT, "prompt %d, output %d, max_seq %d", p.get("prompt"), p.get("output"),
+          p.get("max_seq")) : "ctx " + p.get("ctx") + (p.containsKey("max_seq") ? ", max_seq " + p.get("max_seq") : "");
+      sb.append(String.format(Locale.ROOT, "  parallelism         tp=%d, %d replicas, batch %d, %s, on %d chips%s%n",
+          p.get("tp"), p.get("dp"), p.get("batch"), shape, r.chips(), defaults));
+      String what = switch (r.phase()) {
+        case "prefill" -> "time to first token";
+        case "generate" -> "request time";
+        default -> "time per out token";
+      };
+      sb.append(String.format(Locale.ROOT, "  %-19s %s%n", what, Reports.seconds(r.seconds())));
     }
     sb.append(String.format(Locale.ROOT, "  tokens/s            %.0f (%.1f per chip), %.0f tokens per step%n", r.tokensPerSecond(),
         r.tokensPerSecondPerChip(), r.tokens()));

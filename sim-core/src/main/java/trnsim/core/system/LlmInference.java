@@ -373,14 +373,13 @@ final class LlmInference {
       } else {
         long first = p.prompt() + 1;
         long last = p.prompt() + p.output() - 1;
-        Mean mean = meanDecode(first, last);
-        sample = mean.sample();
-        shown = mean.sample().layer();
+        boolean median = p.phase().equals("decode") && p.medianTpot();
+        Mean mean = median ? null : meanDecode(first, last);
         double decodeSteps = p.output() - 1;
-        if (p.phase().equals("decode") && p.medianTpot()) {
+        if (median) {
           // the median step: step time grows with the span and the span with the context, so it is the step at the median context
-          long median = first + (last - first) / 2;
-          Exec x = decodeStep(span(median));
+          long mid = first + (last - first) / 2;
+          Exec x = decodeStep(span(mid));
           sample = x;
           shown = x.layer();
           seconds = x.seconds();
@@ -390,9 +389,10 @@ final class LlmInference {
           breakdown.put("tp_comm", x.comm());
           breakdown.put("runtime", x.launch());
           notes.add(String.format(Locale.ROOT, "time = median (P50) time per output token over the %d decode steps (contexts %d..%d): the step at"
-              + " context %d (KV span %d); mean %s (tpot=mean)", (long) decodeSteps, first, last, median, span(median),
-              LlmSystem.seconds(mean.seconds())));
+              + " context %d (KV span %d); tpot=mean gives the mean", (long) decodeSteps, first, last, mid, span(mid)));
         } else if (p.phase().equals("decode")) {
+          sample = mean.sample();
+          shown = mean.sample().layer();
           seconds = mean.seconds();
           tokens = (double) p.batch() * replicas;
           processed = tokens;
@@ -402,6 +402,8 @@ final class LlmInference {
           breakdown.put("runtime", mean.sample().launch() * f);
           notes.add("time = mean time per output token over the " + (long) decodeSteps + " decode steps (contexts " + first + ".." + last + ")");
         } else {
+          sample = mean.sample();
+          shown = mean.sample().layer();
           Exec pre = prefill();
           seconds = pre.seconds() + decodeSteps * mean.seconds();
           tokens = (double) p.batch() * p.output() * replicas;
@@ -414,7 +416,7 @@ final class LlmInference {
           notes.add(String.format(Locale.ROOT, "time = whole request: time to first token %s + %d decode steps x %s mean; tokens = batch x output",
               LlmSystem.seconds(pre.seconds()), (long) decodeSteps, LlmSystem.seconds(mean.seconds())));
         }
-        notes.add(spanNote(mean));
+        notes.add(spanNote(mean == null ? Map.of() : mean.stepsPerSpan()));
       }
       collectives.add(LlmSystem.describe("tensor-parallel all-reduce (2 per layer)", sample.ar(), 2L * m.layers()));
       collectives.add(LlmSystem.describe("logits all-gather", sample.gather(), 1));
@@ -441,8 +443,10 @@ final class LlmInference {
       par.put("dp", replicas);
       par.put("batch", (int) p.batch());
       par.put("ctx", (int) (p.perStepForm() ? p.ctx() : p.prompt()));
-      par.put("prompt", (int) p.prompt());
-      par.put("output", (int) p.output());
+      if (!p.perStepForm()) {
+        par.put("prompt", (int) p.prompt());
+        par.put("output", (int) p.output());
+      }
       par.put("max_seq", (int) p.maxSeq());
       par.put("lnc", layout.lnc());
       par.put("chips_per_group", chipsPerGroup);
@@ -450,11 +454,12 @@ final class LlmInference {
           joulesTotal, cost, shown, collectives, notes);
     }
 
-    String spanNote(Mean mean) {
+    String spanNote(Map<Long, Long> stepsPerSpan) {
       return switch (p.buckets()) {
         case COMPILED -> "KV span: every decode step attends over the compiled max_seq = " + p.maxSeq()
             + " positions (buckets=compiled: one token-generation graph)";
-        case POW2 -> "KV span: power-of-two buckets, steps per bucket " + mean.stepsPerSpan();
+        case POW2 -> "KV span: Transformers-NeuronX's power-of-two token-generation buckets (128 .. max_seq " + p.maxSeq() + ")"
+            + (stepsPerSpan.isEmpty() ? "" : ", decode steps per bucket " + stepsPerSpan);
         case EXACT -> "KV span: the live context (buckets=exact), mean integrated piecewise linearly between simulated contexts";
       };
     }

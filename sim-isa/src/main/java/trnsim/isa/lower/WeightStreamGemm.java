@@ -188,7 +188,8 @@ public final class WeightStreamGemm {
         long tb = Math.min(p.tokenBlock(), s.tokens() - tb0);
         int kp = (int) Math.min(parts, s.k());
         // X^T block: one load, waiting for nothing (the previous block's readers are ordered by the tensor queue).
-        Op[] xLoad = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, kp, kTiles * s.compute().bytes(tb));
+        // K rows spread over the partitions: exactly K x tokens elements move
+        Op[] xLoad = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, kp, Kernels.ceilDiv(s.compute().bytes(s.k() * tb), kp));
         boolean xAwaited = false;
         for (long g0 = n0; g0 < n1; g0 += p.nGroupTiles()) {
           long g1 = Math.min(n1, g0 + p.nGroupTiles());
@@ -202,7 +203,7 @@ public final class WeightStreamGemm {
             int slot = nextSlot;
             nextSlot = (nextSlot + 1) % RING;
             Op war = slotReader[slot];
-            long bytesPP = (long) Math.ceil((ke - ks) * groupCols * wb);
+            long bytesPP = (long) Math.ceil(rows * groupCols * wb / Math.min(parts, rows));
             Op[] load;
             if (war == null) {
               load = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, (int) Math.min(parts, rows), bytesPP);
@@ -279,8 +280,9 @@ public final class WeightStreamGemm {
           a++;
         }
       }
-      int rows = (int) Math.min(t.peCols(), s.n() - g0 * t.peCols());
-      long bytesPP = s.compute().bytes((g1 - g0) * tb);
+      long groupCols = Math.min(s.n(), g1 * t.peCols()) - g0 * t.peCols();
+      int rows = (int) Math.min(t.peCols(), groupCols);
+      long bytesPP = Kernels.ceilDiv(s.compute().bytes(groupCols * tb), rows);
       stagingStore[slot] = Kernels.spreadDma(c, loadQ, storeQ, MemSpace.SBUF, MemSpace.HBM, rows, bytesPP, evacs.toArray(new Op[0]));
     }
   }
