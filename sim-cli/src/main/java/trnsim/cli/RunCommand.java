@@ -17,7 +17,8 @@ import trnsim.core.trace.ChromeTraceSink;
         "Workloads: gemm:m=,k=,n=[,dtype=bf16|fp16|fp8|mxfp8|fp32][,strategy=auto|naive][,block_m=,block_n=,block_k=]",
         "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul,numel=N   (all take cores=N)",
         "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1]",
-        "  llm-infer:model=llama3-70b[,phase=prefill|decode,batch=8,ctx=4096,tp=,dtype=bf16]   (whole system; docs/model.md)",
+        "  llm-infer:model=llama3-70b[,phase=prefill|decode|generate,batch=8,prompt=,output=,max_seq=,weights=bf16|fp8|int8,tp=,lnc=,ctx=]"
+            + "   (whole system; docs/model.md)",
         "  or the name of a file in configs/workloads/."})
 public final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;

@@ -123,13 +123,14 @@ public final class ProgramChain {
     }
     int n = links.size();
     // 1. Queue order: each kernel's instructions in its own order; a kernel's independent root loads (no
-    //    dependencies) are hoisted to where the previous kernel starts on that queue (issued ahead: prefetch).
+    //    dependencies) are hoisted into the previous kernel's part of the queue, just before its first
+    //    instruction that waits for compute (its stores, its ring reloads): the next kernel's weights are
+    //    fetched once the current kernel's own loads are issued, while it computes (prefetch).
     List<List<Slot>> order = new ArrayList<>();
     for (int q = 0; q < queues; q++) {
       List<Slot> ord = new ArrayList<>();
-      int prevStart = 0;
+      int insertAt = 0;
       for (int li = 0; li < n; li++) {
-        int start = ord.size();
         CoreProgram cp = core < links.get(li).program().cores().size() ? links.get(li).program().cores().get(core) : null;
         if (cp == null || q >= cp.queues().size()) {
           continue;
@@ -137,19 +138,23 @@ public final class ProgramChain {
         Queue qu = cp.queue(q);
         List<Slot> hoisted = new ArrayList<>();
         List<Slot> rest = new ArrayList<>();
+        int firstWaiting = -1;
         for (int i = 0; i < qu.size(); i++) {
           // a root needs nothing, so moving it ahead of the kernel's other instructions on the queue is legal
           boolean root = qu.depStart(i) == qu.depEnd(i) && links.get(li).isIndependent(core, q, i);
           if (li > 0 && overlap[li] && root) {
             hoisted.add(new Slot(li, i));
           } else {
+            if (firstWaiting < 0 && waitsForCompute(cp, qu, i)) {
+              firstWaiting = rest.size();
+            }
             rest.add(new Slot(li, i));
           }
         }
-        ord.addAll(prevStart, hoisted);
-        start += hoisted.size();
+        ord.addAll(Math.min(insertAt, ord.size()), hoisted);
+        int base = ord.size();
         ord.addAll(rest);
-        prevStart = start;
+        insertAt = firstWaiting < 0 ? ord.size() : base + firstWaiting;
       }
       order.add(ord);
     }
@@ -299,6 +304,19 @@ public final class ProgramChain {
       }
     }
     return new CoreProgram(qs, mergePsum(best));
+  }
+
+  /** Whether instruction {@code i} of a DMA queue waits directly for a compute engine of its kernel. */
+  private static boolean waitsForCompute(CoreProgram cp, Queue qu, int i) {
+    if (qu.kind() != EngineKind.DMA) {
+      return false;
+    }
+    for (int d = qu.depStart(i); d < qu.depEnd(i); d++) {
+      if (cp.queue(qu.depQueue(d)).kind() != EngineKind.DMA) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static int[] flatten(List<int[]> dl) {

@@ -34,7 +34,8 @@ import trnsim.isa.workload.WorkloadSpec;
  * system's {@link Fabric}; the pipeline follows the {@link Pipeline1F1B} schedule.
  *
  * <p>Workload kinds: {@code llm-train:model=,[tp=,pp=,dp=,microbatches=,mbs=,seq=,global_batch=,zero=,dtype=,systems=]}
- * and {@code llm-infer:model=,[phase=prefill|decode,batch=,ctx=,tp=,dtype=]}.
+ * and {@code llm-infer:model=,[phase=prefill|decode|generate,batch=,prompt=,output=,max_seq=,buckets=,tpot=,ctx=,tp=,lnc=,dtype=,weights=]}
+ * ({@link LlmInference}).
  */
 public final class LlmSystem {
   /** Workload kinds this class handles. */

@@ -20,7 +20,8 @@ import trnsim.isa.target.TargetSpec;
  * per sequence against the whole compiled KV buffer of {@code span} positions (positions past the
  * live context are masked, not skipped: the graph has static shapes). Three kernels, each a full
  * synchronisation point, in the order Transformers-NeuronX writes the graph ({@code attention.score},
- * {@code mask}, {@code context}):
+ * {@code mask}, {@code context}); the scores and probabilities stay in SBUF between them (one
+ * {@code [rows x span]} fp32 block per partition row, 32 KiB at 8192 positions):
  * <ol>
  *   <li>{@link #scores}: per (sequence, kv head) {@code S[r x span] = q[r x D] K^T[D x span]}: the
  *       r query heads' {@code q^T} is the stationary operand and {@code K^T} streams as the moving one
@@ -82,11 +83,11 @@ public final class CompiledDecodeAttention {
     c.alloc(MemSpace.SBUF, "q^T", d, a.dtype().bytes(a.rows()));
     long pairs = a.batch() * a.kvHeads();
     // K^T slots for every (sequence, kv head) pair of two 2048-key chunks: the next chunk loads while this one computes
-    int ring = (int) Math.min(2 * pairs + 1, Math.max(RING, t.sbufBytesPerPartition() / 4 / a.dtype().bytes(KEY_DMA)));
+    int ring = (int) Math.min(2 * pairs + 1, Math.max(RING, t.sbufBytesPerPartition() / 2 / a.dtype().bytes(KEY_DMA)));
     c.alloc(MemSpace.SBUF, "K^T ring", d, ring * a.dtype().bytes(KEY_DMA));
     c.alloc(MemSpace.SBUF, "scores", rows, rowTiles * 4 * a.span());
     c.alloc(MemSpace.PSUM, "score blocks", rows, t.psumBytesPerPartition());
-    int loadQ = InferenceLowering.loadShare(t.dmaQueues(), a.kvBytes(), 4.0 * a.rows() * a.span());
+    int loadQ = t.dmaQueues(); // loads only: the scores stay on chip
     Op[] q = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, d, a.dtype().bytes(a.rows()));
     Op[] ringReader = new Op[ring];
     Op[] bankEvac = new Op[t.psumBanks()];
@@ -133,9 +134,7 @@ public final class CompiledDecodeAttention {
         bank = (bank + 1) % t.psumBanks();
       }
     }
-    // the scores leave SBUF for the next kernel (kernel boundaries communicate through HBM)
-    Kernels.spreadDma(c, loadQ, t.dmaQueues() - loadQ, MemSpace.SBUF, MemSpace.HBM, rows, rowTiles * 4 * a.span(),
-        nonNull(bankEvac));
+    // the scores stay in SBUF for the softmax (the graph keeps the [rows x span] block on chip)
     pb.flops(2 * a.rows() * a.span() * a.d()).hbmBytesMin(a.kvBytes());
     pb.note("scores over the compiled KV buffer of " + a.span() + " positions (masked past the live context, not skipped)");
     return pb.build();
@@ -151,14 +150,12 @@ public final class CompiledDecodeAttention {
     ProgramBuilder pb = new ProgramBuilder("attention softmax (compiled graph) rows=" + a.rows() + " span=" + a.span(), t.dmaQueues());
     var c = pb.core(0);
     long rowTiles = Kernels.ceilDiv(a.rows(), t.partitions());
-    int loadQ = Kernels.loadQueues(t.dmaQueues());
-    int storeQ = t.dmaQueues() - loadQ;
+    int loadQ = t.dmaQueues();
     long chunks = Kernels.ceilDiv(a.span(), SOFTMAX_CHUNK);
     c.alloc(MemSpace.SBUF, "scores and probabilities", t.partitions(), 4 * a.span() + a.dtype().bytes(a.span()));
     c.alloc(MemSpace.SBUF, "mask chunk ring, statistics", t.partitions(), RING * a.dtype().bytes(SOFTMAX_CHUNK) + 64 * chunks);
     for (long rt = 0; rt < rowTiles; rt++) {
       int rows = (int) Math.min(t.partitions(), a.rows() - rt * t.partitions());
-      Op[] sLoad = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, rows, 4 * a.span());
       Op[] mask = new Op[(int) chunks];
       Op last = null;
       List<Op> maxes = new ArrayList<>();
@@ -168,7 +165,7 @@ public final class CompiledDecodeAttention {
         mask[(int) ch] = c.dma((int) (ch % loadQ), new Instruction.DmaCopy(TensorRef.hbm(1, w, a.dtype()), TensorRef.sbuf(1, w, a.dtype())));
         independent.add(0, mask[(int) ch]);
         TensorRef s = TensorRef.sbuf(rows, w, DType.FP32);
-        Op sel = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, s, s, s, AluOp.BYPASS), Kernels.concat(sLoad, mask[(int) ch]));
+        Op sel = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, s, s, s, AluOp.BYPASS), mask[(int) ch]);
         last = c.add(new Instruction.TensorReduce(EngineKind.VECTOR, s, TensorRef.sbuf(rows, 1, DType.FP32), AluOp.MAX), sel);
         maxes.add(last);
       }
@@ -188,10 +185,10 @@ public final class CompiledDecodeAttention {
       }
       Op denom = c.add(new Instruction.TensorReduce(EngineKind.VECTOR, TensorRef.sbuf(rows, chunks, DType.FP32),
           TensorRef.sbuf(rows, 1, DType.FP32), AluOp.ADD), cast);
-      Kernels.spreadDma(c, loadQ, storeQ, MemSpace.SBUF, MemSpace.HBM, rows, a.dtype().bytes(a.span()) + 4,
-          Kernels.concat(casts.toArray(new Op[0]), denom));
+      // the probabilities and sums stay in SBUF for the values kernel
+      c.add(new Instruction.TensorCopy(EngineKind.VECTOR, TensorRef.sbuf(rows, 1, DType.FP32), TensorRef.sbuf(rows, 1, DType.FP32)), denom);
     }
-    pb.flops(0).hbmBytesMin(a.rows() * (4 + a.dtype().bytes(1)) * a.span());
+    pb.flops(0).hbmBytesMin(a.dtype().bytes(a.span()));
     pb.note("softmax over [" + a.rows() + " rows x " + a.span() + "] in " + chunks + " chunks: mask, max | subtract, exp, mask, sum, cast"
         + " (one instruction each, rows on partitions)");
     return pb.build();
@@ -212,7 +209,7 @@ public final class CompiledDecodeAttention {
     int r = (int) a.group();
     int rows = (int) Math.min(parts, a.rows());
     long rowTiles = Kernels.ceilDiv(a.rows(), parts);
-    int loadQ = InferenceLowering.loadShare(t.dmaQueues(), a.kvBytes() + a.dtype().bytes(a.rows() * a.span()), a.dtype().bytes(a.rows() * d));
+    int loadQ = InferenceLowering.loadShare(t.dmaQueues(), a.kvBytes(), a.dtype().bytes(a.rows() * d));
     int storeQ = t.dmaQueues() - loadQ;
     long pieces = Kernels.ceilDiv(a.span(), parts);
     c.alloc(MemSpace.SBUF, "P", rows, rowTiles * a.dtype().bytes(a.span()));
@@ -220,7 +217,7 @@ public final class CompiledDecodeAttention {
     c.alloc(MemSpace.SBUF, "V ring", parts, RING * a.dtype().bytes((long) KEY_DMA / parts * d));
     c.alloc(MemSpace.SBUF, "O^T", d, 4 * a.rows());
     c.alloc(MemSpace.PSUM, "P^T, O^T", parts, t.psumBytesPerPartition());
-    Op[] pLoad = Kernels.spreadDma(c, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, rows, rowTiles * a.dtype().bytes(a.span()));
+    Op[] pLoad = new Op[0]; // P is in SBUF (left there by the softmax)
     // P^T: one transpose per 128-position piece (all rows at once), four pieces per PSUM bank, one copy per bank
     int perBank = (int) Math.max(1, Math.min(4, t.psumBankFp32Elements() / Math.max(1, a.rows())));
     List<Op> pT = new ArrayList<>();
