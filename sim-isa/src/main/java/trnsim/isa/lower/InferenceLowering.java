@@ -81,15 +81,53 @@ public final class InferenceLowering {
 
   /** One decoder layer of one token-generation step: {@code batch} tokens against a KV buffer of {@code span} positions. */
   public static List<Step> decodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o) {
-    var att = new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute());
+    var att = perCore(new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute()), o.coresPerRank());
     var sc = new ProgramChain.Independent();
     var sm = new ProgramChain.Independent();
     var va = new ProgramChain.Independent();
     List<Kernel> attention = List.of(
-        new Kernel("attn_scores", CompiledDecodeAttention.scores(t, att, sc), sc),
-        new Kernel("attn_softmax", CompiledDecodeAttention.softmax(t, att, sm), sm),
-        new Kernel("attn_values", CompiledDecodeAttention.values(t, att, va), va));
+        onEveryCore("attn_scores", CompiledDecodeAttention.scores(t, att, sc), sc, o.coresPerRank()),
+        onEveryCore("attn_softmax", CompiledDecodeAttention.softmax(t, att, sm), sm, o.coresPerRank()),
+        onEveryCore("attn_values", CompiledDecodeAttention.values(t, att, va), va, o.coresPerRank()));
     return layer(t, s, batch, o, attention);
+  }
+
+  /**
+   * A rank of several physical cores splits the attention between them: by sequences when there are
+   * enough, else by kv heads, else by the span (split-context; the small combine of the partial
+   * softmax statistics is not charged).
+   */
+  static CompiledDecodeAttention.Shape perCore(CompiledDecodeAttention.Shape a, int cores) {
+    if (cores <= 1) {
+      return a;
+    }
+    if (a.batch() >= cores) {
+      return new CompiledDecodeAttention.Shape(Kernels.ceilDiv(a.batch(), cores), a.qHeads(), a.kvHeads(), a.d(), a.span(), a.dtype());
+    }
+    if (a.kvHeads() >= cores) {
+      long kv = Kernels.ceilDiv(a.kvHeads(), cores);
+      return new CompiledDecodeAttention.Shape(a.batch(), kv * a.group(), kv, a.d(), a.span(), a.dtype());
+    }
+    return new CompiledDecodeAttention.Shape(a.batch(), a.qHeads(), a.kvHeads(), a.d(), Kernels.ceilDiv(a.span(), cores), a.dtype());
+  }
+
+  /** A one-core kernel run by each of a rank's {@code cores} cores on its part of the work. */
+  static Kernel onEveryCore(String label, Program p, ProgramChain.Independent ind, int cores) {
+    if (cores <= 1) {
+      return new Kernel(label, p, ind);
+    }
+    List<CoreProgram> cs = new ArrayList<>();
+    var all = new ProgramChain.Independent();
+    var sets = ind.sets();
+    for (int c = 0; c < cores; c++) {
+      cs.add(p.cores().get(0));
+      if (!sets.isEmpty()) {
+        all.add(c, sets.get(0).toArray(new Op[0]));
+      }
+    }
+    List<String> notes = new ArrayList<>(p.notes());
+    notes.add("split over the rank's " + cores + " cores");
+    return new Kernel(label, new Program(p.name() + " x" + cores + " cores", cs, notes, p.flops() * cores, p.hbmBytesMin() * cores), all);
   }
 
   /** One decoder layer of context encoding: {@code batch} prompts of {@code prompt} tokens (causal attention over the prompt). */
