@@ -276,6 +276,18 @@ public final class CompiledDecodeAttention {
     return pb.build();
   }
 
+  /**
+   * The longest span whose fp32 score block, bf16 probabilities and their transposes stay in SBUF for
+   * {@code rows} rows next to the K/V rings (half of a partition, in 2048-position steps): longer spans
+   * run as segments of this length (split-context; the combine of the segments' softmax statistics is
+   * not charged).
+   */
+  public static long maxResidentSpan(TargetSpec t, long rows) {
+    long rowTiles = Kernels.ceilDiv(rows, t.partitions());
+    long span = t.sbufBytesPerPartition() / 2 / (10 * rowTiles);
+    return Math.max(KEY_DMA, span / KEY_DMA * KEY_DMA);
+  }
+
   static Op[] nonNull(Op[] ops) {
     List<Op> l = new ArrayList<>();
     for (Op o : ops) {

@@ -81,14 +81,24 @@ public final class InferenceLowering {
 
   /** One decoder layer of one token-generation step: {@code batch} tokens against a KV buffer of {@code span} positions. */
   public static List<Step> decodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o) {
-    var att = perCore(new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute()), o.coresPerRank());
+    var whole = perCore(new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute()), o.coresPerRank());
+    // the [rows x span] score block stays in SBUF; a longer span runs as segments that fit, one after the other
+    long maxSpan = CompiledDecodeAttention.maxResidentSpan(t, whole.rows());
+    long segments = Kernels.ceilDiv(whole.span(), maxSpan);
+    var att = new CompiledDecodeAttention.Shape(whole.batch(), whole.qHeads(), whole.kvHeads(), whole.d(),
+        Kernels.ceilDiv(whole.span(), segments), whole.dtype());
     var sc = new ProgramChain.Independent();
     var sm = new ProgramChain.Independent();
     var va = new ProgramChain.Independent();
-    List<Kernel> attention = List.of(
-        onEveryCore("attn_scores", CompiledDecodeAttention.scores(t, att, sc), sc, o.coresPerRank()),
-        onEveryCore("attn_softmax", CompiledDecodeAttention.softmax(t, att, sm), sm, o.coresPerRank()),
-        onEveryCore("attn_values", CompiledDecodeAttention.values(t, att, va), va, o.coresPerRank()));
+    Kernel scores = onEveryCore("attn_scores", CompiledDecodeAttention.scores(t, att, sc), sc, o.coresPerRank());
+    Kernel softmax = onEveryCore("attn_softmax", CompiledDecodeAttention.softmax(t, att, sm), sm, o.coresPerRank());
+    Kernel values = onEveryCore("attn_values", CompiledDecodeAttention.values(t, att, va), va, o.coresPerRank());
+    List<Kernel> attention = new ArrayList<>();
+    for (long i = 0; i < segments; i++) {
+      attention.add(scores);
+      attention.add(softmax);
+      attention.add(values);
+    }
     return layer(t, s, batch, o, attention);
   }
 
