@@ -14,12 +14,29 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainiumCalibrationTest {
   static final Path SET = CliHarness.HOME.resolve("calibration").resolve("trainium");
 
+  static final java.util.Set<String> MODELS = java.util.Set.of("llama3-8b", "llama2-7b", "gpt3-6.7b", "llama3-70b",
+      "llama2-13b", "mistral-7b", "codellama-13b");
+
   @TempDir
   Path tmp;
 
   @Test
+  void publishedModelNamesResolveToShippedShapes() {
+    assertThat(TrainiumCalibration.modelName("Llama-3-8B", MODELS)).isEqualTo("llama3-8b");
+    assertThat(TrainiumCalibration.modelName("Llama-3.1-8B", MODELS)).isEqualTo("llama3-8b");
+    assertThat(TrainiumCalibration.modelName("meta-llama/Meta-Llama-3-8B", MODELS)).isEqualTo("llama3-8b");
+    assertThat(TrainiumCalibration.modelName("meta-llama/Llama-3.1-70B-Instruct", MODELS)).isEqualTo("llama3-70b");
+    assertThat(TrainiumCalibration.modelName("Llama-2-7b", MODELS)).isEqualTo("llama2-7b");
+    assertThat(TrainiumCalibration.modelName("meta-llama/Llama-2-13b-chat-hf", MODELS)).isEqualTo("llama2-13b");
+    assertThat(TrainiumCalibration.modelName("mistralai/Mistral-7B-Instruct-v0.2", MODELS)).isEqualTo("mistral-7b");
+    assertThat(TrainiumCalibration.modelName("CodeLlama-13b-hf", MODELS)).isEqualTo("codellama-13b");
+    assertThat(TrainiumCalibration.modelName("GPT3-6.7B", MODELS)).isEqualTo("gpt3-6.7b");
+    assertThat(TrainiumCalibration.modelName("BERT-large", MODELS)).isNull();
+  }
+
+  @Test
   void everyShippedRecordMapsToAProbeOfItsKind() {
-    List<TrainiumCalibration.Case> cases = TrainiumCalibration.load(SET);
+    List<TrainiumCalibration.Case> cases = TrainiumCalibration.load(SET, MODELS);
     assertThat(cases).hasSize(69);
     assertThat(cases).allSatisfy(c -> {
       assertThat(c.unexpressible()).as(c.id()).isNull();
@@ -34,7 +51,7 @@ class TrainiumCalibrationTest {
 
   @Test
   void recordsBecomeTheWorkloadsTheirSourcesDescribe() {
-    Map<String, TrainiumCalibration.Case> byId = TrainiumCalibration.load(SET).stream()
+    Map<String, TrainiumCalibration.Case> byId = TrainiumCalibration.load(SET, MODELS).stream()
         .collect(Collectors.toMap(TrainiumCalibration.Case::id, c -> c));
     var v4 = (TrainiumCalibration.Kernel) byId.get("trn1-nki-gemm-4096x8192x8192-bf16-fully-optimized").probe();
     assertThat(v4.hardware()).isEqualTo("trn1");
