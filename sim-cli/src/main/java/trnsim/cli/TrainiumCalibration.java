@@ -94,10 +94,6 @@ final class TrainiumCalibration {
     return null;
   }
 
-  static boolean isTrainiumFolder(Path dir) {
-    return Files.isRegularFile(dir.resolve("measurements.json"));
-  }
-
   /**
    * Loads and maps every record; a malformed file is one {@link UserInputException} naming the
    * file, record and field. {@code models} are the shipped model shapes' names.
