@@ -195,6 +195,7 @@ final class TrainiumCalibration {
         String metricName = kind.substring("llm_inference_".length());
         group = "inference " + (metricName.equals("throughput") ? "throughput" : metricName.toUpperCase(Locale.ROOT));
         String model = model(rec, p, models);
+        unexpressible = model == null ? noShape(p) : null;
         long batch = rec.count(p, "batch_size");
         long in = rec.count(p, "input_length");
         long outLen = rec.count(p, "output_length");
@@ -217,6 +218,7 @@ final class TrainiumCalibration {
       case "llm_training_throughput", "llm_training_step_time" -> {
         group = "training";
         String model = model(rec, p, models);
+        unexpressible = model == null ? noShape(p) : null;
         long gbs = rec.count(p, "global_batch_size");
         int nodes = p.has("nodes") ? (int) rec.count(p, "nodes") : hw.path("instances").asInt(1);
         boolean zero1 = p.path("zero1").asBoolean(false);
@@ -235,6 +237,9 @@ final class TrainiumCalibration {
         label = id;
         unexpressible = "record kind '" + kind + "' has no trnsim mapping";
       }
+    }
+    if (unexpressible != null) {
+      return new Case(id, kind, group, label, unit, value, probe, scale, reliability, note, unexpressible);
     }
     if (probe instanceof Kernel && chipName == null) {
       unexpressible = "chip '" + hw.path("chip").asText("") + "' has no hardware config";
@@ -286,14 +291,15 @@ final class TrainiumCalibration {
     return hw.has("lnc") ? hw.get("lnc").asInt() : null;
   }
 
+  private static String noShape(JsonNode p) {
+    return "model '" + p.path("model").asText("") + "' has no shipped shape in configs/workloads/models";
+  }
+
   private static String model(Rec rec, JsonNode p, java.util.Set<String> models) {
     String name = p.path("model").asText("");
     String m = modelName(name, models);
     if (m == null && p.hasNonNull("hf_model")) {
       m = modelName(p.get("hf_model").asText(), models);
-    }
-    if (m == null) {
-      throw rec.bad("params.model", name, "no shipped model shape of that name (configs/workloads/models)");
     }
     return m;
   }
