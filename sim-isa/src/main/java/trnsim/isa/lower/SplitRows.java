@@ -78,7 +78,7 @@ final class SplitRows {
       var core = pb.core(c);
       long myTiles = tiles / cores + (c < tiles % cores ? 1 : 0);
       long first = c * (tiles / cores) + Math.min(c, tiles % cores);
-      boolean allAhead = myTiles <= ring - 1;
+      boolean allAhead = myTiles <= ring;
       int loadQ = allAhead ? q : splitLoadQ;
       int storeQ0 = allAhead || q == 1 ? 0 : splitLoadQ;
       int storeQ = allAhead ? q : Math.max(1, q - splitLoadQ);
@@ -106,8 +106,8 @@ final class SplitRows {
       }
       List<Op[]> loads = new ArrayList<>();
       List<Op[]> stores = new ArrayList<>();
-      int lookahead = ring - 1;
-      for (int i = 0; i < Math.min(lookahead, myTiles); i++) {
+      // every slot is loaded up front; a slot is reloaded right after the store of the tile it held
+      for (int i = 0; i < Math.min(ring, myTiles); i++) {
         loads.add(NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, p[i], segBytes));
       }
       Op[] stageA = new Op[(int) myTiles];
@@ -120,10 +120,9 @@ final class SplitRows {
           int m = n - 1;
           stageB[m] = tl.stageB(m, p[m], stageA[m], m >= 1 ? stageB[m - 1] : null);
           stores.add(NormLowering.spread(core, storeQ0, storeQ, MemSpace.SBUF, MemSpace.HBM, p[m], segBytes, stageB[m]));
-          int next = m + lookahead;
+          int next = m + ring;
           if (next < myTiles) {
-            Op[] war = m >= 1 ? stores.get(m - 1) : new Op[0];
-            loads.add(NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, p[next], segBytes, war));
+            loads.add(NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, p[next], segBytes, stores.get(m)));
           }
         }
       }
