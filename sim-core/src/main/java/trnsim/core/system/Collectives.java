@@ -8,9 +8,11 @@ import trnsim.isa.DType;
 
 /**
  * Collective operations on a {@link Fabric}, with the algorithms the Neuron runtime documents
- * (trainium-facts section 3): Ring (O(N) steps), KangaRing (two counter-rotating rings, each with half
- * the data), Mesh (direct, O(1) steps), RDH (recursive halving / doubling, O(log N) steps) and
- * Hierarchical (intra-node, then inter-node on the shard, then intra-node). Several groups may run
+ * (trainium-facts section 3, R-INTRA, R-INTER): Ring (O(N) steps), KangaRing (rings over the pairs of
+ * ranks of a chip, O(N/2) steps; two counter-rotating rings with half the data each when ranks are
+ * chips), Mesh (direct, O(1) steps; two steps, across chips then within them, with several ranks per
+ * chip), RDH (recursive halving / doubling in hypercube order, O(log N) steps) and Hierarchical
+ * (intra-node, then inter-node on the shard, then intra-node). Several groups may run
  * the same collective at once (all tensor-parallel groups of a step, say): their flows share
  * links phase by phase.
  *
@@ -62,7 +64,7 @@ public final class Collectives {
     }
   }
 
-  /** Algorithms; AUTO chooses by message size as the Neuron runtime does. */
+  /** Algorithms; AUTO chooses as the fabric's runtime does ({@link #choose}). */
   public enum Algo {
     AUTO, RING, KANGARING, MESH, RDH, HIERARCHICAL;
 
