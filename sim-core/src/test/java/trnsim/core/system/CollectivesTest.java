@@ -132,7 +132,7 @@ class CollectivesTest {
   static final double TRN1_ISSUE = 1.3e-6;         // N-DMABW per-transfer cost
   static final double TRN1_RANK_BW = 4 * 17e9 * 0.9; // 4 rings x 17 GB/s x HBM efficiency 0.9
   static final double TRN1_REDUCE = 54.4e9;        // elements/s per NeuronCore-v2
-  static final double TRN2_ISSUE = 0.6e-6;         // HW-DGE descriptor
+  static final double TRN2_ISSUE = 1.3e-6;         // N-DMABW per-transfer cost, as trn1
   static final double TRN2_RANK_BW = 8 * 23e9 * 0.9; // LNC=2: 8 rings x 23 GB/s x 0.9
   static final double TRN2_REDUCE = 2 * 54.4e9;    // two NeuronCore-v3 per rank
   static final double HOP = 1.5e-6;
