@@ -126,6 +126,28 @@ public final class Collectives {
     }
   }
 
+  /**
+   * nccom-test's element types (uint8, int8, uint16, int16, fp16, bf16, uint32, int32, fp32) and
+   * trnsim's dtype names onto a {@link DType}. Only the width matters to the collective model, so the
+   * unsigned types map onto the signed type of their width (uint16/int16 onto fp16).
+   */
+  public static DType elementType(String text) {
+    String k = text.trim().toLowerCase(Locale.ROOT);
+    return switch (k) {
+      case "uint8", "int8" -> DType.INT8;
+      case "uint16", "int16" -> DType.FP16;
+      case "uint32", "int32" -> DType.INT32;
+      default -> {
+        try {
+          yield DType.parse(k);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("unknown element type '" + text
+              + "'; known: fp32, bf16, fp16, int32, uint32, int16, uint16, int8, uint8");
+        }
+      }
+    };
+  }
+
   /** The element type in-graph collectives default to (LLM activations and gradients). */
   public static final DType DEFAULT_DTYPE = DType.BF16;
 

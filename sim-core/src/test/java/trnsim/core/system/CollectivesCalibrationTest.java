@@ -46,8 +46,7 @@ class CollectivesCalibrationTest {
       Op op = Op.parse(p.get("op").asText().replace('_', '-'));
       int ranks = p.get("ranks").asInt();
       int nodes = p.get("nodes").asInt();
-      String dt = p.get("dtype").asText();
-      DType dtype = dt.equals("uint8") ? DType.INT8 : DType.parse(dt);
+      DType dtype = Collectives.elementType(p.get("dtype").asText());
       var res = Collectives.onSystem(hw, nodes, RankLayout.of(hw.chip(), null), op, ranks, p.get("size_bytes").asDouble(),
           dtype, Algo.AUTO);
       out.add(new Point(r.get("id").asText(), r.get("value").asDouble(), res.seconds() * 1e6));

@@ -214,6 +214,56 @@ class CollectivesTest {
     assertThat(kanga.seconds()).isLessThan(ring.seconds());
   }
 
+  // One rank per Trn3 chip (LNC=8: 32 rings x 33 GB/s x 0.9 = 950.4 GB/s per rank) on the 1.28 TB/s switch ports:
+  // the rank's DMA rings are the bottleneck, so each algorithm has a closed form.
+  static final double TRN3_RANK_BW = 32 * 33e9 * 0.9;
+  static final double TRN3_REDUCE = 8 * 153.6e9;
+  static final double SWITCH_HOP = 1.5e-6;
+
+  static Fabric trn3OneRankPerChip() {
+    HardwareSpec h = hw("trn3-ultraserver-gen1");
+    return Fabric.of(h, 1, RankLayout.of(h.chip(), 8));
+  }
+
+  @Test
+  void meshAllGatherIsOneIssueOneHopAndThePeersBytesThroughTheRings() {
+    Fabric f = trn3OneRankPerChip();
+    double bytes = 256L << 20; // 64 MiB per rank: 1024 packets, every ring busy
+    var r = Collectives.runOne(f, Op.ALL_GATHER, range(0, 4, 1), bytes, Algo.MESH, DType.BF16, false);
+    double chunk = bytes / 4;
+    // 3 transfers over 32 rings: one issue; one switch hop; 3 chunks out of the rank's rings (ports: 3 chunks at 1.28 TB/s).
+    assertThat(r.seconds()).isCloseTo(TRN2_ISSUE + SWITCH_HOP + 3 * chunk / TRN3_RANK_BW, within(1e-12));
+    assertThat(r.steps()).isEqualTo(1);
+  }
+
+  @Test
+  void rdhAllReduceHalvesThenDoublesWithTheReductionInTwoSlices() {
+    Fabric f = trn3OneRankPerChip();
+    double bytes = 8 << 20;
+    var r = Collectives.runOne(f, Op.ALL_REDUCE, range(0, 4, 1), bytes, Algo.RDH, DType.BF16, false);
+    double expected = 0;
+    for (double part : new double[] {bytes / 2, bytes / 4}) {
+      double tx = part / TRN3_RANK_BW;
+      double tr = part / 2 / TRN3_REDUCE; // bf16: two bytes per element
+      expected += 2 * (TRN2_ISSUE + SWITCH_HOP) + Collectives.pipelined(tx, tr) + tx; // halving step + doubling step
+    }
+    assertThat(r.seconds()).isCloseTo(expected, within(1e-12));
+    assertThat(Collectives.pipelined(2, 1)).isEqualTo(2.5); // the longer, plus half the shorter
+    assertThat(r.steps()).isEqualTo(4);
+  }
+
+  @Test
+  void kangaRingOnOneChipIsThePartnerStepThenARingStepWithDuplicates() {
+    Fabric f = fabric("trn2-48xl", 1);
+    double bytes = 512L << 20;
+    double chunk = bytes / 4; // 4 ranks of chip 0 = 2 pairs
+    var r = Collectives.runOne(f, Op.ALL_GATHER, range(0, 4, 1), bytes, Algo.KANGARING, DType.BF16, false);
+    // Partner step: one chunk per rank through its rings (HBM: 8 chunk touches at 2.61 TB/s is faster).
+    // Ring step: each primary writes a chunk to the other pair's primary and duplicates it to its partner: 2 chunks.
+    assertThat(r.seconds()).isCloseTo(2 * TRN2_ISSUE + chunk / TRN2_RANK_BW + 2 * chunk / TRN2_RANK_BW, within(1e-12));
+    assertThat(r.steps()).isEqualTo(2);
+  }
+
   @Test
   void autoFollowsTheRuntimePolicyAndItsSizeThresholds() {
     Fabric f = fabric("trn2-48xl", 1);
