@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * Pure: parsing and mapping, no simulation. The mapping is the contract between a published
  * configuration and trnsim's workload vocabulary, so it states every translation it makes (Neuron's
  * ranks and tp degrees are NeuronCores, which trnsim counts the same way; a model name becomes a
- * shipped model shape; nccom-test's default datatype is uint8, which trnsim reduces as int8).
+ * shipped model shape; nccom-test's default datatype is uint8).
  */
 final class TrainiumCalibration {
   private TrainiumCalibration() {}
@@ -181,8 +181,8 @@ final class TrainiumCalibration {
         int nodes = p.has("nodes") ? (int) rec.count(p, "nodes") : 1;
         probe = new Collective(hardwareName, nodes, lncOf(hw), op, ranks, bytes, dtype);
         label = String.format(Locale.ROOT, "nccom-test %s %d ranks %s %s", op, ranks, dtype, Calibration.sizeLabel(bytes));
-        if (dtype.equals("int8")) {
-          note = "nccom-test's default datatype (uint8), reduced as int8";
+        if (!p.path("command").asText("").contains("--datatype")) {
+          note = "nccom-test's default datatype (uint8)";
         }
       }
       case "network_p2p_latency" -> {
@@ -266,11 +266,10 @@ final class TrainiumCalibration {
     throw rec.bad("params.blocking", blocking, "names none of the NKI matmul tutorial's kernels");
   }
 
-  /** nccom-test's {@code --datatype}; its default is uint8 (the id of the default-run record says so), reduced as int8. */
+  /** nccom-test's {@code --datatype}; its default is uint8 (the id of the default-run record says so). */
   static String nccomDatatype(String command) {
     Matcher m = Pattern.compile("--datatype\\s+(\\S+)").matcher(command);
-    String d = m.find() ? m.group(1).toLowerCase(Locale.ROOT) : "uint8";
-    return d.equals("uint8") ? "int8" : d;
+    return m.find() ? m.group(1).toLowerCase(Locale.ROOT) : "uint8";
   }
 
   private static String instanceConfig(String instance) {

@@ -58,7 +58,7 @@ class TrainiumCalibrationTest {
     assertThat(v4.workload()).isEqualTo(
         "gemm:m=4096,k=8192,n=8192,dtype=bf16,cores=1,strategy=block_k,block_m=2048,block_n=1024,block_k=1024");
     var ar = (TrainiumCalibration.Collective) byId.get("trn1-nccom-allr-2r-uint8-33554432B").probe();
-    assertThat(ar.dtype()).isEqualTo("int8"); // nccom-test without --datatype
+    assertThat(ar.dtype()).isEqualTo("uint8"); // nccom-test without --datatype
     assertThat(ar.ranks()).isEqualTo(2);
     assertThat(ar.hardware()).isEqualTo("trn1-32xl");
     var tpot = (TrainiumCalibration.SystemStep) byId.get("trn1-inf-llama-3-8b-tp32-bs8-in4096-out4096-throughput-tpot").probe();
