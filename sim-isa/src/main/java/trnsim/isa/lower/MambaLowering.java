@@ -58,6 +58,10 @@ public final class MambaLowering {
       if (version < 1 || version > 3) {
         throw new IllegalArgumentException("version must be 1, 2 or 3");
       }
+      if (channels <= 0 || seq <= 0 || state <= 0 || batch <= 0 || seqTile <= 0 || dtype == null) {
+        throw new IllegalArgumentException("mamba sizes must be positive: channels " + channels + ", seq " + seq
+            + ", state " + state + ", batch " + batch + ", seq_tile " + seqTile);
+      }
     }
   }
 

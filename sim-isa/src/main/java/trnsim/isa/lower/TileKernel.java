@@ -136,6 +136,7 @@ public final class TileKernel {
   private final List<KOp> ops = new ArrayList<>();
   private final long sbufCapacity;
   private final long psumCapacity;
+  private boolean emitted;
 
   /** @param sbufBytesPerPartition SBUF the kernel may use; @param psumBytesPerPartition likewise PSUM */
   public TileKernel(long sbufBytesPerPartition, long psumBytesPerPartition) {
@@ -201,6 +202,10 @@ public final class TileKernel {
 
   /** Plans the kernel and writes its instructions to {@code core}; one use per kernel. */
   public Plan emit(ProgramBuilder.CoreBuilder core, Queues queues, int dmaQueues) {
+    if (emitted) {
+      throw new IllegalStateException("a tile kernel is emitted once");
+    }
+    emitted = true;
     if (queues.loadFirst() + queues.loadCount() > dmaQueues || queues.storeFirst() + queues.storeCount() > dmaQueues) {
       throw new IllegalArgumentException("DMA queue ranges exceed the core's " + dmaQueues + " queues");
     }
