@@ -67,8 +67,15 @@ final class Extra {
         throw new WorkloadException(w.source(), "mamba.seq_tile", String.valueOf(seqTile),
             "only mamba v3 tiles the sequence; v" + version + " runs each body over the whole sequence");
       }
+      if (seqTile > 65536) {
+        throw new WorkloadException(w.source(), "mamba.seq_tile", String.valueOf(seqTile),
+            "must be at most 65536 (the largest free size of one vector instruction)");
+      }
       boolean hoist = w.bool("hoist", true);
       DType d = w.dtype("dtype", DType.FP32);
+      if (d != DType.FP32 && d != DType.BF16 && d != DType.FP16) {
+        throw new WorkloadException(w.source(), "mamba.dtype", d.label(), "must be fp32, bf16 or fp16 (the tutorial's kernels are fp32)");
+      }
       long cores = w.positive("cores", 1L);
       if (cores > t.cores()) {
         throw new WorkloadException(w.source(), "mamba.cores", String.valueOf(cores), t.name() + " has " + t.cores()
