@@ -32,7 +32,7 @@ import trnsim.isa.TensorRef;
  *       approximate). A tile that holds computed data is first stored to HBM (a spill store); an
  *       unmodified loaded tile is simply dropped. Its next access reloads it from HBM just before
  *       that op, which then waits for the reload. Spill stores and reloads are DMAs like any
- *       other and use the reload queues.
+ *       other: reloads on the load queues, spill stores on the store queues.
  * </ul>
  *
  * Simplified: space is a byte count per partition with no addresses, so fragmentation is not
