@@ -185,7 +185,7 @@ public final class Fabric {
       p.add(new Link(base + 2L * dstRank + 1, intraChipBytesPerSecond, 0));
       return p;
     }
-    if (!sameSystem(src, dst)) {
+    if (src / chips != dst / chips) { // chips (not ranks) of different systems
       LinkSpec n = system.network();
       double bw = n.bandwidth().bytesPerSecond();
       // EFA: sender's NIC up, receiver's NIC down; the hop latency charged once.
