@@ -259,12 +259,6 @@ final class LlmTraining {
     return label.endsWith("_bwd") || label.endsWith("_dx") || label.endsWith("_dw");
   }
 
-  /** Forward and backward time of a lowered training workload (backward kernels end in _bwd, _dx, _dw). */
-  static double[] forwardBackward(WorkloadResult r) {
-    Times t = Times.of(r);
-    return new double[] {t.fwd(), t.bwd() + t.recompute()};
-  }
-
   /**
    * The LM head on one chip ({@code hidden x vocabCols} of its ranks), its two backward GEMMs, and
    * the loss: the softmax over the logits (row max, exp and sum, normalise) and its backward
@@ -335,7 +329,7 @@ final class LlmTraining {
   record TpComm(double layerFwd, double layerBwd, double embedding, double headFwd, double headBwd, List<String> lines,
       double linkBytesPerRankPerMicrobatch) {}
 
-  static TpComm tpComm(Fabric f, Groups g, Plan p, Options o, ModelShape m, int layers) {
+  static TpComm tpComm(Fabric f, Groups g, Plan p, Options o, ModelShape m, int layers, Collectives.Algo algo) {
     if (p.tp() == 1) {
       return new TpComm(0, 0, 0, 0, 0, List.of(), 0);
     }
@@ -343,7 +337,7 @@ final class LlmTraining {
     int ranks = g.tp().size() * p.tp();
     List<String> lines = new ArrayList<>();
     double lossBytes = 4.0 * o.mbs() * o.seq();
-    Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, Collectives.Algo.AUTO);
+    Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, algo);
     boolean full = o.recompute() == Recompute.FULL;
     int perLayer;
     double fwd;
@@ -353,8 +347,8 @@ final class LlmTraining {
     double headB;
     double link;
     if (o.sp()) {
-      Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.tp(), act, Collectives.Algo.AUTO);
-      Collectives.Result rs = Collectives.run(f, Collectives.Op.REDUCE_SCATTER, g.tp(), act, Collectives.Algo.AUTO);
+      Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.tp(), act, algo);
+      Collectives.Result rs = Collectives.run(f, Collectives.Op.REDUCE_SCATTER, g.tp(), act, algo);
       fwd = 2 * ag.seconds() + 2 * rs.seconds();
       bwd = 4 * ag.seconds() + 2 * rs.seconds() + (full ? fwd : 0);
       emb = rs.seconds();
@@ -367,7 +361,7 @@ final class LlmTraining {
           rs, (long) (full ? 6 : 4) * layers * p.microbatches()));
       link = (ag.linkBytes() * (full ? 8 : 6) + rs.linkBytes() * (full ? 6 : 4)) * layers / ranks;
     } else {
-      Collectives.Result ar = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), act, Collectives.Algo.AUTO);
+      Collectives.Result ar = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), act, algo);
       fwd = 2 * ar.seconds();
       bwd = 2 * ar.seconds() + (full ? fwd : 0);
       emb = ar.seconds();
@@ -491,7 +485,7 @@ final class LlmTraining {
       Fabric fabric = Fabric.of(hw, o.systems(), layout);
       Groups groups = Groups.of(plan);
       List<String> coll = new ArrayList<>();
-      TpComm tc = tpComm(fabric, groups, plan, o, m, layers);
+      TpComm tc = tpComm(fabric, groups, plan, o, m, layers, Collectives.Algo.AUTO);
       coll.addAll(tc.lines());
       double linkBytesPerRank = tc.linkBytesPerRankPerMicrobatch() * mbCount;
       double transfer = 0;
