@@ -321,7 +321,7 @@ final class LlmTraining {
    * backward: the mirror images), and the backward all-gathers each column-parallel layer's input
    * once more for its weight gradient (the forward kept only the sequence shard), as Megatron-LM
    * and NeuronX Distributed do: 10 collectives of the activation size per layer instead of 4.
-   * Full recomputation reruns the forward ones. The embedding reduces its output (all-reduce, or
+   * Full recomputation reruns the forward ones; selective-mlp reruns the MLP block's two. The embedding reduces its output (all-reduce, or
    * reduce-scatter under SP); the LM head all-gathers its input under SP (forward and again
    * backward) and reduces its input gradient; the vocabulary-parallel cross-entropy all-reduces
    * three fp32 values per token (max, sum of exponentials, target logit).
@@ -339,7 +339,7 @@ final class LlmTraining {
     double lossBytes = 4.0 * o.mbs() * o.seq();
     Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, algo);
     boolean full = o.recompute() == Recompute.FULL;
-    int perLayer;
+    boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
     double fwd;
     double bwd;
     double emb;
@@ -350,24 +350,25 @@ final class LlmTraining {
       Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.tp(), act, algo);
       Collectives.Result rs = Collectives.run(f, Collectives.Op.REDUCE_SCATTER, g.tp(), act, algo);
       fwd = 2 * ag.seconds() + 2 * rs.seconds();
-      bwd = 4 * ag.seconds() + 2 * rs.seconds() + (full ? fwd : 0);
+      bwd = 4 * ag.seconds() + 2 * rs.seconds() + (full ? fwd : mlpBlock ? ag.seconds() + rs.seconds() : 0);
       emb = rs.seconds();
       headF = ag.seconds() + 3 * loss.seconds();
       headB = ag.seconds() + rs.seconds();
-      perLayer = full ? 14 : 10;
-      lines.add(LlmSystem.describe("tensor-parallel all-gather (sequence parallel; " + (full ? 8 : 6) + " per layer per microbatch)",
-          ag, (long) (full ? 8 : 6) * layers * p.microbatches()));
-      lines.add(LlmSystem.describe("tensor-parallel reduce-scatter (sequence parallel; " + (full ? 6 : 4) + " per layer per microbatch)",
-          rs, (long) (full ? 6 : 4) * layers * p.microbatches()));
-      link = (ag.linkBytes() * (full ? 8 : 6) + rs.linkBytes() * (full ? 6 : 4)) * layers / ranks;
+      int ags = full ? 8 : mlpBlock ? 7 : 6;
+      int rss = full ? 6 : mlpBlock ? 5 : 4;
+      lines.add(LlmSystem.describe("tensor-parallel all-gather (sequence parallel; " + ags + " per layer per microbatch)",
+          ag, (long) ags * layers * p.microbatches()));
+      lines.add(LlmSystem.describe("tensor-parallel reduce-scatter (sequence parallel; " + rss + " per layer per microbatch)",
+          rs, (long) rss * layers * p.microbatches()));
+      link = (ag.linkBytes() * ags + rs.linkBytes() * rss) * layers / ranks;
     } else {
       Collectives.Result ar = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), act, algo);
       fwd = 2 * ar.seconds();
-      bwd = 2 * ar.seconds() + (full ? fwd : 0);
+      bwd = 2 * ar.seconds() + (full ? fwd : mlpBlock ? ar.seconds() : 0);
       emb = ar.seconds();
       headF = 3 * loss.seconds();
       headB = ar.seconds();
-      perLayer = full ? 6 : 4;
+      int perLayer = full ? 6 : mlpBlock ? 5 : 4;
       lines.add(LlmSystem.describe("tensor-parallel all-reduce (" + perLayer + " per layer per microbatch)", ar,
           (long) perLayer * layers * p.microbatches()));
       link = ar.linkBytes() * perLayer * layers / ranks;
@@ -598,7 +599,7 @@ final class LlmTraining {
           layout.chipsFor(plan.ranks()), g, g == 1 ? "" : "s", replicas > 1 ? " for " + replicas + " replicas" : ""));
       notes.add("training as deployed: precision " + o.precision().label() + " (" + o.precision().weightBytes() + " B weights, "
           + o.precision().gradBytes() + " B gradients, " + o.precision().stateBytes() + " B optimizer state per parameter), recompute="
-          + o.recompute().name().toLowerCase(Locale.ROOT) + ", sp=" + o.sp() + ", attn=" + o.attention().name().toLowerCase(Locale.ROOT)
+          + o.recompute().label() + ", sp=" + o.sp() + ", attn=" + o.attention().name().toLowerCase(Locale.ROOT)
           + ", zero=" + (o.zero() ? 1 : 0) + ", dp_overlap=" + o.dpOverlap()
           + (dps.contention() > 0 ? String.format(Locale.ROOT, " (HBM contention of the overlapped reduction %s)",
               LlmSystem.seconds(dps.contention())) : ""));

@@ -24,7 +24,8 @@ import trnsim.isa.lower.ModelShape;
  * For GPT with dropout and eager attention this is Korthikanti's {@code s b h (10 + 24/t + 5 a s / (h t))}
  * bytes per layer (and {@code 34/t + 5as/(ht)} with sequence parallelism), which the tests check.
  * Selective recomputation drops the attention core (eager; a flash kernel keeps only its
- * statistics anyway) and SwiGLU's SiLU(gate); full recomputation keeps only each layer's input,
+ * statistics anyway) and SwiGLU's SiLU(gate); selective-mlp also the whole MLP block's inside
+ * tensors; full recomputation keeps only each layer's input,
  * plus one layer's full set while that layer runs its backward. 1F1B keeps {@code min(p, m)}
  * microbatches in flight on the first stage.
  *
@@ -70,11 +71,18 @@ final class TrainMemory {
     if (a.attention() == Attention.FLASH) {
       core = 4 * tokens * rank.heads();
     } else {
-      core = r == Recompute.SELECTIVE ? 0
+      core = r.selective() ? 0
           : (double) a.mbs() * rank.heads() * a.seq() * a.seq() * (b + (a.dropout() ? 1 + b : 0));
     }
     double f = rank.ffn();
-    double mlp = rank.mlp() == ModelShape.Mlp.SWIGLU ? (r == Recompute.SELECTIVE ? 3 : 4) * tokens * f * b : 2 * tokens * f * b;
+    double mlp;
+    if (r == Recompute.SELECTIVE_MLP) {
+      mlp = 0; // the block reruns from its input (counted outside)
+    } else if (rank.mlp() == ModelShape.Mlp.SWIGLU) {
+      mlp = (r == Recompute.SELECTIVE ? 3 : 4) * tokens * f * b;
+    } else {
+      mlp = 2 * tokens * f * b;
+    }
     return out + in + core + mlp;
   }
 

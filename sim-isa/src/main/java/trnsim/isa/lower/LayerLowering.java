@@ -75,6 +75,13 @@ public final class LayerLowering {
      * only its output and row statistics, so selective adds no attention kernel there.
      */
     SELECTIVE,
+    /**
+     * Selective plus the whole MLP block (its projections and activation) rerun before its
+     * backward, keeping only the block's input: NeuronX Distributed's Llama TP+PP example
+     * checkpoints {@code (CoreAttention, LlamaMLP)} at sequence length 8192 "as it produces large
+     * activation maps".
+     */
+    SELECTIVE_MLP,
     /** Only each layer's input is kept; its whole forward is rerun before its backward. */
     FULL;
 
@@ -82,9 +89,20 @@ public final class LayerLowering {
       return switch (s.toLowerCase(java.util.Locale.ROOT)) {
         case "none" -> NONE;
         case "selective" -> SELECTIVE;
+        case "selective-mlp" -> SELECTIVE_MLP;
         case "full" -> FULL;
-        default -> throw new IllegalArgumentException("must be none, selective or full");
+        default -> throw new IllegalArgumentException("must be none, selective, selective-mlp or full");
       };
+    }
+
+    /** The workload value. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /** Recomputes the attention core and the gated MLP activation (selective and above). */
+    public boolean selective() {
+      return this == SELECTIVE || this == SELECTIVE_MLP;
     }
   }
 
@@ -138,12 +156,19 @@ public final class LayerLowering {
         steps.add(new Step(s.label() + RECOMPUTE, s.program(), s.repeat(), s.dtype()));
       }
     }
-    boolean selective = o.recompute() == Recompute.SELECTIVE;
+    boolean selective = o.recompute().selective();
+    boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
     String norm = m.norm().kernel();
+    boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
     steps.add(new Step("residual_mlp_bwd", f.residual, 1, dt));
+    if (mlpBlock) {
+      steps.add(new Step((gated ? "gate_up_proj" : "up_proj") + RECOMPUTE, GemmLowering.lower(t, f.up, cores), 1, dt));
+      steps.add(new Step((gated ? "silu_mul" : "gelu") + RECOMPUTE, f.activation, 1, dt));
+      steps.add(new Step("down_proj" + RECOMPUTE, GemmLowering.lower(t, f.down, cores), 1, dt));
+    }
     addGemmBackward(t, steps, "down_proj", f.down, cores);
-    if (m.mlp() == ModelShape.Mlp.SWIGLU) {
-      if (selective) {
+    if (gated) {
+      if (selective && !mlpBlock) {
         steps.add(new Step("silu_mul" + RECOMPUTE, f.activation, 1, dt));
       }
       steps.add(new Step("silu_mul_bwd", f.activation, 2, dt));

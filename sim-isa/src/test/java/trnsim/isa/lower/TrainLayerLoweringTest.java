@@ -77,6 +77,17 @@ class TrainLayerLoweringTest {
   }
 
   @Test
+  void selectiveMlpAlsoRerunsTheMlpBlocksMatmuls() {
+    long b = 1;
+    long s = 512;
+    for (ModelShape m : List.of(GPT, LLAMA)) {
+      long selective = flops(steps(m, b, s, Recompute.SELECTIVE, Attention.FLASH), x -> true);
+      long mlp = flops(steps(m, b, s, Recompute.SELECTIVE_MLP, Attention.FLASH), x -> true);
+      assertThat(mlp - selective).as(m.name()).isEqualTo(2L * b * s * m.mlp().matrices() * m.hidden() * m.ffn());
+    }
+  }
+
+  @Test
   void gptLayersUseLayerNormAndATwoMatrixGeluMlp() {
     List<String> labels = steps(GPT, 1, 256, Recompute.NONE, Attention.EAGER).stream().map(Step::label).toList();
     assertThat(labels).contains("layernorm_attn", "attn_scores", "attn_softmax", "attn_context", "up_proj", "gelu", "down_proj",
