@@ -40,32 +40,33 @@ final class LlmTraining {
   static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
   /** The workload's options. */
-  record Options(String model, long seq, long mbs, long globalBatch, boolean zero, DType dt, Precision precision, int systems,
+  record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt, Precision precision, int systems,
       Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute, boolean sp, Attention attention,
       boolean dropout, boolean dpOverlap, long dpBucketBytes) {
 
     static Options parse(WorkloadSpec w) {
       String model = w.string("model", null);
+      Framework fw = parse(w, "framework", "generic", Framework::parse);
       long seq = w.positive("seq", 4096L);
       long mbs = w.positive("mbs", 1L);
       long gbs = w.positive("global_batch", 1024L);
-      boolean zero = w.choice("zero", "1", "0", "1").equals("1");
+      boolean zero = w.choice("zero", fw.zero ? "1" : "0", "0", "1").equals("1");
       DType dt = w.dtype("dtype", DType.BF16);
-      Precision prec = parse(w, "precision", "mixed", Precision::parse);
+      Precision prec = parse(w, "precision", fw.precision.label(), Precision::parse);
       int systems = (int) w.positive("systems", 1L);
       Integer lnc = LlmSystem.optional(w, "lnc");
       Integer tp = LlmSystem.optional(w, "tp");
       Integer pp = LlmSystem.optional(w, "pp");
       Integer dp = LlmSystem.optional(w, "dp");
       Integer mb = LlmSystem.optional(w, "microbatches");
-      Recompute rc = parse(w, "recompute", "none", Recompute::parse);
-      boolean sp = w.bool("sp", false);
-      Attention at = parse(w, "attn", "flash", Attention::parse);
+      Recompute rc = parse(w, "recompute", fw.recompute.label(), Recompute::parse);
+      boolean sp = w.bool("sp", fw.sp);
+      Attention at = parse(w, "attn", fw.attention.name().toLowerCase(Locale.ROOT), Attention::parse);
       boolean dropout = w.bool("dropout", false);
       boolean overlap = w.bool("dp_overlap", false);
       long bucket = w.bytes("dp_bucket", DEFAULT_BUCKET_BYTES);
       w.finish();
-      return new Options(model, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket);
+      return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -79,6 +80,55 @@ final class LlmTraining {
 
     double actBytes() {
       return dt.bits() / 8.0;
+    }
+  }
+
+  /**
+   * Defaults of the training stacks whose published numbers trnsim is calibrated on; any key given
+   * explicitly overrides them. None of them overlaps the data-parallel reduction with the backward:
+   * both run it in a separate step after gradient accumulation (XLA graphs end at each microbatch).
+   *
+   * <ul>
+   *   <li>{@code generic}: no sequence parallelism, no recomputation, {@code mixed} precision, flash
+   *       attention, ZeRO-1.
+   *   <li>{@code nxd}: NeuronX Distributed's Llama pretraining examples (tp_zero1_llama_hf_pretrain,
+   *       tp_pp_llama_hf_pretrain): {@code --sequence_parallel_enabled}, selective checkpointing,
+   *       {@code --use_flash_attention 1}, ZeRO-1 with fp32 gradient accumulation and master weights
+   *       ({@code mixed-fp32acc}). At seq 8192 the TP+PP example also checkpoints the MLP block
+   *       ({@code recompute=selective-mlp}: give it explicitly).
+   *   <li>{@code megatron-neuron}: the Neuron reference for Megatron-LM
+   *       (examples/pretrain_gpt3_6.7B_32layers_bf16.sh): tensor and data parallelism only, no
+   *       sequence parallelism (not supported) or recomputation (no checkpointing flags), eager
+   *       attention (no fused kernel; {@code --no-masked-softmax-fusion}), no distributed optimizer,
+   *       {@code XLA_USE_BF16=1} with stochastic rounding ({@code bf16-sr}).
+   * </ul>
+   */
+  enum Framework {
+    GENERIC(false, Recompute.NONE, Precision.MIXED, Attention.FLASH, true),
+    NXD(true, Recompute.SELECTIVE, Precision.MIXED_FP32ACC, Attention.FLASH, true),
+    MEGATRON_NEURON(false, Recompute.NONE, Precision.BF16_SR, Attention.EAGER, false);
+
+    final boolean sp;
+    final Recompute recompute;
+    final Precision precision;
+    final Attention attention;
+    final boolean zero;
+
+    Framework(boolean sp, Recompute recompute, Precision precision, Attention attention, boolean zero) {
+      this.sp = sp;
+      this.recompute = recompute;
+      this.precision = precision;
+      this.attention = attention;
+      this.zero = zero;
+    }
+
+    static Framework parse(String s) {
+      return switch (s.toLowerCase(Locale.ROOT)) {
+        case "generic" -> GENERIC;
+        case "nxd" -> NXD;
+        case "megatron-neuron" -> MEGATRON_NEURON;
+        default -> throw new IllegalArgumentException("must be generic, nxd or megatron-neuron");
+      };
     }
   }
 
@@ -597,7 +647,8 @@ final class LlmTraining {
       notes.add(String.format(Locale.ROOT, "ranks: tp=%d pp=%d dp=%d = %d ranks at %d per chip (lnc=%d) on %d chips; a chip runs %d "
           + "rank shard%s of its tensor-parallel group%s", plan.tp(), pp, plan.dp(), plan.ranks(), rpc, layout.lnc(),
           layout.chipsFor(plan.ranks()), g, g == 1 ? "" : "s", replicas > 1 ? " for " + replicas + " replicas" : ""));
-      notes.add("training as deployed: precision " + o.precision().label() + " (" + o.precision().weightBytes() + " B weights, "
+      notes.add("training as deployed: framework " + o.framework().name().toLowerCase(Locale.ROOT).replace('_', '-') + ", precision "
+          + o.precision().label() + " (" + o.precision().weightBytes() + " B weights, "
           + o.precision().gradBytes() + " B gradients, " + o.precision().stateBytes() + " B optimizer state per parameter), recompute="
           + o.recompute().label() + ", sp=" + o.sp() + ", attn=" + o.attention().name().toLowerCase(Locale.ROOT)
           + ", zero=" + (o.zero() ? 1 : 0) + ", dp_overlap=" + o.dpOverlap()
