@@ -9,16 +9,22 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.config.ConfigFieldException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.config.unit.DataSize;
 import trnsim.core.config.unit.UnitException;
 import trnsim.core.system.Collectives;
 import trnsim.core.system.Fabric;
+import trnsim.core.system.RankLayout;
+import trnsim.isa.DType;
 
-/** {@code trnsim collective}: one collective (or a size sweep) on a system's topology. */
+/** {@code trnsim collective}: one collective (or a size sweep) on a system, as nccom-test / nccl-tests time it. */
 @Command(name = "collective", mixinStandardHelpOptions = true, sortOptions = false,
-    description = {"Time a collective on a system's interconnect and report algorithm and bus bandwidth.",
-        "Algorithms: auto (Neuron runtime default: mesh < 1 MB, rdh 1-56 MB, kangaring > 56 MB, hierarchical across systems),",
+    description = {"Time a collective as the accelerator's collective runtime runs it and report algorithm and bus bandwidth,",
+        "with the time split into fixed (host launch), sync (per-step issue and hop latency), transfer and reduce.",
+        "Ranks are logical NeuronCores (chip.lnc physical cores each; a GPU is one rank).",
+        "Algorithms: auto (the config's runtime: the 2023 Neuron runtime's ring on trn1, the current size rule",
+        "  mesh < 1 MB, rdh 1-56 MB, kangaring > 56 MB on trn2/trn3; hierarchical across systems),",
         "  ring, kangaring, mesh, rdh, hierarchical."})
 public final class CollectiveCommand implements Callable<Integer> {
   private final CliContext ctx;
@@ -26,25 +32,38 @@ public final class CollectiveCommand implements Callable<Integer> {
   @picocli.CommandLine.Mixin
   HardwareOptions hardwareOptions = new HardwareOptions();
 
-
   @Option(names = "--op", defaultValue = "all-reduce", description = "all-reduce, all-gather, reduce-scatter, all-to-all or send-recv (default: ${DEFAULT-VALUE}).")
   String op;
 
-  @Option(names = "--bytes", defaultValue = "1GiB", description = "Message size (nccl-tests convention), e.g. 64MiB (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--bytes", defaultValue = "1GiB", description = "Message size (nccl-tests convention: all-gather counts the whole output), in bytes or with a unit, e.g. 1048576 or 64MiB (default: ${DEFAULT-VALUE}).")
   String bytes;
+
+  @Option(names = "--dtype", defaultValue = "bf16", description = "Element type: fp32, bf16, fp16, int32, uint32, int16, uint16, int8, uint8 (default: ${DEFAULT-VALUE}). Reductions cost per element.")
+  String dtype;
 
   @Option(names = "--algo", defaultValue = "auto", description = "auto, ring, kangaring, mesh, rdh or hierarchical (default: ${DEFAULT-VALUE}).")
   String algo;
 
-  @Option(names = "--ranks", description = "Chips taking part: the first N of the system (default: all chips of all systems).")
+  @Option(names = "--ranks", description = "Ranks taking part (logical cores; nccom-test -r): the first N/systems of each system (default: all).")
   Integer ranks;
 
-  @Option(names = "--systems", defaultValue = "1", description = "Identical systems joined by their EFA network (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--lnc", description = "Physical cores per rank (overrides the chip's chip.lnc; must divide its cores).")
+  Integer lnc;
+
+  @Option(names = "--systems", defaultValue = "1", description = "Identical systems joined by their EFA network (nccom-test -N) (default: ${DEFAULT-VALUE}).")
   int systems;
 
-  @Option(names = "--sweep", paramLabel = "FROM:TO", description = "Size sweep, x2 per row, e.g. 1KiB:1GiB: prints the latency/bandwidth curve.")
+  @Option(names = "--sweep", paramLabel = "FROM:TO", description = "Size sweep, e.g. 1KiB:1GiB or 1024:1073741824: prints the latency/bandwidth curve.")
   String sweep;
 
+  @Option(names = "--step-factor", defaultValue = "2", description = "Size factor between sweep rows (nccom-test -f) (default: ${DEFAULT-VALUE}).")
+  int stepFactor;
+
+  @Option(names = "--in-graph", description = "Time it as one collective of a compiled graph: no host launch.")
+  boolean inGraph;
+
+  @Option(names = "--raw", description = "With send-recv: a raw write between the two ranks' memories (an RDMA latency test such as ib_write_lat): wires only, no collective runtime.")
+  boolean raw;
 
   @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
   OutputFormat format;
@@ -53,7 +72,8 @@ public final class CollectiveCommand implements Callable<Integer> {
     this.ctx = ctx;
   }
 
-  static final List<String> KEYS = List.of("hardware", "op", "algo", "ranks", "bytes", "time_s", "algbw_gbps", "busbw_gbps", "steps");
+  static final List<String> KEYS = List.of("hardware", "op", "algo", "ranks", "dtype", "standalone", "bytes", "time_s",
+      "algbw_gbps", "busbw_gbps", "algbw_gibps", "busbw_gibps", "steps", "fixed_s", "sync_s", "transfer_s", "reduce_s");
 
   @Override
   public Integer call() {
@@ -69,75 +89,139 @@ public final class CollectiveCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserInputException("--algo = '" + algo + "': " + e.getMessage().replaceFirst("^unknown algorithm '[^']*'; ", "unknown; "));
     }
+    DType dt = elementType(dtype);
     if (systems < 1) {
       throw new UserInputException("--systems = '" + systems + "': must be at least 1");
     }
+    if (stepFactor < 2) {
+      throw new UserInputException("--step-factor = '" + stepFactor + "': must be at least 2");
+    }
+    if (raw && o != Collectives.Op.SEND_RECV) {
+      throw new UserInputException("--raw: only with --op send-recv (a raw point-to-point write)");
+    }
     HardwareSpec hw = hardwareOptions.load(new Workbench(ctx));
-    if (hw.totalChips() * systems < 2) {
-      throw new UserInputException("--hardware = '" + hardwareOptions.name + "': a single chip has no interconnect; use a system such as trn2-48xl");
+    RankLayout layout;
+    try {
+      layout = RankLayout.of(hw.chip(), lnc);
+    } catch (ConfigFieldException e) {
+      throw new UserInputException("--lnc = '" + lnc + "': " + e.getMessage());
     }
-    Fabric f = new Fabric(hw.system(), systems);
+    Fabric f = Fabric.of(hw, systems, layout);
+    if (f.size() < 2) {
+      throw new UserInputException("--hardware = '" + hardwareOptions.name + "': " + f.size()
+          + " rank has nothing to exchange; use a system such as trn2-48xl, or a chip with several logical cores");
+    }
     int n = ranks == null ? f.size() : ranks;
-    if (n < 2 || n > f.size()) {
-      throw new UserInputException("--ranks = '" + n + "': must be between 2 and " + f.size());
-    }
-    if (o == Collectives.Op.SEND_RECV && n != 2) {
-      if (ranks != null) {
-        throw new UserInputException("--ranks = '" + n + "': send-recv takes 2 ranks");
-      }
+    if (o == Collectives.Op.SEND_RECV && ranks == null) {
       n = 2;
     }
-    List<Integer> group = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      group.add(i);
+    if (n < 2 || n > f.size()) {
+      throw new UserInputException("--ranks = '" + n + "': must be between 2 and " + f.size() + " (logical cores of "
+          + hw.name() + (systems > 1 ? " x" + systems : "") + " at " + layout.lnc() + " cores per rank)");
     }
-    List<Long> sizes = new ArrayList<>();
-    if (sweep != null) {
-      String[] p = sweep.split(":");
-      if (p.length != 2) {
-        throw new UserInputException("--sweep = '" + sweep + "': expected FROM:TO such as 1KiB:1GiB");
-      }
-      long from = size("--sweep", p[0]);
-      long to = size("--sweep", p[1]);
-      if (to < from) {
-        throw new UserInputException("--sweep = '" + sweep + "': FROM must not exceed TO");
-      }
-      for (long s = from; s <= to; s *= 2) {
-        sizes.add(s);
-      }
-    } else {
-      sizes.add(size("--bytes", bytes));
+    if (o == Collectives.Op.SEND_RECV && n != 2) {
+      throw new UserInputException("--ranks = '" + n + "': send-recv takes 2 ranks");
     }
+    if (n % systems != 0) {
+      throw new UserInputException("--ranks = '" + n + "': must divide evenly over --systems " + systems);
+    }
+    List<Integer> group = Collectives.spread(f, n);
+    List<Long> sizes = sizes();
     List<Map<String, Object>> rows = new ArrayList<>();
     for (long s : sizes) {
       Collectives.Result r;
       try {
-        r = Collectives.runOne(f, o, group, s, a);
+        r = raw ? Collectives.rawTransfer(f, group.get(0), group.get(1), s)
+            : Collectives.runOne(f, o, group, s, a, dt, !inGraph);
       } catch (IllegalArgumentException e) {
         throw new UserInputException("--op = '" + op + "': " + e.getMessage());
       }
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("hardware", hw.name() + (systems > 1 ? " x" + systems : ""));
-      m.put("op", o.label());
-      m.put("algo", r.algo().label());
-      m.put("ranks", r.ranks());
-      m.put("bytes", s);
-      m.put("time_s", r.seconds());
-      m.put("algbw_gbps", r.algBandwidth() / 1e9);
-      m.put("busbw_gbps", r.busBandwidth() / 1e9);
-      m.put("steps", r.steps());
-      if (!r.note().isEmpty()) {
-        m.put("note", r.note());
-      }
-      rows.add(m);
+      rows.add(row(hw, r, s));
     }
     print(rows);
     return ExitCodes.OK;
   }
 
-  private static long size(String option, String text) {
+  private List<Long> sizes() {
+    List<Long> sizes = new ArrayList<>();
+    if (sweep == null) {
+      sizes.add(size("--bytes", bytes));
+      return sizes;
+    }
+    String[] p = sweep.split(":");
+    if (p.length != 2) {
+      throw new UserInputException("--sweep = '" + sweep + "': expected FROM:TO such as 1KiB:1GiB");
+    }
+    long from = size("--sweep", p[0]);
+    long to = size("--sweep", p[1]);
+    if (to < from) {
+      throw new UserInputException("--sweep = '" + sweep + "': FROM must not exceed TO");
+    }
+    for (long s = from; s <= to; s = Math.multiplyExact(s, (long) stepFactor)) {
+      sizes.add(s);
+      if (s > Long.MAX_VALUE / stepFactor) {
+        break;
+      }
+    }
+    if (sizes.size() > 200) {
+      throw new UserInputException("--sweep = '" + sweep + "': " + sizes.size() + " rows; use a larger --step-factor");
+    }
+    return sizes;
+  }
+
+  private Map<String, Object> row(HardwareSpec hw, Collectives.Result r, long s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("hardware", hw.name() + (systems > 1 ? " x" + systems : ""));
+    m.put("op", r.op().label());
+    m.put("algo", raw ? "raw" : r.algo().label());
+    m.put("ranks", r.ranks());
+    m.put("dtype", dtype.toLowerCase(Locale.ROOT));
+    m.put("standalone", !inGraph && !raw);
+    m.put("bytes", s);
+    m.put("time_s", r.seconds());
+    m.put("algbw_gbps", r.algBandwidth() / 1e9);
+    m.put("busbw_gbps", r.busBandwidth() / 1e9);
+    m.put("algbw_gibps", r.algBandwidth() / (1L << 30));
+    m.put("busbw_gibps", r.busBandwidth() / (1L << 30));
+    m.put("steps", r.steps());
+    m.put("fixed_s", r.fixedSeconds());
+    m.put("sync_s", r.syncSeconds());
+    m.put("transfer_s", r.transferSeconds());
+    m.put("reduce_s", r.reduceSeconds());
+    if (!r.note().isEmpty()) {
+      m.put("note", r.note());
+    }
+    return m;
+  }
+
+  /** nccom-test's element types onto trnsim's (only the width matters to the model: uint8 reduces as int8). */
+  static DType elementType(String text) {
+    String k = text.trim().toLowerCase(Locale.ROOT);
+    switch (k) {
+      case "uint8", "int8" -> {
+        return DType.INT8;
+      }
+      case "uint16", "int16" -> {
+        return DType.FP16;
+      }
+      case "uint32", "int32" -> {
+        return DType.INT32;
+      }
+      default -> {
+        try {
+          return DType.parse(k);
+        } catch (IllegalArgumentException e) {
+          throw new UserInputException("--dtype = '" + text + "': unknown; known: fp32, bf16, fp16, int32, uint32, int16, uint16, int8, uint8");
+        }
+      }
+    }
+  }
+
+  /** A size in bytes: a plain byte count (as nccom-test and nccl-tests take it) or a number with a unit. */
+  static long size(String option, String text) {
+    String t = text.trim();
     try {
-      return DataSize.parse(text.trim()).bytes();
+      return DataSize.parse(t.matches("\\d+") ? t + " B" : t).bytes();
     } catch (UnitException e) {
       throw new UserInputException(option + " = '" + text + "': " + e.getMessage());
     }
@@ -160,7 +244,9 @@ public final class CollectiveCommand implements Callable<Integer> {
       }
       case table -> {
         var first = rows.get(0);
-        out.printf(Locale.ROOT, "%s over %s ranks of %s%n", first.get("op"), first.get("ranks"), first.get("hardware"));
+        out.printf(Locale.ROOT, "%s over %s ranks of %s, %s, %s%n", first.get("op"), first.get("ranks"), first.get("hardware"),
+            first.get("dtype"), raw ? "raw write (no collective runtime)"
+                : inGraph ? "inside a compiled graph (no host launch)" : "standalone (host launch included)");
         double maxBus = 0;
         for (var m : rows) {
           maxBus = Math.max(maxBus, (Double) m.get("busbw_gbps"));
@@ -168,12 +254,14 @@ public final class CollectiveCommand implements Callable<Integer> {
         List<List<Object>> r = new ArrayList<>();
         for (var m : rows) {
           double bus = (Double) m.get("busbw_gbps");
-          int bar = maxBus > 0 ? (int) Math.round(30 * bus / maxBus) : 0;
+          int bar = maxBus > 0 ? (int) Math.round(20 * bus / maxBus) : 0;
           r.add(List.of(DataSize.ofBytes((Long) m.get("bytes")).toString(), m.get("algo"),
-              Reports.seconds((Double) m.get("time_s")), String.format(Locale.ROOT, "%.2f", (Double) m.get("algbw_gbps")),
-              String.format(Locale.ROOT, "%.2f", bus), "#".repeat(bar)));
+              Reports.seconds((Double) m.get("time_s")), fmt(m.get("algbw_gbps")), fmt(bus), fmt(m.get("busbw_gibps")),
+              Reports.seconds((Double) m.get("fixed_s")), Reports.seconds((Double) m.get("sync_s")),
+              Reports.seconds((Double) m.get("transfer_s")), Reports.seconds((Double) m.get("reduce_s")), "#".repeat(bar)));
         }
-        out.print(Tables.text(List.of("size", "algo", "time", "algbw GB/s", "busbw GB/s", "busbw"), r));
+        out.print(Tables.text(List.of("size", "algo", "time", "algbw GB/s", "busbw GB/s", "busbw GiB/s", "fixed", "sync",
+            "transfer", "reduce", "busbw"), r));
         for (var m : rows) {
           if (m.containsKey("note")) {
             out.println("note: " + m.get("note"));
@@ -183,5 +271,9 @@ public final class CollectiveCommand implements Callable<Integer> {
       }
     }
     out.flush();
+  }
+
+  private static String fmt(Object v) {
+    return String.format(Locale.ROOT, "%.2f", (Double) v);
   }
 }

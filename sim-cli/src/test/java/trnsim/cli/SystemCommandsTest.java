@@ -13,15 +13,44 @@ class SystemCommandsTest {
   @Test
   void collectiveReportsAlgorithmAndBusBandwidth() throws Exception {
     var r = CliHarness.run("collective", "--hardware", "trn2-48xl", "--op", "all-reduce", "--bytes", "1GiB", "--algo", "ring",
-        "--format", "json");
+        "--dtype", "fp32", "--format", "json");
     assertThat(r.code()).as(r.err()).isZero();
     JsonNode j = Json.MAPPER.readTree(r.out());
     assertThat(j.get("algo").asText()).isEqualTo("ring");
-    assertThat(j.get("ranks").asInt()).isEqualTo(16);
-    // Independent closed form: 2(n-1) steps of (1.5 us + bytes/n over a 128 GB/s torus link).
-    double expected = 30 * (1.5e-6 + (1L << 30) / 16.0 / 128e9);
+    assertThat(j.get("ranks").asInt()).isEqualTo(64); // 16 chips x 4 logical cores (LNC=2)
+    // Independent closed form: 2(n-1) ring steps, each 0.6 us DMA issue + 1.5 us hop + the chunk over a 128 GB/s
+    // torus link (the DMA rings, 8 x 23 GB/s x 0.9 = 166 GB/s per rank, and HBM are faster); the n-1 reduce-scatter
+    // steps add half of the chunk's fp32 reduction (two slices, 108.8 G elements/s per LNC=2 rank).
+    double chunk = (1L << 30) / 64.0;
+    double transfer = chunk / 128e9;
+    double reduce = chunk / 4 / 108.8e9;
+    double expected = 126 * (0.6e-6 + 1.5e-6 + transfer) + 63 * reduce / 2;
     assertThat(j.get("time_s").asDouble()).isCloseTo(expected, within(1e-9));
-    assertThat(j.get("busbw_gbps").asDouble() / j.get("algbw_gbps").asDouble()).isCloseTo(30.0 / 16, within(1e-9));
+    assertThat(j.get("fixed_s").asDouble()).isZero(); // trn2: the current runtime, no host launch charged
+    assertThat(j.get("fixed_s").asDouble() + j.get("sync_s").asDouble() + j.get("transfer_s").asDouble()
+        + j.get("reduce_s").asDouble()).isCloseTo(j.get("time_s").asDouble(), within(1e-12));
+    assertThat(j.get("busbw_gbps").asDouble() / j.get("algbw_gbps").asDouble()).isCloseTo(126.0 / 64, within(1e-9));
+    assertThat(j.get("busbw_gibps").asDouble() * (1L << 30)).isCloseTo(j.get("busbw_gbps").asDouble() * 1e9, within(1e-3));
+  }
+
+  @Test
+  void collectiveReproducesTheNccomTestFloorWithPlainByteCounts() throws Exception {
+    // nccom-test -r 2 --datatype fp32 allr at 1 KiB on trn1.32xlarge (ranks = NeuronCores): 58 us.
+    var r = CliHarness.run("collective", "-H", "trn1-32xl", "--op", "all-reduce", "--ranks", "2", "--bytes", "1024",
+        "--dtype", "fp32", "--format", "json");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode j = Json.MAPPER.readTree(r.out());
+    assertThat(j.get("bytes").asLong()).isEqualTo(1024);
+    assertThat(j.get("time_s").asDouble() * 1e6).isCloseTo(58.0, within(58.0 * 0.1));
+    // Inside a compiled graph the host launch goes: the same collective is the launch cheaper.
+    var g = Json.MAPPER.readTree(CliHarness.run("collective", "-H", "trn1-32xl", "--ranks", "2", "--bytes", "1024",
+        "--dtype", "fp32", "--in-graph", "--format", "json").out());
+    assertThat(j.get("time_s").asDouble() - g.get("time_s").asDouble()).isCloseTo(j.get("fixed_s").asDouble(), within(1e-12));
+    assertThat(g.get("standalone").asBoolean()).isFalse();
+    // The EFA point: a raw write between two trn2.48xlarge servers is the network's latency (15 us).
+    var e = Json.MAPPER.readTree(CliHarness.run("collective", "-H", "trn2-48xl", "--systems", "2", "--op", "send-recv",
+        "--raw", "--bytes", "8", "--format", "json").out());
+    assertThat(e.get("time_s").asDouble()).isCloseTo(15e-6 + 8 / 25e9, within(1e-12)); // 200 Gbps NIC
   }
 
   @Test
@@ -35,17 +64,32 @@ class SystemCommandsTest {
     assertThat(lines.get(4)).contains(",rdh,");     // 2 MiB
     assertThat(lines.get(10)).contains(",kangaring,"); // 128 MiB > 56 MB
     var t = CliHarness.run("collective", "-H", "trn2-ultraserver", "--sweep", "1KiB:4KiB");
-    assertThat(t.out()).contains("busbw GB/s").contains("1 KiB").contains("4 KiB");
+    assertThat(t.out()).contains("busbw GB/s").contains("busbw GiB/s").contains("reduce").contains("1 KiB").contains("4 KiB");
+    var f = CliHarness.run("collective", "-H", "trn1-32xl", "--ranks", "2", "--sweep", "1024:1073741824", "--step-factor", "4",
+        "--format", "csv");
+    assertThat(f.out().lines().count()).isEqualTo(1 + 11); // 1 KiB .. 1 GiB x4, as nccom-test -f 4
   }
 
   @Test
   void collectiveBadInputIsOneLineExitTwo() {
-    var r = CliHarness.run("collective", "-H", "trn2", "--bytes", "1MiB");
-    assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err().strip().lines().count()).isEqualTo(1);
-    var b = CliHarness.run("collective", "-H", "trn2-48xl", "--algo", "tree");
-    assertThat(b.code()).isEqualTo(2);
-    assertThat(b.err()).contains("--algo = 'tree'");
+    String[][] bad = {
+        {"collective", "-H", "h100", "--bytes", "1MiB"},                   // one GPU, one rank
+        {"collective", "-H", "trn2-48xl", "--algo", "tree"},
+        {"collective", "-H", "trn1-32xl", "--ranks", "33"},
+        {"collective", "-H", "trn2-48xl", "--lnc", "3"},
+        {"collective", "-H", "trn2-48xl", "--bytes", "-5"},
+        {"collective", "-H", "trn2-48xl", "--dtype", "fp64"},
+        {"collective", "-H", "trn2-48xl", "--sweep", "1KiB:1MiB", "--step-factor", "1"},
+        {"collective", "-H", "trn2-48xl", "--raw"},
+        {"collective", "-H", "trn2-48xl", "--systems", "2", "--ranks", "3"},
+    };
+    for (String[] args : bad) {
+      var r = CliHarness.run(args);
+      assertThat(r.code()).as(String.join(" ", args) + ": " + r.err()).isEqualTo(2);
+      assertThat(r.err().strip().lines().count()).as(r.err()).isEqualTo(1);
+    }
+    assertThat(CliHarness.run("collective", "-H", "trn2-48xl", "--algo", "tree").err()).contains("--algo = 'tree'");
+    assertThat(CliHarness.run("collective", "-H", "trn2-48xl", "--lnc", "3").err()).contains("--lnc = '3'");
   }
 
   @Test

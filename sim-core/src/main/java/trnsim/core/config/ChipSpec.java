@@ -10,8 +10,10 @@ package trnsim.core.config;
  * @param power power envelope (optional until the energy model needs it)
  * @param lnc default logical-core size: physical cores per collective rank (Neuron's LNC; a
  *     workload may override it). Absent means one rank per chip (a GPU is one rank).
+ * @param collectives how the collective runtime runs on this chip (null: the bare link model)
  */
-public record ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, PowerSpec power, Integer lnc) {
+public record ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, PowerSpec power, Integer lnc,
+    CollectiveSpec collectives) {
   public ChipSpec {
     Require.positive(cores, "cores");
     lnc = lnc == null ? cores : Require.positive(lnc, "lnc");
@@ -20,10 +22,19 @@ public record ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, 
     }
     Require.present(core, "core");
     Require.present(hbm, "hbm");
+    if (collectives != null && collectives.dmaRingsPerCore() > core.dma().queues()) {
+      throw new ConfigFieldException("collectives.dma_rings_per_core", collectives.dmaRingsPerCore(),
+          "must not exceed the core's " + core.dma().queues() + " DMA queues");
+    }
   }
 
   /** Backwards-compatible form: one rank per chip. */
   public ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, PowerSpec power) {
-    this(cores, core, hbm, l2, power, null);
+    this(cores, core, hbm, l2, power, null, null);
+  }
+
+  /** Backwards-compatible form: no collective runtime (the bare link model). */
+  public ChipSpec(Integer cores, CoreSpec core, HbmSpec hbm, CacheSpec l2, PowerSpec power, Integer lnc) {
+    this(cores, core, hbm, l2, power, lnc, null);
   }
 }

@@ -34,7 +34,8 @@ public final class ClockScaling {
     CoreSpec c2 = new CoreSpec(t2, scale(c.vector(), factor), scale(c.scalar(), factor), scale(c.gpsimd(), factor),
         c.sbuf(), c.psum(), c.dma());
     ChipSpec chip = hw.chip();
-    ChipSpec chip2 = new ChipSpec(chip.cores(), c2, chip.hbm(), chip.l2(), chip.power(), chip.lnc());
+    ChipSpec chip2 = new ChipSpec(chip.cores(), c2, chip.hbm(), chip.l2(), chip.power(), chip.lnc(),
+        chip.collectives());
     return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system());
   }
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import trnsim.core.system.Fabric.Flow;
+import trnsim.isa.DType;
 
 /**
  * Collective operations on a {@link Fabric}, with the algorithms the Neuron runtime documents
@@ -15,8 +16,14 @@ import trnsim.core.system.Fabric.Flow;
  *
  * <p>Message size {@code bytes} follows the nccl-tests convention: the per-rank buffer for
  * all-reduce, the whole gathered (scattered) buffer for all-gather (reduce-scatter), the per-rank
- * send buffer for all-to-all, and the message for send/recv. Reduction arithmetic and the HBM
- * touches it needs are not charged (links bound these collectives).
+ * send buffer for all-to-all, and the message for send/recv.
+ *
+ * <p>Time = fixed + the sum over algorithm steps of (transfer issue + hop latency + bytes at the
+ * bottleneck, with the reduction of a reducing step pipelined against its transfer in two slices).
+ * The fixed part is the runtime's host launch, paid by a standalone collective (nccom-test) and not
+ * by one inside a compiled graph. The fabric's {@link CollectiveCosts} supply the launch, the
+ * per-transfer cost, the DMA rings, HBM and the reduction rate; the bare link model (GPU configs)
+ * has none of them, so only links and their latency count there.
  */
 public final class Collectives {
   private Collectives() {}
@@ -79,12 +86,21 @@ public final class Collectives {
   /**
    * One collective's result.
    *
-   * @param seconds time from start to the last rank's completion
+   * @param seconds time from start to the last rank's completion: fixed + sync + transfer + reduce
    * @param linkBytes bytes x hops put on links by all groups (for link energy)
    * @param steps communication phases on the critical path
+   * @param dtype element type (it sets how many elements a reduction handles)
+   * @param standalone whether the host launch was charged (a standalone collective, as nccom-test
+   *     times it) or not (a collective inside a compiled graph)
+   * @param fixedSeconds the runtime's host launch (standalone only)
+   * @param syncSeconds per-step latency: DMA transfer issue and semaphore hand-off per peer, plus the
+   *     hop latency of each step's slowest flow
+   * @param transferSeconds bytes at the bottleneck (links, DMA rings, HBM) of each step
+   * @param reduceSeconds reduction time not hidden behind the transfers
    */
   public record Result(Op op, Algo algo, int ranks, int groups, double bytes, double seconds, double linkBytes, long steps,
-      String note) {
+      String note, DType dtype, boolean standalone, double fixedSeconds, double syncSeconds, double transferSeconds,
+      double reduceSeconds) {
     /** Algorithm bandwidth: message bytes / time. */
     public double algBandwidth() {
       return seconds > 0 ? bytes / seconds : Double.POSITIVE_INFINITY;
@@ -94,12 +110,28 @@ public final class Collectives {
     public double busBandwidth() {
       return algBandwidth() * op.busFactor(ranks);
     }
+
+    Result withNote(String n) {
+      return new Result(op, algo, ranks, groups, bytes, seconds, linkBytes, steps, n, dtype, standalone, fixedSeconds,
+          syncSeconds, transferSeconds, reduceSeconds);
+    }
   }
 
-  /** A phase repeated {@code repeat} times (ring steps are identical). */
-  private record Phase(List<Flow> flows, long repeat) {}
+  /** A phase repeated {@code repeat} times (ring steps are identical); {@code reduces}: ranks reduce what they receive. */
+  private record Phase(List<Flow> flows, long repeat, boolean reduces) {
+    Phase(List<Flow> flows, long repeat) {
+      this(flows, repeat, false);
+    }
+  }
 
-  /** The algorithm AUTO picks for one group. */
+  /** The element type in-graph collectives default to (LLM activations and gradients). */
+  public static final DType DEFAULT_DTYPE = DType.BF16;
+
+  /**
+   * The algorithm AUTO picks for one group, as the fabric's runtime does: hierarchical when the
+   * group spans several nodes evenly; inside a node, ring (the 2023 runtime) or, by size, mesh below
+   * 1 MB, RDH up to 56 MB for power-of-two groups and KangaRing above (R-INTRA).
+   */
   public static Algo choose(Fabric f, Op op, List<Integer> group, double bytes) {
     int n = group.size();
     if (op == Op.SEND_RECV || op == Op.ALL_TO_ALL) {
@@ -112,6 +144,9 @@ public final class Collectives {
     if (crossesSystems && hierarchicalShape(f, group) > 0) {
       return Algo.HIERARCHICAL;
     }
+    if (!f.costs().sizeBasedAlgorithms()) {
+      return Algo.RING;
+    }
     if (bytes < MESH_MAX_BYTES) {
       return Algo.MESH;
     }
@@ -122,31 +157,83 @@ public final class Collectives {
   }
 
   /**
-   * {@code op} over the first {@code ranks} ranks (logical cores, laid out as {@code layout}) of
-   * {@code systems} copies of {@code hw}: the entry point for a standalone collective, as
-   * nccom-test runs one. {@code dtype} is the element type (it matters where reduction arithmetic
-   * binds).
+   * {@code op} over {@code ranks} ranks (logical cores, laid out as {@code layout}) of
+   * {@code systems} copies of {@code hw}, timed standalone as nccom-test runs it (host launch
+   * included). The ranks are divided equally over the systems (nccom-test {@code -N}): the first
+   * {@code ranks / systems} ranks of each. {@code dtype} is the element type (it matters where
+   * reduction arithmetic binds).
    */
   public static Result onSystem(trnsim.core.config.HardwareSpec hw, int systems, RankLayout layout, Op op, int ranks,
-      double bytes, trnsim.isa.DType dtype, Algo algo) {
+      double bytes, DType dtype, Algo algo) {
+    return onSystem(hw, systems, layout, op, ranks, bytes, dtype, algo, true);
+  }
+
+  /** As {@link #onSystem(trnsim.core.config.HardwareSpec, int, RankLayout, Op, int, double, DType, Algo)}; {@code standalone} false times it as inside a compiled graph. */
+  public static Result onSystem(trnsim.core.config.HardwareSpec hw, int systems, RankLayout layout, Op op, int ranks,
+      double bytes, DType dtype, Algo algo, boolean standalone) {
     Fabric f = Fabric.of(hw, systems, layout);
+    return runOne(f, op, spread(f, ranks), bytes, algo, dtype, standalone);
+  }
+
+  /**
+   * The first {@code ranks / systems} ranks of each system (all ranks of one system when there is
+   * one), the way nccom-test places {@code -r} workers on {@code -N} nodes.
+   */
+  public static List<Integer> spread(Fabric f, int ranks) {
+    int systems = f.systems();
+    int perSystem = f.size() / systems;
     if (ranks < 1 || ranks > f.size()) {
       throw new IllegalArgumentException("ranks must be between 1 and " + f.size());
     }
-    List<Integer> group = new ArrayList<>();
-    for (int i = 0; i < ranks; i++) {
-      group.add(i);
+    if (ranks % systems != 0) {
+      throw new IllegalArgumentException("ranks (" + ranks + ") must divide evenly over " + systems + " systems");
     }
-    return runOne(f, op, group, bytes, algo);
+    List<Integer> group = new ArrayList<>();
+    for (int s = 0; s < systems; s++) {
+      for (int i = 0; i < ranks / systems; i++) {
+        group.add(s * perSystem + i);
+      }
+    }
+    return group;
   }
 
-  /** Runs {@code op} on one group. */
+  /**
+   * A raw point-to-point write of {@code bytes} from rank {@code src} to rank {@code dst}, as an
+   * RDMA latency test (ib_write_lat) times it: the wires' latency and bandwidth only, no collective
+   * runtime (no launch, no DMA rings, no semaphores).
+   */
+  public static Result rawTransfer(Fabric f, int src, int dst, double bytes) {
+    Fabric.PhaseCost c = f.phaseTime(List.of(new Flow(src, dst, bytes)), false);
+    return new Result(Op.SEND_RECV, Algo.MESH, 2, 1, bytes, c.seconds(), c.linkBytes(), 1, "raw write: no collective runtime",
+        DType.INT8, true, 0, c.latencySeconds(), c.transferSeconds(), 0);
+  }
+
+  /** Runs {@code op} on one group inside a compiled graph, bf16. */
   public static Result runOne(Fabric f, Op op, List<Integer> group, double bytes, Algo algo) {
     return run(f, op, List.of(group), bytes, algo);
   }
 
-  /** Runs {@code op} on several equal-sized groups at once (their traffic shares links). */
+  /** Runs {@code op} on one group; {@code standalone} charges the host launch. */
+  public static Result runOne(Fabric f, Op op, List<Integer> group, double bytes, Algo algo, DType dtype,
+      boolean standalone) {
+    return run(f, op, List.of(group), bytes, algo, dtype, standalone);
+  }
+
+  /**
+   * Runs {@code op} on several equal-sized groups at once (their traffic shares links), as inside a
+   * compiled graph (no host launch), on bf16 elements.
+   */
   public static Result run(Fabric f, Op op, List<List<Integer>> groups, double bytes, Algo algo) {
+    return run(f, op, groups, bytes, algo, DEFAULT_DTYPE, false);
+  }
+
+  /**
+   * Runs {@code op} on several equal-sized groups at once (their traffic shares links).
+   * {@code standalone} charges the runtime's host launch (a collective launched on its own, as
+   * nccom-test does); false times it as one collective of a compiled graph.
+   */
+  public static Result run(Fabric f, Op op, List<List<Integer>> groups, double bytes, Algo algo, DType dtype,
+      boolean standalone) {
     int n = groups.get(0).size();
     for (List<Integer> g : groups) {
       if (g.size() != n) {
@@ -156,18 +243,21 @@ public final class Collectives {
     if (op == Op.SEND_RECV && n != 2) {
       throw new IllegalArgumentException("send-recv needs a group of 2 ranks");
     }
+    if (!(bytes > 0) || Double.isInfinite(bytes)) {
+      throw new IllegalArgumentException("message size must be positive: " + bytes);
+    }
     if (n == 1) {
-      return new Result(op, algo == Algo.AUTO ? Algo.MESH : algo, 1, groups.size(), bytes, 0, 0, 0, "one rank: nothing to send");
+      return new Result(op, algo == Algo.AUTO ? Algo.MESH : algo, 1, groups.size(), bytes, 0, 0, 0, "one rank: nothing to send",
+          dtype, standalone, 0, 0, 0, 0);
     }
     Algo a = algo == Algo.AUTO ? choose(f, op, groups.get(0), bytes) : algo;
     String note = "";
     if (algo == Algo.AUTO && a == Algo.KANGARING && bytes <= RDH_MAX_BYTES) {
       // RDH's size range, but the group is not a power of two: take the faster of mesh and KangaRing.
-      Result mesh = run(f, op, groups, bytes, Algo.MESH);
-      Result kanga = run(f, op, groups, bytes, Algo.KANGARING);
+      Result mesh = run(f, op, groups, bytes, Algo.MESH, dtype, standalone);
+      Result kanga = run(f, op, groups, bytes, Algo.KANGARING, dtype, standalone);
       Result best = mesh.seconds() <= kanga.seconds() ? mesh : kanga;
-      return new Result(op, best.algo(), n, groups.size(), bytes, best.seconds(), best.linkBytes(), best.steps(),
-          "rdh needs a power-of-two group; chose the faster of mesh and kangaring");
+      return best.withNote("rdh needs a power-of-two group; chose the faster of mesh and kangaring");
     }
     if (a == Algo.RDH && Integer.bitCount(n) != 1) {
       a = Algo.RING;
@@ -181,16 +271,65 @@ public final class Collectives {
       a = Algo.MESH;
     }
     List<Phase> phases = a == Algo.HIERARCHICAL ? hierarchical(f, op, groups, bytes) : phases(f, op, a, groups, bytes);
-    double t = 0;
+    return cost(f, op, a, n, groups.size(), bytes, dtype, standalone, phases, note);
+  }
+
+  /** Adds up the phases: per-step issue and latency, bytes at the bottleneck, exposed reduction. */
+  private static Result cost(Fabric f, Op op, Algo a, int n, int groups, double bytes, DType dtype, boolean standalone,
+      List<Phase> phases, String note) {
+    CollectiveCosts k = f.costs();
+    double elementBytes = dtype.bits() / 8.0;
+    double sync = 0;
+    double transfer = 0;
+    double reduce = 0;
     double linkBytes = 0;
     long steps = 0;
     for (Phase p : phases) {
       Fabric.PhaseCost c = f.phaseTime(p.flows());
-      t += c.seconds() * p.repeat();
+      double issue = k.issueSeconds(maxTransfersPerRank(p.flows()));
+      double tx = c.transferSeconds();
+      double exposed = 0;
+      if (p.reduces()) {
+        double tr = maxReceivedBytes(p.flows()) / elementBytes / k.reduceElementsPerSecond();
+        exposed = pipelined(tx, tr) - tx;
+      }
+      sync += (issue + c.latencySeconds()) * p.repeat();
+      transfer += tx * p.repeat();
+      reduce += exposed * p.repeat();
       linkBytes += c.linkBytes() * p.repeat();
       steps += p.repeat();
     }
-    return new Result(op, a, n, groups.size(), bytes, t, linkBytes, steps, note);
+    double fixed = standalone ? k.launchSeconds() : 0;
+    return new Result(op, a, n, groups, bytes, fixed + sync + transfer + reduce, linkBytes, steps, note, dtype, standalone,
+        fixed, sync, transfer, reduce);
+  }
+
+  /**
+   * A reducing step sends its chunk in two slices so that the first slice's reduction overlaps the
+   * second slice's transfer (R-INTRA, R-INTER): the longer of the two, plus half of the shorter.
+   */
+  static double pipelined(double transferSeconds, double reduceSeconds) {
+    return Math.max(transferSeconds, reduceSeconds) + Math.min(transferSeconds, reduceSeconds) / 2;
+  }
+
+  private static int maxTransfersPerRank(List<Flow> flows) {
+    java.util.Map<Integer, Integer> perRank = new java.util.HashMap<>();
+    int max = 0;
+    for (Flow fl : flows) {
+      if (fl.bytes() > 0) {
+        max = Math.max(max, perRank.merge(fl.src(), 1, Integer::sum));
+      }
+    }
+    return max;
+  }
+
+  private static double maxReceivedBytes(List<Flow> flows) {
+    java.util.Map<Integer, Double> perRank = new java.util.HashMap<>();
+    double max = 0;
+    for (Flow fl : flows) {
+      max = Math.max(max, perRank.merge(fl.dst(), fl.bytes(), Double::sum));
+    }
+    return max;
   }
 
   private static List<Phase> phases(Fabric f, Op op, Algo a, List<List<Integer>> groups, double bytes) {
@@ -201,6 +340,8 @@ public final class Collectives {
     int n = ordered.get(0).size();
     double chunk = bytes / n;
     List<Phase> out = new ArrayList<>();
+    boolean scatter = op == Op.ALL_REDUCE || op == Op.REDUCE_SCATTER;
+    boolean gather = op == Op.ALL_REDUCE || op == Op.ALL_GATHER;
     switch (op) {
       case SEND_RECV -> {
         List<Flow> fl = new ArrayList<>();
@@ -211,21 +352,36 @@ public final class Collectives {
       }
       case ALL_TO_ALL -> out.add(new Phase(meshFlows(ordered, chunk), 1));
       default -> {
-        int halves = op == Op.ALL_REDUCE ? 2 : 1;
         switch (a) {
-          case RING -> out.add(new Phase(ringFlows(ordered, chunk, false), (long) halves * (n - 1)));
-          case KANGARING -> out.add(new Phase(ringFlows(ordered, chunk, true), (long) halves * (n - 1)));
-          case MESH -> out.add(new Phase(meshFlows(ordered, chunk), halves));
+          case RING, KANGARING -> {
+            List<List<int[]>> pairs = a == Algo.KANGARING ? kangaPairs(f, ordered) : null;
+            List<Flow> fl = pairs != null ? pairFlows(pairs, chunk) : ringFlows(ordered, chunk, a == Algo.KANGARING);
+            long repeat = pairs != null ? pairs.get(0).size() - 1 : n - 1;
+            if (scatter) {
+              out.add(new Phase(fl, repeat, true));
+            }
+            if (gather) {
+              out.add(new Phase(fl, repeat, false));
+            }
+          }
+          case MESH -> {
+            if (scatter) {
+              out.add(new Phase(meshFlows(ordered, chunk), 1, true));
+            }
+            if (gather) {
+              out.add(new Phase(meshFlows(ordered, chunk), 1, false));
+            }
+          }
           case RDH -> {
             int log = Integer.numberOfTrailingZeros(n);
-            if (op != Op.ALL_GATHER) { // reduce-scatter by recursive halving
+            if (scatter) { // reduce-scatter by recursive halving
               for (int k = 0; k < log; k++) {
-                out.add(new Phase(xorFlows(ordered, n >> (k + 1), bytes / (2L << k)), 1));
+                out.add(new Phase(xorFlows(ordered, n >> (k + 1), bytes / (2L << k)), 1, true));
               }
             }
-            if (op != Op.REDUCE_SCATTER) { // all-gather by recursive doubling
+            if (gather) { // all-gather by recursive doubling
               for (int k = log - 1; k >= 0; k--) {
-                out.add(new Phase(xorFlows(ordered, n >> (k + 1), bytes / (2L << k)), 1));
+                out.add(new Phase(xorFlows(ordered, n >> (k + 1), bytes / (2L << k)), 1, false));
               }
             }
           }
@@ -234,6 +390,52 @@ public final class Collectives {
       }
     }
     return out;
+  }
+
+  /**
+   * KangaRing's pairs (R-INTRA): consecutive ranks of the ring order that sit on one chip, one the
+   * primary of the clockwise ring and the other of the counter-clockwise ring. Null when some rank
+   * has no partner on its chip, or a group has fewer than two pairs (then KangaRing runs as two
+   * counter-rotating rings over all ranks, as the runtime falls back to ring for one rank per chip).
+   */
+  private static List<List<int[]>> kangaPairs(Fabric f, List<List<Integer>> ordered) {
+    List<List<int[]>> out = new ArrayList<>();
+    for (List<Integer> g : ordered) {
+      if (g.size() % 2 != 0 || g.size() < 4) {
+        return null;
+      }
+      List<int[]> pairs = new ArrayList<>();
+      for (int i = 0; i < g.size(); i += 2) {
+        if (f.chipOf(g.get(i)) != f.chipOf(g.get(i + 1))) {
+          return null;
+        }
+        pairs.add(new int[] {g.get(i), g.get(i + 1)});
+      }
+      out.add(pairs);
+    }
+    return out;
+  }
+
+  /**
+   * One KangaRing step over each group's pairs (a_i, b_i) in ring order: a_i writes a chunk to
+   * a_{i+1} and duplicates it to its partner b_i; b_i writes to b_{i-1} and duplicates to a_i. A
+   * reduce-scatter step has the same flows (the primary reads its partner's chunk and reduces it
+   * with the one received).
+   */
+  private static List<Flow> pairFlows(List<List<int[]>> groups, double chunk) {
+    List<Flow> fl = new ArrayList<>();
+    for (List<int[]> g : groups) {
+      int p = g.size();
+      for (int i = 0; i < p; i++) {
+        int a = g.get(i)[0];
+        int b = g.get(i)[1];
+        fl.add(new Flow(a, g.get((i + 1) % p)[0], chunk));
+        fl.add(new Flow(a, b, chunk));
+        fl.add(new Flow(b, g.get((i + p - 1) % p)[1], chunk));
+        fl.add(new Flow(b, a, chunk));
+      }
+    }
+    return fl;
   }
 
   private static List<Flow> ringFlows(List<List<Integer>> groups, double chunk, boolean both) {
@@ -323,7 +525,9 @@ public final class Collectives {
     }
     int k = intra.get(0).size();
     List<Phase> out = new ArrayList<>();
-    Algo intraAlgo = k == 1 ? null : (Integer.bitCount(k) == 1 && bytes <= RDH_MAX_BYTES ? Algo.RDH : Algo.KANGARING);
+    Algo intraAlgo = k == 1 ? null
+        : !f.costs().sizeBasedAlgorithms() ? Algo.RING
+        : Integer.bitCount(k) == 1 && bytes <= RDH_MAX_BYTES ? Algo.RDH : Algo.KANGARING;
     Algo interAlgo = Algo.RING;
     switch (op) {
       case ALL_REDUCE -> {

@@ -22,13 +22,27 @@ import trnsim.core.config.TopologySpec;
  * <p>Traffic that shares a link shares its bandwidth: {@link #phaseTime} charges every flow of a
  * phase the load of the most loaded link on its path (max-min fair share on the bottleneck), plus
  * the latency of its hops. Immutable.
+ *
+ * <p>With a collective runtime ({@link CollectiveCosts}, from the chip's {@code collectives:}
+ * block) every transfer is a DMA: it leaves through the sending rank's DMA rings (all its flows
+ * share them; one flow uses at most one ring per packet), reads the source chip's HBM and writes
+ * the destination chip's HBM (two touches of one HBM when both ranks sit on the same chip, which
+ * is then the whole path). Without one, two ranks of a chip exchange data over a fixed
+ * intra-chip bandwidth and links are the only limit.
  */
 public final class Fabric {
   /** One transfer in a phase. */
   public record Flow(int src, int dst, double bytes) {}
 
-  /** A phase's time and the bytes it put on links (bytes x hops, for link energy). */
-  public record PhaseCost(double seconds, double linkBytes) {}
+  /**
+   * A phase's time, the bytes it put on links (bytes x hops, for link energy) and the hop latency of
+   * the flow that finished last (the rest of its time is bytes at its bottleneck).
+   */
+  public record PhaseCost(double seconds, double linkBytes, double latencySeconds) {
+    public double transferSeconds() {
+      return seconds - latencySeconds;
+    }
+  }
 
   private final SystemSpec system;
   private final int systems;
@@ -36,31 +50,46 @@ public final class Fabric {
   private final int[] dims;
   /** Collective ranks per chip (Neuron: one per logical NeuronCore); 1 = ranks are chips. */
   private final int ranksPerChip;
-  /** Bandwidth per direction between two ranks of one chip (their traffic crosses the chip's HBM). */
+  /** Bandwidth per direction between two ranks of one chip without a collective runtime. */
   private final double intraChipBytesPerSecond;
+  /** The collective runtime's per-rank costs (bare: links only). */
+  private final CollectiveCosts costs;
 
   /**
-   * The fabric of {@code systems} copies of {@code hw} with ranks laid out as {@code layout}.
-   * Ranks of one chip exchange data through its HBM: each direction at the chip's sustained HBM
-   * bandwidth shared by its ranks (a simplification refined by the collective model).
+   * The fabric of {@code systems} copies of {@code hw} with ranks laid out as {@code layout}, with
+   * the chip's collective runtime ({@link CollectiveCosts#of}). A chip without a
+   * {@code collectives:} block gets the bare link model, and two ranks of one chip exchange data at
+   * its sustained HBM bandwidth shared by its ranks.
    */
   public static Fabric of(trnsim.core.config.HardwareSpec hw, int systems, RankLayout layout) {
     int rpc = layout.ranksPerChip();
     double intra = hw.chip().hbm().sustainedBytesPerSecond() / Math.max(1, rpc);
-    return new Fabric(hw.system(), systems, rpc, intra);
+    return new Fabric(hw.system(), systems, rpc, intra, CollectiveCosts.of(hw, layout));
   }
 
-  /** Ranks are chips. */
+  /** {@link #of(trnsim.core.config.HardwareSpec, int, RankLayout)} with one rank per chip. */
+  public static Fabric of(trnsim.core.config.HardwareSpec hw, int systems) {
+    return of(hw, systems, new RankLayout(hw.chip().cores(), hw.chip().cores()));
+  }
+
+  /** Ranks are chips; the bare link model. */
   public Fabric(SystemSpec system, int systems) {
     this(system, systems, 1, Double.POSITIVE_INFINITY);
+  }
+
+  /** The bare link model with {@code ranksPerChip} ranks per chip. */
+  public Fabric(SystemSpec system, int systems, int ranksPerChip, double intraChipBytesPerSecond) {
+    this(system, systems, ranksPerChip, intraChipBytesPerSecond, CollectiveCosts.bare());
   }
 
   /**
    * Ranks are the {@code ranksPerChip} logical cores of each chip: rank {@code r} sits on chip
    * {@code r / ranksPerChip}. Two ranks of one chip exchange data at {@code intraChipBytesPerSecond}
-   * per direction without touching any link.
+   * per direction without touching any link, unless {@code costs} models DMA (then through the
+   * chip's HBM and the sender's DMA rings).
    */
-  public Fabric(SystemSpec system, int systems, int ranksPerChip, double intraChipBytesPerSecond) {
+  public Fabric(SystemSpec system, int systems, int ranksPerChip, double intraChipBytesPerSecond,
+      CollectiveCosts costs) {
     if (systems < 1) {
       throw new IllegalArgumentException("systems must be >= 1");
     }
@@ -69,6 +98,7 @@ public final class Fabric {
     }
     this.ranksPerChip = ranksPerChip;
     this.intraChipBytesPerSecond = intraChipBytesPerSecond;
+    this.costs = costs;
     this.system = system;
     this.systems = systems;
     this.chips = system.chips();
@@ -94,6 +124,11 @@ public final class Fabric {
 
   public int ranksPerChip() {
     return ranksPerChip;
+  }
+
+  /** The collective runtime's costs this fabric charges (bare: links only). */
+  public CollectiveCosts costs() {
+    return costs;
   }
 
   /** The chip a rank sits on. */
@@ -167,30 +202,69 @@ public final class Fabric {
     return g;
   }
 
-  /** A directed link: identity, bandwidth per direction (bytes/s) and latency (s). */
-  record Link(long id, double bytesPerSecond, double latency) {}
+  /**
+   * A directed link: identity, bandwidth per direction (bytes/s), latency (s), and whether it is a
+   * wire (NeuronLink, switch port, EFA; counted in link bytes) or a resource inside a chip (DMA
+   * rings, HBM, the intra-chip path).
+   */
+  record Link(long id, double bytesPerSecond, double latency, boolean wire) {
+    Link(long id, double bytesPerSecond, double latency) {
+      this(id, bytesPerSecond, latency, true);
+    }
+  }
 
+  private long efaBase() {
+    return 64L * chipCount();
+  }
+
+  private long intraBase() {
+    return efaBase() + 2L * chipCount();
+  }
+
+  private long dmaBase() {
+    return intraBase() + 2L * size();
+  }
+
+  private long hbmBase() {
+    return dmaBase() + size();
+  }
+
+  /** The route of a collective transfer: with DMA modelled, the sender's rings and both HBMs around the wires. */
   List<Link> path(int srcRank, int dstRank) {
+    List<Link> wires = wirePath(srcRank, dstRank);
+    if (!costs.modelsDma() || srcRank == dstRank) {
+      return wires;
+    }
+    List<Link> p = new ArrayList<>(wires.size() + 3);
+    p.add(new Link(dmaBase() + srcRank, costs.rankBytesPerSecond(), 0, false));
+    p.add(new Link(hbmBase() + chipOf(srcRank), costs.hbmBytesPerSecond(), 0, false));
+    p.addAll(wires);
+    p.add(new Link(hbmBase() + chipOf(dstRank), costs.hbmBytesPerSecond(), 0, false));
+    return p;
+  }
+
+  /** The wires between two ranks (for ranks of one chip without DMA modelled: the intra-chip path). */
+  List<Link> wirePath(int srcRank, int dstRank) {
     List<Link> p = new ArrayList<>();
     if (srcRank == dstRank) {
       return p;
     }
     int src = chipOf(srcRank);
     int dst = chipOf(dstRank);
-    long total = chipCount();
     if (src == dst) {
-      // Two ranks of one chip: the DMA moves the data through the chip's HBM, no link.
-      long base = 4L * total * 8 + 2L * total;
-      p.add(new Link(base + 2L * srcRank, intraChipBytesPerSecond, 0));
-      p.add(new Link(base + 2L * dstRank + 1, intraChipBytesPerSecond, 0));
+      if (!costs.modelsDma()) {
+        // Two ranks of one chip, no collective runtime: a fixed intra-chip bandwidth, no link.
+        p.add(new Link(intraBase() + 2L * srcRank, intraChipBytesPerSecond, 0, false));
+        p.add(new Link(intraBase() + 2L * dstRank + 1, intraChipBytesPerSecond, 0, false));
+      }
       return p;
     }
-    if (src / chips != dst / chips) { // chips (not ranks) of different systems
+    if (!sameSystem(srcRank, dstRank)) {
       LinkSpec n = system.network();
       double bw = n.bandwidth().bytesPerSecond();
       // EFA: sender's NIC up, receiver's NIC down; the hop latency charged once.
-      p.add(new Link(4L * total * 8 + 2L * src, bw, n.latency().seconds()));
-      p.add(new Link(4L * total * 8 + 2L * dst + 1, bw, 0));
+      p.add(new Link(efaBase() + 2L * src, bw, n.latency().seconds()));
+      p.add(new Link(efaBase() + 2L * dst + 1, bw, 0));
       return p;
     }
     TopologySpec t = system.topology();
@@ -227,37 +301,55 @@ public final class Fabric {
     return p;
   }
 
-  /** Hops between two chips (links on the path). */
-  public int hops(int src, int dst) {
-    return path(src, dst).size();
+  /** Wires (NeuronLink or switch hops, EFA ports) between two ranks. */
+  public int hops(int srcRank, int dstRank) {
+    int n = 0;
+    for (Link l : wirePath(srcRank, dstRank)) {
+      n += l.wire() ? 1 : 0;
+    }
+    return n;
   }
 
   /**
    * Time of one phase in which all flows start together: each flow takes its path's latency plus
-   * its bytes at the fair share of its most loaded link; the phase ends with its slowest flow.
+   * its bytes at the fair share of its most loaded link, and no less than its bytes at the DMA rings
+   * its size can use ({@link CollectiveCosts#flowBytesPerSecond}); the phase ends with its slowest
+   * flow.
    */
   public PhaseCost phaseTime(List<Flow> flows) {
+    return phaseTime(flows, true);
+  }
+
+  /**
+   * As {@link #phaseTime(List)}; with {@code viaRuntime} false the flows are raw writes between
+   * memories (an RDMA write as ib_write_lat times it): wires only, no DMA rings, no HBM.
+   */
+  public PhaseCost phaseTime(List<Flow> flows, boolean viaRuntime) {
     Map<Long, Double> load = new HashMap<>();
     List<List<Link>> paths = new ArrayList<>(flows.size());
     double linkBytes = 0;
     for (Flow f : flows) {
-      List<Link> p = path(f.src(), f.dst());
+      List<Link> p = viaRuntime ? path(f.src(), f.dst()) : wirePath(f.src(), f.dst());
       paths.add(p);
       for (Link l : p) {
         load.merge(l.id(), f.bytes(), Double::sum);
+        linkBytes += l.wire() ? f.bytes() : 0;
       }
-      linkBytes += f.bytes() * p.size();
     }
     double worst = 0;
+    double worstLatency = 0;
     for (int i = 0; i < flows.size(); i++) {
       double lat = 0;
-      double transfer = 0;
+      double transfer = viaRuntime ? flows.get(i).bytes() / costs.flowBytesPerSecond(flows.get(i).bytes()) : 0;
       for (Link l : paths.get(i)) {
         lat += l.latency();
         transfer = Math.max(transfer, load.get(l.id()) / l.bytesPerSecond());
       }
-      worst = Math.max(worst, lat + transfer);
+      if (lat + transfer > worst) {
+        worst = lat + transfer;
+        worstLatency = lat;
+      }
     }
-    return new PhaseCost(worst, linkBytes);
+    return new PhaseCost(worst, linkBytes, worstLatency);
   }
 }
