@@ -40,9 +40,9 @@ final class LlmTraining {
   static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
   /** The workload's options. */
-  record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt, Precision precision, int systems,
-      Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute, boolean sp, Attention attention,
-      boolean dropout, boolean dpOverlap, long dpBucketBytes) {
+  record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt,
+      Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
+      boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives) {
 
     static Options parse(WorkloadSpec w) {
       String model = w.string("model", null);
@@ -65,8 +65,13 @@ final class LlmTraining {
       boolean dropout = w.bool("dropout", false);
       boolean overlap = w.bool("dp_overlap", false);
       long bucket = w.bytes("dp_bucket", DEFAULT_BUCKET_BYTES);
+      String cc = fw.collectives == null ? w.string("collectives", "config") : w.string("collectives", fw.collectives);
+      if (!List.of("config", "ring", "neuron").contains(cc)) {
+        throw new WorkloadException(w.source(), "llm-train.collectives", cc, "must be config, ring or neuron");
+      }
       w.finish();
-      return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket);
+      return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
+          cc);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -102,24 +107,33 @@ final class LlmTraining {
    *       attention (no fused kernel; {@code --no-masked-softmax-fusion}), no distributed optimizer,
    *       {@code XLA_USE_BF16=1} with stochastic rounding ({@code bf16-sr}).
    * </ul>
+   *
+   * The collective runtime's algorithm policy ({@code collectives=ring|neuron}, default the chip
+   * config's) follows the SDKs each stack shipped with: NeuronX Distributed arrived with Neuron SDK
+   * 2.12+ (2023) and its benchmarks run on collectives releases with the size-based policy (mesh,
+   * RDH, KangaRing; mesh AllReduce since collectives 2.15, 7/2023); the Megatron-LM reference's
+   * published numbers are from SDK 2.5-2.6 (late 2022 / early 2023): ring.
    */
   enum Framework {
-    GENERIC(false, Recompute.NONE, Precision.MIXED, Attention.FLASH, true),
-    NXD(true, Recompute.SELECTIVE, Precision.MIXED_FP32ACC, Attention.FLASH, true),
-    MEGATRON_NEURON(false, Recompute.NONE, Precision.BF16_SR, Attention.EAGER, false);
+    GENERIC(false, Recompute.NONE, Precision.MIXED, Attention.FLASH, true, null),
+    NXD(true, Recompute.SELECTIVE, Precision.MIXED_FP32ACC, Attention.FLASH, true, "neuron"),
+    MEGATRON_NEURON(false, Recompute.NONE, Precision.BF16_SR, Attention.EAGER, false, "ring");
 
     final boolean sp;
     final Recompute recompute;
     final Precision precision;
     final Attention attention;
     final boolean zero;
+    /** The collective runtime's algorithm policy of the SDKs the stack ran on (null: the chip config's). */
+    final String collectives;
 
-    Framework(boolean sp, Recompute recompute, Precision precision, Attention attention, boolean zero) {
+    Framework(boolean sp, Recompute recompute, Precision precision, Attention attention, boolean zero, String collectives) {
       this.sp = sp;
       this.recompute = recompute;
       this.precision = precision;
       this.attention = attention;
       this.zero = zero;
+      this.collectives = collectives;
     }
 
     static Framework parse(String s) {
@@ -387,7 +401,7 @@ final class LlmTraining {
     int ranks = g.tp().size() * p.tp();
     List<String> lines = new ArrayList<>();
     double lossBytes = 4.0 * o.mbs() * o.seq();
-    Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, algo);
+    Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, algo, DType.FP32, false);
     boolean full = o.recompute() == Recompute.FULL;
     boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
     double fwd;
@@ -397,8 +411,8 @@ final class LlmTraining {
     double headB;
     double link;
     if (o.sp()) {
-      Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.tp(), act, algo);
-      Collectives.Result rs = Collectives.run(f, Collectives.Op.REDUCE_SCATTER, g.tp(), act, algo);
+      Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.tp(), act, algo, o.dt(), false);
+      Collectives.Result rs = Collectives.run(f, Collectives.Op.REDUCE_SCATTER, g.tp(), act, algo, o.dt(), false);
       fwd = 2 * ag.seconds() + 2 * rs.seconds();
       bwd = 4 * ag.seconds() + 2 * rs.seconds() + (full ? fwd : mlpBlock ? ag.seconds() + rs.seconds() : 0);
       emb = rs.seconds();
@@ -412,7 +426,7 @@ final class LlmTraining {
           rs, (long) rss * layers * p.microbatches()));
       link = (ag.linkBytes() * ags + rs.linkBytes() * rss) * layers / ranks;
     } else {
-      Collectives.Result ar = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), act, algo);
+      Collectives.Result ar = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), act, algo, o.dt(), false);
       fwd = 2 * ar.seconds();
       bwd = 2 * ar.seconds() + (full ? fwd : mlpBlock ? ar.seconds() : 0);
       emb = ar.seconds();
@@ -448,10 +462,12 @@ final class LlmTraining {
     }
     Precision prec = o.precision();
     double gradBytes = paramsPerRank * prec.gradBytes();
+    DType gradType = prec.gradBytes() == 4 ? DType.FP32 : DType.BF16;
+    DType weightType = prec.weightBytes() == 4 ? DType.FP32 : DType.BF16;
     int ranks = g.dp().size() * p.dp();
     List<String> lines = new ArrayList<>();
     Collectives.Op reduceOp = o.zero() ? Collectives.Op.REDUCE_SCATTER : Collectives.Op.ALL_REDUCE;
-    Collectives.Result whole = Collectives.run(f, reduceOp, g.dp(), gradBytes, Collectives.Algo.AUTO);
+    Collectives.Result whole = Collectives.run(f, reduceOp, g.dp(), gradBytes, Collectives.Algo.AUTO, gradType, false);
     double reduce = whole.seconds();
     double exposedReduce = reduce;
     double contention = 0;
@@ -461,8 +477,8 @@ final class LlmTraining {
       int n = (int) Math.max(1, LlmSystem.ceilDiv((long) Math.ceil(gradBytes), o.dpBucketBytes()));
       double bucket = Math.min(gradBytes, o.dpBucketBytes());
       double lastBucket = gradBytes - bucket * (n - 1);
-      Collectives.Result full = Collectives.run(f, reduceOp, g.dp(), bucket, Collectives.Algo.AUTO);
-      Collectives.Result rest = Collectives.run(f, reduceOp, g.dp(), lastBucket, Collectives.Algo.AUTO);
+      Collectives.Result full = Collectives.run(f, reduceOp, g.dp(), bucket, Collectives.Algo.AUTO, gradType, false);
+      Collectives.Result rest = Collectives.run(f, reduceOp, g.dp(), lastBucket, Collectives.Algo.AUTO, gradType, false);
       double[] times = new double[n];
       for (int i = 0; i < n; i++) {
         times[i] = i == n - 1 ? rest.seconds() : full.seconds();
@@ -480,12 +496,26 @@ final class LlmTraining {
     double gather = 0;
     if (o.zero()) {
       Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.dp(), paramsPerRank * prec.weightBytes(),
-          Collectives.Algo.AUTO);
+          Collectives.Algo.AUTO, weightType, false);
       gather = ag.seconds();
       link += ag.linkBytes() / ranks;
       lines.add(LlmSystem.describe("data-parallel parameter all-gather (ZeRO-1)", ag, 1));
     }
     return new DpSync(exposedReduce + gather + contention, reduce + gather, contention, lines, link);
+  }
+
+  /** The fabric of the plan's systems, with the collective algorithm policy the workload asks for. */
+  static Fabric fabric(HardwareSpec hw, Options o, RankLayout layout) {
+    Fabric f = Fabric.of(hw, o.systems(), layout);
+    CollectiveCosts c = f.costs();
+    boolean sizeBased = o.collectives().equals("config") ? c.sizeBasedAlgorithms() : o.collectives().equals("neuron");
+    if (sizeBased == c.sizeBasedAlgorithms()) {
+      return f;
+    }
+    CollectiveCosts policy = new CollectiveCosts(sizeBased, c.launchSeconds(), c.transferOverheadSeconds(), c.dmaRings(),
+        c.ringBytesPerSecond(), c.packetBytes(), c.hbmBytesPerSecond(), c.reduceElementsPerSecond(), c.modelsDma());
+    return new Fabric(hw.system(), o.systems(), layout.ranksPerChip(),
+        hw.chip().hbm().sustainedBytesPerSecond() / layout.ranksPerChip(), policy);
   }
 
   /** The step of one resolved plan. */
@@ -533,7 +563,7 @@ final class LlmTraining {
       Times head = Times.of(headRun);
 
       // 2. Collectives over rank groups on the fabric (cores of a chip, chips of an instance, instances over EFA).
-      Fabric fabric = Fabric.of(hw, o.systems(), layout);
+      Fabric fabric = fabric(hw, o, layout);
       Groups groups = Groups.of(plan);
       List<String> coll = new ArrayList<>();
       TpComm tc = tpComm(fabric, groups, plan, o, m, layers, Collectives.Algo.AUTO);

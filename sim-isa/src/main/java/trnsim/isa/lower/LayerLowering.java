@@ -22,9 +22,9 @@ import trnsim.isa.workload.WorkloadSpec;
  * <p>Simplified: no tensor parallelism (the whole layer on one chip), no KV-cache write in decode,
  * RoPE and the softmax scale are not emitted (both fuse into neighbouring kernels on real
  * hardware), SiLU*mul is emitted as the element-wise multiply (the SiLU rides the scalar engine
- * during the multiply's load), biases (GPT-style models) are added in the GEMMs' PSUM evacuation
- * and not charged separately, and kernel boundaries are full synchronisation points (no fusion
- * across kernels).
+ * during the multiply's load), biases (GPT-style models) are separate element-wise passes after
+ * their GEMMs (their gradients ride with the weight gradients), and kernel boundaries are full
+ * synchronisation points (no fusion across kernels).
  */
 public final class LayerLowering {
   private LayerLowering() {}
@@ -162,9 +162,9 @@ public final class LayerLowering {
     boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
     steps.add(new Step("residual_mlp_bwd", f.residual, 1, dt));
     if (mlpBlock) {
-      steps.add(new Step((gated ? "gate_up_proj" : "up_proj") + RECOMPUTE, GemmLowering.lower(t, f.up, cores), 1, dt));
-      steps.add(new Step((gated ? "silu_mul" : "gelu") + RECOMPUTE, f.activation, 1, dt));
-      steps.add(new Step("down_proj" + RECOMPUTE, GemmLowering.lower(t, f.down, cores), 1, dt));
+      for (Step s : f.mlp) {
+        steps.add(new Step(s.label() + RECOMPUTE, s.program(), s.repeat(), s.dtype()));
+      }
     }
     addGemmBackward(t, steps, "down_proj", f.down, cores);
     if (gated) {
@@ -198,7 +198,7 @@ public final class LayerLowering {
 
   /** A layer's forward kernels and the pieces its backward reuses. */
   private record Forward(List<Step> steps, Program norm, Program residual, Program activation, GemmSpec qkv, GemmSpec oProj,
-      GemmSpec up, GemmSpec down, AttentionSpec attn, List<Step> eager) {}
+      GemmSpec up, GemmSpec down, AttentionSpec attn, List<Step> eager, List<Step> mlp) {}
 
   private static Forward forward(TargetSpec t, ModelShape m, String phase, long batch, long seq, long normTokens, long ctx,
       Attention attention, DType dt) {
@@ -222,6 +222,7 @@ public final class LayerLowering {
     List<Step> steps = new ArrayList<>();
     steps.add(new Step(normName + "_attn", norm, 1, dt));
     steps.add(new Step("qkv_proj", GemmLowering.lower(t, qkv, cores), 1, dt));
+    addBias(t, steps, m, "qkv", tokens * qkvN, dt);
     if (phase.equals("decode")) {
       Program attn = DecodeAttention.lower(t, new AttentionSpec(batch, m.heads(), 1, ctx, hd, m.kvHeads(), false, dt), cores);
       steps.add(new Step("attention_decode", attn, 1, dt));
@@ -235,13 +236,31 @@ public final class LayerLowering {
       }
     }
     steps.add(new Step("o_proj", GemmLowering.lower(t, oProj, cores), 1, dt));
+    addBias(t, steps, m, "o", normTokens * m.hidden(), dt);
     steps.add(new Step("residual_attn", residual, 1, dt));
     steps.add(new Step(normName + "_mlp", norm, 1, dt));
-    steps.add(new Step(gated ? "gate_up_proj" : "up_proj", GemmLowering.lower(t, up, cores), 1, dt));
-    steps.add(new Step(gated ? "silu_mul" : "gelu", activation, 1, dt));
-    steps.add(new Step("down_proj", GemmLowering.lower(t, down, cores), 1, dt));
+    List<Step> mlp = new ArrayList<>();
+    mlp.add(new Step(gated ? "gate_up_proj" : "up_proj", GemmLowering.lower(t, up, cores), 1, dt));
+    addBias(t, mlp, m, "up", tokens * up.n(), dt);
+    mlp.add(new Step(gated ? "silu_mul" : "gelu", activation, 1, dt));
+    mlp.add(new Step("down_proj", GemmLowering.lower(t, down, cores), 1, dt));
+    addBias(t, mlp, m, "down", normTokens * m.hidden(), dt);
+    steps.addAll(mlp);
     steps.add(new Step("residual_mlp", residual, 1, dt));
-    return new Forward(steps, norm, residual, activation, qkv, oProj, up, down, a, eager);
+    return new Forward(steps, norm, residual, activation, qkv, oProj, up, down, a, eager, mlp);
+  }
+
+  /**
+   * A linear layer's bias (models with biases): one element-wise pass over its output, as a
+   * framework that does not fuse it into the GEMM runs it (Megatron-LM's {@code --no-bias-gelu-fusion}
+   * / {@code --no-bias-dropout-fusion}). A row-parallel layer adds it after the reduction, on the
+   * whole (or sequence-parallel) hidden-wide output. The bias gradient (a column sum of dY) rides
+   * with the weight gradient and is not charged.
+   */
+  private static void addBias(TargetSpec t, List<Step> steps, ModelShape m, String layer, long numel, DType dt) {
+    if (m.bias()) {
+      steps.add(new Step(layer + "_bias", StreamLowering.elementwise(t, "bias", numel, dt, t.cores()), 1, dt));
+    }
   }
 
   /**
