@@ -171,6 +171,13 @@ class LlmTrainingTest {
     assertThat(mem.weights()).isCloseTo(2 * params * 2, within(1.0));
     assertThat(mem.grads()).isCloseTo(2 * params * 4, within(1.0));
     assertThat(mem.optimizer()).isCloseTo(2 * params * 12 / 4, within(1.0));
+    // The plan runs as a workload: 512 chips, 256 microbatches, the pipeline and its bubble.
+    LlmResult run = LlmSystemTest.run("trn1-32xl", "llm-train:model=llama3-70b,framework=nxd,tp=32,pp=8,dp=4,seq=8192,"
+        + "global_batch=1024,systems=32");
+    assertThat(run.chips()).isEqualTo(512);
+    assertThat(run.parallelism()).containsEntry("microbatches", 256);
+    assertThat(run.memoryBytes().get("total")).isCloseTo(mem.total(), within(1.0));
+    assertThat(run.breakdown().get("pipeline_bubble")).isPositive();
     // Without sequence parallelism and recomputation the same plan would not fit.
     var bare = LlmTraining.Options.parse(WorkloadSpec.parse("llm-train:model=llama3-70b,seq=8192,precision=mixed-fp32acc,attn=eager",
         "test"));
