@@ -583,6 +583,16 @@ final class LlmTraining {
     return new DpSync(exposedReduce + gather + contention, reduce + gather, contention, lines, link);
   }
 
+  /**
+   * The runtime's fixed cost per execution of a compiled graph: for now the host launch the
+   * collective model fitted to nccom-test's floor (an nccom-test collective is one graph execution).
+   * The single place to switch to a shared runtime parameter (the inference work's
+   * {@code runtime.graph_launch}) once both are on one branch.
+   */
+  static double graphLaunchSeconds(Fabric f) {
+    return f.costs().launchSeconds();
+  }
+
   /** The fabric of the plan's systems, with the collective algorithm policy the workload asks for. */
   static Fabric fabric(HardwareSpec hw, Options o, RankLayout layout) {
     Fabric f = Fabric.of(hw, o.systems(), layout);
@@ -716,7 +726,7 @@ final class LlmTraining {
       // Graph launches: each microbatch's forward + backward is one compiled graph, the optimizer step another
       // (PyTorch/XLA marks a step per microbatch); each execution pays the runtime's host launch, the same
       // per-NEFF cost a standalone collective pays (chip.collectives.launch).
-      double runtime = (mbCount + 1) * fabric.costs().launchSeconds();
+      double runtime = (mbCount + 1) * graphLaunchSeconds(fabric);
       double step = sched.seconds() + dps.exposed() + optTime + runtime;
       Map<String, Double> breakdown = new LinkedHashMap<>();
       breakdown.put("compute", compute);
