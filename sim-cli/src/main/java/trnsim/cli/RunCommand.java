@@ -15,8 +15,11 @@ import trnsim.core.trace.ChromeTraceSink;
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Simulate a workload on a hardware config and report time, throughput, traffic and what bounds it.",
         "Workloads: gemm:m=,k=,n=[,dtype=bf16|fp16|fp8|mxfp8|fp32][,strategy=auto|naive][,block_m=,block_n=,block_k=]",
-        "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul,numel=N   (all take cores=N)",
-        "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1]",
+        "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul|bias,numel=N   (all take cores=N)",
+        "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1,",
+        "    lnc=,framework=generic|nxd|megatron-neuron,recompute=none|selective|selective-mlp|full,sp=,attn=flash|eager,",
+        "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron]",
+        "    (tp/pp/dp count ranks: logical NeuronCores)",
         "  llm-infer:model=llama3-70b[,phase=prefill|decode,batch=8,ctx=4096,tp=,dtype=bf16]   (whole system; docs/model.md)",
         "  or the name of a file in configs/workloads/."})
 public final class RunCommand implements Callable<Integer> {
