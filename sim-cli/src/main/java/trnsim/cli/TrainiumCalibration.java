@@ -222,9 +222,10 @@ final class TrainiumCalibration {
         long gbs = rec.count(p, "global_batch_size");
         int nodes = p.has("nodes") ? (int) rec.count(p, "nodes") : hw.path("instances").asInt(1);
         boolean zero1 = p.path("zero1").asBoolean(false);
-        String w = String.format(Locale.ROOT, "llm-train:model=%s,tp=%d,pp=%d,dp=%d,mbs=%d,seq=%d,global_batch=%d,zero=%d,systems=%d",
-            model, rec.count(p, "tp_degree"), rec.count(p, "pp_degree"), rec.count(p, "dp_degree"), rec.count(p, "microbatch"),
-            rec.count(p, "sequence_length"), gbs, zero1 ? 1 : 0, nodes);
+        String w = String.format(Locale.ROOT,
+            "llm-train:model=%s,framework=%s,tp=%d,pp=%d,dp=%d,mbs=%d,seq=%d,global_batch=%d,zero=%d,systems=%d",
+            model, framework(p.path("framework").asText("")), rec.count(p, "tp_degree"), rec.count(p, "pp_degree"),
+            rec.count(p, "dp_degree"), rec.count(p, "microbatch"), rec.count(p, "sequence_length"), gbs, zero1 ? 1 : 0, nodes);
         boolean time = kind.endsWith("step_time");
         probe = new SystemStep(hardwareName, w, time ? StepMetric.TIME : StepMetric.SEQUENCES_PER_SECOND, gbs);
         label = String.format(Locale.ROOT, "%s %s tp%d dp%d seq%d gbs%d x%d nodes", p.path("model").asText(),
@@ -288,6 +289,22 @@ final class TrainiumCalibration {
 
   private static Integer lncOf(JsonNode hw) {
     return hw.has("lnc") ? hw.get("lnc").asInt() : null;
+  }
+
+  /**
+   * The training stack a record names, as an llm-train framework preset: NeuronX Distributed (and
+   * NeMo Megatron on Neuron, which runs on it) is {@code nxd}, the Neuron reference for Megatron-LM
+   * {@code megatron-neuron}, anything else {@code generic}.
+   */
+  static String framework(String published) {
+    String f = published.toLowerCase(Locale.ROOT);
+    if (f.contains("neuronx distributed") || f.contains("nxd") || f.contains("nemo")) {
+      return "nxd";
+    }
+    if (f.contains("megatron")) {
+      return "megatron-neuron";
+    }
+    return "generic";
   }
 
   private static String noShape(JsonNode p) {

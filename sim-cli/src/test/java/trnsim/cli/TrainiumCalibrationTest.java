@@ -66,7 +66,9 @@ class TrainiumCalibrationTest {
         "llm-infer:model=llama3-8b,phase=decode,tp=32,batch=8,prompt=4096,output=4096,max_seq=8192,weights=int8");
     var train = (TrainiumCalibration.SystemStep) byId.get("trn1-train-llama3.1-8b-nxd-32n-tp32-dp32").probe();
     assertThat(train.workload()).isEqualTo(
-        "llm-train:model=llama3-8b,tp=32,pp=1,dp=32,mbs=1,seq=8192,global_batch=1024,zero=1,systems=32");
+        "llm-train:model=llama3-8b,framework=nxd,tp=32,pp=1,dp=32,mbs=1,seq=8192,global_batch=1024,zero=1,systems=32");
+    var gpt = (TrainiumCalibration.SystemStep) byId.get("trn1-train-gpt3-6.7b-megatronlm-1n-tp8-dp4").probe();
+    assertThat(gpt.workload()).startsWith("llm-train:model=gpt3-6.7b,framework=megatron-neuron,tp=8,pp=1,dp=4,");
     assertThat(train.sequences()).isEqualTo(1024);
     var efa = (TrainiumCalibration.Link) byId.get("trn2-efa-ib-write-lat-hbm-to-hbm").probe();
     assertThat(efa.hardware()).isEqualTo("trn2-48xl");
