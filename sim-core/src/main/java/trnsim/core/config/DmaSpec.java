@@ -1,6 +1,7 @@
 package trnsim.core.config;
 
 import trnsim.core.config.unit.Bandwidth;
+import trnsim.core.config.unit.DataSize;
 import trnsim.core.config.unit.TimeSpan;
 
 /**
@@ -9,8 +10,14 @@ import trnsim.core.config.unit.TimeSpan;
  * <p>A transfer passes through two pipelined stages: descriptor processing ({@code descriptorCost},
  * one transfer at a time per queue) and data movement at up to {@code queueBandwidth} (shared with
  * every other transfer touching HBM). Completion is visible {@code latency} after the last byte.
+ *
+ * <p>{@code minBytesPerQueue} (optional) is how the toolchain spreads one DMA over the queues: over
+ * as many queues as keep each queue's share at least this size (absent: one queue per group of
+ * partitions, all queues for a full-partition tile). The lowerings that model a specific compiler
+ * read it; see docs/model.md, "NKI matmul tutorial kernels and the DMA transfer model".
  */
-public record DmaSpec(Integer queues, Bandwidth queueBandwidth, TimeSpan descriptorCost, TimeSpan latency) {
+public record DmaSpec(Integer queues, Bandwidth queueBandwidth, TimeSpan descriptorCost, TimeSpan latency,
+    DataSize minBytesPerQueue) {
   public DmaSpec {
     Require.positive(queues, "queues");
     Require.present(queueBandwidth, "queue_bandwidth");
@@ -18,5 +25,15 @@ public record DmaSpec(Integer queues, Bandwidth queueBandwidth, TimeSpan descrip
     if (latency == null) {
       latency = TimeSpan.ZERO;
     }
+  }
+
+  /** Backwards-compatible form: no minimum share per queue. */
+  public DmaSpec(Integer queues, Bandwidth queueBandwidth, TimeSpan descriptorCost, TimeSpan latency) {
+    this(queues, queueBandwidth, descriptorCost, latency, null);
+  }
+
+  /** {@link #minBytesPerQueue} in bytes, 0 when absent. */
+  public long minBytesPerQueueOrZero() {
+    return minBytesPerQueue == null ? 0 : minBytesPerQueue.bytes();
   }
 }
