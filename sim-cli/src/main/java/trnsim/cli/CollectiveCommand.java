@@ -194,26 +194,12 @@ public final class CollectiveCommand implements Callable<Integer> {
     return m;
   }
 
-  /** nccom-test's element types onto trnsim's (only the width matters to the model: uint8 reduces as int8). */
+  /** nccom-test's element types onto trnsim's ({@link Collectives#elementType}). */
   static DType elementType(String text) {
-    String k = text.trim().toLowerCase(Locale.ROOT);
-    switch (k) {
-      case "uint8", "int8" -> {
-        return DType.INT8;
-      }
-      case "uint16", "int16" -> {
-        return DType.FP16;
-      }
-      case "uint32", "int32" -> {
-        return DType.INT32;
-      }
-      default -> {
-        try {
-          return DType.parse(k);
-        } catch (IllegalArgumentException e) {
-          throw new UserInputException("--dtype = '" + text + "': unknown; known: fp32, bf16, fp16, int32, uint32, int16, uint16, int8, uint8");
-        }
-      }
+    try {
+      return Collectives.elementType(text);
+    } catch (IllegalArgumentException e) {
+      throw new UserInputException("--dtype = '" + text + "': unknown; known: fp32, bf16, fp16, int32, uint32, int16, uint16, int8, uint8");
     }
   }
 

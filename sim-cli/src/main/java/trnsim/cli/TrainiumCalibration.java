@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * Pure: parsing and mapping, no simulation. The mapping is the contract between a published
  * configuration and trnsim's workload vocabulary, so it states every translation it makes (Neuron's
  * ranks and tp degrees are NeuronCores, which trnsim counts the same way; a model name becomes a
- * shipped model shape; nccom-test's default datatype is uint8, which trnsim reduces as int8).
+ * shipped model shape; nccom-test's default datatype is uint8).
  */
 final class TrainiumCalibration {
   private TrainiumCalibration() {}
@@ -64,21 +64,41 @@ final class TrainiumCalibration {
   static final List<String> GROUPS = List.of("kernels", "collectives", "network", "inference TTFT", "inference TPOT",
       "inference throughput", "training");
 
-  /** Shipped model shapes for the model names the records use. */
-  static final Map<String, String> MODELS = Map.of(
-      "llama-3-8b", "llama3-8b", "llama-3.1-8b", "llama3-8b", "llama-2-7b", "llama2-7b", "gpt3-6.7b", "gpt3-6.7b",
-      "llama-3.1-70b", "llama3-70b", "llama-3-70b", "llama3-70b");
+  /** Instance types and the hardware configs that describe them (the first prefix that matches wins). */
+  static final List<String[]> INSTANCES = List.of(new String[] {"trn1n.32xlarge", "trn1n-32xl"},
+      new String[] {"trn1.32xlarge", "trn1-32xl"}, new String[] {"trn2u.48xlarge", "trn2-48xl"},
+      new String[] {"trn2.48xlarge", "trn2-48xl"});
 
-  /** Instance types and the hardware configs that describe them. */
-  static final Map<String, String> INSTANCES = Map.of("trn1.32xlarge", "trn1-32xl", "trn1n.32xlarge", "trn1-32xl",
-      "trn2.48xlarge", "trn2-48xl");
+  /** Chips (for kernels on one chip) and their single-chip configs. */
+  static final Map<String, String> CHIPS = Map.of("trainium1", "trn1", "trainium2", "trn2", "trainium3", "trn3");
 
   static boolean isTrainiumFolder(Path dir) {
     return Files.isRegularFile(dir.resolve("measurements.json"));
   }
 
-  /** Loads and maps every record; a malformed file is one {@link UserInputException} naming the file, record and field. */
-  static List<Case> load(Path dir) {
+  /**
+   * The shipped model shape for a published model name: the organisation prefix and packaging
+   * suffixes (-hf, -chat, -instruct, -v0.N, -base) are dropped, "Llama-3.1-8B" and "Meta-Llama-3-8B" become
+   * llama3-8b (Llama 3 and 3.1 share their shapes), "Llama-2-7b" llama2-7b, "GPT3-6.7B" gpt3-6.7b. Null when
+   * no shipped shape has that name.
+   */
+  static String modelName(String published, java.util.Set<String> known) {
+    String n = published.toLowerCase(Locale.ROOT).trim();
+    n = n.substring(n.lastIndexOf('/') + 1);
+    n = n.replaceAll("-(hf|chat|instruct|base)\\b", "").replaceAll("-v\\d+(\\.\\d+)*$", "").replaceAll("^meta-", "");
+    n = n.replaceAll("^llama-?(\\d)(\\.\\d)?-", "llama$1$2-").replaceAll("^llama3\\.1-", "llama3-")
+        .replaceAll("^code-?llama-", "codellama-").replaceAll("^gpt-?3-", "gpt3-");
+    if (known.contains(n)) {
+      return n;
+    }
+    return null;
+  }
+
+  /**
+   * Loads and maps every record; a malformed file is one {@link UserInputException} naming the
+   * file, record and field. {@code models} are the shipped model shapes' names.
+   */
+  static List<Case> load(Path dir, java.util.Set<String> models) {
     Path file = dir.resolve("measurements.json");
     JsonNode root;
     try {
@@ -91,12 +111,12 @@ final class TrainiumCalibration {
     }
     List<Case> out = new ArrayList<>();
     for (int i = 0; i < root.size(); i++) {
-      out.add(map(file, i, root.get(i)));
+      out.add(map(file, i, root.get(i), models));
     }
     return out;
   }
 
-  static Case map(Path file, int index, JsonNode r) {
+  static Case map(Path file, int index, JsonNode r, java.util.Set<String> models) {
     Rec rec = new Rec(file, index, r);
     String id = rec.text("id");
     String kind = rec.text("kind");
@@ -119,6 +139,7 @@ final class TrainiumCalibration {
     String instance = count.matches() ? count.group(2) : hw.path("instance").asText("");
     int instancesNamed = count.matches() ? Integer.parseInt(count.group(1)) : 1;
     String hardwareName = instanceConfig(instance);
+    String chipName = CHIPS.get(hw.path("chip").asText("").toLowerCase(Locale.ROOT));
     Probe probe;
     String group;
     String label;
@@ -129,13 +150,13 @@ final class TrainiumCalibration {
         group = "kernels";
         String strategy = nkiMatmulStrategy(rec, p.path("blocking").asText(""));
         StringBuilder w = new StringBuilder(String.format(Locale.ROOT, "gemm:m=%d,k=%d,n=%d,dtype=%s,cores=%d,strategy=%s",
-            rec.count(p, "M"), rec.count(p, "K"), rec.count(p, "N"), rec.textAt(p, "dtype_in"), neuronCores(hw), strategy));
+            rec.count(p, "M"), rec.count(p, "K"), rec.count(p, "N"), rec.textAt(p, "dtype_in"), physicalCores(hw), strategy));
         for (String key : List.of("block_m", "block_n", "block_k")) {
           if (p.has(key)) {
             w.append(',').append(key).append('=').append(rec.count(p, key));
           }
         }
-        probe = new Kernel("trn1", w.toString());
+        probe = new Kernel(chipName, w.toString());
         label = "NKI matmul " + strategy + " " + p.path("M").asText() + "x" + p.path("K").asText() + "x" + p.path("N").asText();
       }
       case "elementwise_scan_mamba" -> {
@@ -143,11 +164,11 @@ final class TrainiumCalibration {
         String version = rec.textAt(p, "kernel_version").replace("mamba_", "");
         String w = String.format(Locale.ROOT, "mamba:channels=%d,seq=%d,state=%d,batch=%d,version=%s,dtype=%s,cores=%d",
             rec.count(p, "channels"), rec.count(p, "seq_len"), rec.count(p, "state_size"), rec.count(p, "batch"), version,
-            rec.textAt(p, "dtype"), neuronCores(hw));
+            rec.textAt(p, "dtype"), physicalCores(hw));
         if (p.has("seq_len_tile")) {
           w += ",seq_tile=" + rec.count(p, "seq_len_tile");
         }
-        probe = new Kernel("trn1", w);
+        probe = new Kernel(chipName, w);
         label = "mamba " + version + " c" + p.path("channels").asText() + " L" + p.path("seq_len").asText()
             + (id.endsWith("-text") ? " (profile run)" : "");
       }
@@ -160,8 +181,8 @@ final class TrainiumCalibration {
         int nodes = p.has("nodes") ? (int) rec.count(p, "nodes") : 1;
         probe = new Collective(hardwareName, nodes, lncOf(hw), op, ranks, bytes, dtype);
         label = String.format(Locale.ROOT, "nccom-test %s %d ranks %s %s", op, ranks, dtype, Calibration.sizeLabel(bytes));
-        if (dtype.equals("int8")) {
-          note = "nccom-test's default datatype (uint8), reduced as int8";
+        if (!p.path("command").asText("").contains("--datatype")) {
+          note = "nccom-test's default datatype (uint8)";
         }
       }
       case "network_p2p_latency" -> {
@@ -173,7 +194,8 @@ final class TrainiumCalibration {
       case "llm_inference_ttft", "llm_inference_tpot", "llm_inference_throughput" -> {
         String metricName = kind.substring("llm_inference_".length());
         group = "inference " + (metricName.equals("throughput") ? "throughput" : metricName.toUpperCase(Locale.ROOT));
-        String model = model(rec, p.path("model").asText(""));
+        String model = model(rec, p, models);
+        unexpressible = model == null ? noShape(p) : null;
         long batch = rec.count(p, "batch_size");
         long in = rec.count(p, "input_length");
         long outLen = rec.count(p, "output_length");
@@ -195,13 +217,15 @@ final class TrainiumCalibration {
       }
       case "llm_training_throughput", "llm_training_step_time" -> {
         group = "training";
-        String model = model(rec, p.path("model").asText(""));
+        String model = model(rec, p, models);
+        unexpressible = model == null ? noShape(p) : null;
         long gbs = rec.count(p, "global_batch_size");
         int nodes = p.has("nodes") ? (int) rec.count(p, "nodes") : hw.path("instances").asInt(1);
         boolean zero1 = p.path("zero1").asBoolean(false);
-        String w = String.format(Locale.ROOT, "llm-train:model=%s,tp=%d,pp=%d,dp=%d,mbs=%d,seq=%d,global_batch=%d,zero=%d,systems=%d",
-            model, rec.count(p, "tp_degree"), rec.count(p, "pp_degree"), rec.count(p, "dp_degree"), rec.count(p, "microbatch"),
-            rec.count(p, "sequence_length"), gbs, zero1 ? 1 : 0, nodes);
+        String w = String.format(Locale.ROOT,
+            "llm-train:model=%s,framework=%s,tp=%d,pp=%d,dp=%d,mbs=%d,seq=%d,global_batch=%d,zero=%d,systems=%d",
+            model, framework(p.path("framework").asText("")), rec.count(p, "tp_degree"), rec.count(p, "pp_degree"),
+            rec.count(p, "dp_degree"), rec.count(p, "microbatch"), rec.count(p, "sequence_length"), gbs, zero1 ? 1 : 0, nodes);
         boolean time = kind.endsWith("step_time");
         probe = new SystemStep(hardwareName, w, time ? StepMetric.TIME : StepMetric.SEQUENCES_PER_SECOND, gbs);
         label = String.format(Locale.ROOT, "%s %s tp%d dp%d seq%d gbs%d x%d nodes", p.path("model").asText(),
@@ -215,7 +239,12 @@ final class TrainiumCalibration {
         unexpressible = "record kind '" + kind + "' has no trnsim mapping";
       }
     }
-    if (probe != null && hardwareName == null && !(probe instanceof Kernel)) {
+    if (unexpressible != null) {
+      return new Case(id, kind, group, label, unit, value, probe, scale, reliability, note, unexpressible);
+    }
+    if (probe instanceof Kernel && chipName == null) {
+      unexpressible = "chip '" + hw.path("chip").asText("") + "' has no hardware config";
+    } else if (probe != null && hardwareName == null && !(probe instanceof Kernel)) {
       unexpressible = "instance '" + instance + "' has no hardware config";
     }
     return new Case(id, kind, group, label, unit, value, probe, scale, reliability, note, unexpressible);
@@ -238,34 +267,55 @@ final class TrainiumCalibration {
     throw rec.bad("params.blocking", blocking, "names none of the NKI matmul tutorial's kernels");
   }
 
-  /** nccom-test's {@code --datatype}; its default is uint8 (the id of the default-run record says so), reduced as int8. */
+  /** nccom-test's {@code --datatype}; its default is uint8 (the id of the default-run record says so). */
   static String nccomDatatype(String command) {
     Matcher m = Pattern.compile("--datatype\\s+(\\S+)").matcher(command);
-    String d = m.find() ? m.group(1).toLowerCase(Locale.ROOT) : "uint8";
-    return d.equals("uint8") ? "int8" : d;
+    return m.find() ? m.group(1).toLowerCase(Locale.ROOT) : "uint8";
   }
 
   private static String instanceConfig(String instance) {
-    for (var e : INSTANCES.entrySet()) {
-      if (instance.startsWith(e.getKey())) {
-        return e.getValue();
+    for (String[] e : INSTANCES) {
+      if (instance.startsWith(e[0])) {
+        return e[1];
       }
     }
     return null;
   }
 
-  private static int neuronCores(JsonNode hw) {
-    return hw.path("neuron_cores_used").asInt(1);
+  /** Physical NeuronCores a one-chip kernel used: logical cores used x LNC (a Trn2 logical core at LNC=2 is two). */
+  private static int physicalCores(JsonNode hw) {
+    return hw.path("neuron_cores_used").asInt(1) * hw.path("lnc").asInt(1);
   }
 
   private static Integer lncOf(JsonNode hw) {
     return hw.has("lnc") ? hw.get("lnc").asInt() : null;
   }
 
-  private static String model(Rec rec, String name) {
-    String m = MODELS.get(name.toLowerCase(Locale.ROOT));
-    if (m == null) {
-      throw rec.bad("params.model", name, "no shipped model shape; known: " + String.join(", ", MODELS.keySet()));
+  /**
+   * The training stack a record names, as an llm-train framework preset: NeuronX Distributed (and
+   * NeMo Megatron on Neuron, which runs on it) is {@code nxd}, the Neuron reference for Megatron-LM
+   * {@code megatron-neuron}, anything else {@code generic}.
+   */
+  static String framework(String published) {
+    String f = published.toLowerCase(Locale.ROOT);
+    if (f.contains("neuronx distributed") || f.contains("nxd") || f.contains("nemo")) {
+      return "nxd";
+    }
+    if (f.contains("megatron")) {
+      return "megatron-neuron";
+    }
+    return "generic";
+  }
+
+  private static String noShape(JsonNode p) {
+    return "model '" + p.path("model").asText("") + "' has no shipped shape in configs/workloads/models";
+  }
+
+  private static String model(Rec rec, JsonNode p, java.util.Set<String> models) {
+    String name = p.path("model").asText("");
+    String m = modelName(name, models);
+    if (m == null && p.hasNonNull("hf_model")) {
+      m = modelName(p.get("hf_model").asText(), models);
     }
     return m;
   }

@@ -10,7 +10,6 @@ import trnsim.core.run.RunOptions;
 import trnsim.core.system.Collectives;
 import trnsim.core.system.Fabric;
 import trnsim.core.system.RankLayout;
-import trnsim.isa.DType;
 import trnsim.isa.ProgramException;
 import trnsim.isa.workload.WorkloadException;
 
@@ -68,13 +67,14 @@ final class TrainiumValidation {
     if (probe instanceof TrainiumCalibration.Collective col) {
       HardwareSpec h = hw(col.hardware());
       Collectives.Result r = Collectives.onSystem(h, col.systems(), RankLayout.of(h.chip(), col.lnc()),
-          Collectives.Op.parse(col.op()), col.ranks(), col.bytes(), DType.parse(col.dtype()), Collectives.Algo.AUTO);
+          Collectives.Op.parse(col.op()), col.ranks(), col.bytes(), Collectives.elementType(col.dtype()), Collectives.Algo.AUTO,
+          true);
       return r.seconds() * c.unitScale();
     }
     if (probe instanceof TrainiumCalibration.Link l) {
       HardwareSpec h = hw(l.hardware());
-      Fabric f = new Fabric(h.system(), l.systems());
-      return f.phaseTime(List.of(new Fabric.Flow(0, h.totalChips(), l.bytes()))).seconds() * c.unitScale();
+      Fabric f = Fabric.of(h, l.systems(), RankLayout.of(h.chip(), null));
+      return Collectives.rawTransfer(f, 0, f.size() / l.systems(), l.bytes()).seconds() * c.unitScale();
     }
     throw new IllegalStateException("unknown probe " + probe);
   }

@@ -71,10 +71,22 @@ public final class ValidateCommand implements Callable<Integer> {
       results.addAll(csvPoints(wb, root, trainium));
     }
     for (Path dir : trainium) {
-      results.addAll(new TrainiumValidation(wb, ctx, new RunOptions(null, maxEvents)).compare(TrainiumCalibration.load(dir)));
+      results.addAll(new TrainiumValidation(wb, ctx, new RunOptions(null, maxEvents)).compare(TrainiumCalibration.load(dir, modelNames())));
     }
     print(results, Calibration.stats(results), root);
     return ExitCodes.OK;
+  }
+
+  /** Names of the shipped model shapes (configs/workloads/models/NAME.yaml). */
+  private java.util.Set<String> modelNames() {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    try (var s = java.nio.file.Files.list(ctx.configs().resolve("workloads").resolve("models"))) {
+      s.map(p -> p.getFileName().toString()).filter(f -> f.endsWith(".yaml"))
+          .forEach(f -> names.add(f.substring(0, f.length() - ".yaml".length())));
+    } catch (java.io.IOException e) {
+      throw new UserInputException("configs/workloads/models: cannot list model shapes: " + e.getMessage());
+    }
+    return names;
   }
 
   /** The folder itself when it holds measurements.json, else its subfolders that do. */

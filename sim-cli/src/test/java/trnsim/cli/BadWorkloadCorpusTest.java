@@ -14,9 +14,10 @@ import org.junit.jupiter.api.Test;
  * quickly (the whole corpus runs in a few seconds). Run more with -Dcorpus.cases=100000.
  */
 class BadWorkloadCorpusTest {
-  static final String[] KINDS = {"gemm", "copy", "elementwise", "softmax", "rmsnorm", "attention", "attention-decode", "layer"};
+  static final String[] KINDS = {"gemm", "copy", "elementwise", "softmax", "rmsnorm", "attention", "attention-decode", "layer", "mamba"};
   static final String[] KEYS = {"m", "k", "n", "dtype", "bytes", "numel", "op", "rows", "cols", "b", "h", "s", "d",
-      "ctx", "causal", "pass", "cores", "model", "phase", "batch", "strategy", "kv_heads", "block_m"};
+      "ctx", "causal", "pass", "cores", "model", "phase", "batch", "strategy", "kv_heads", "block_m", "channels", "seq",
+      "state", "version", "seq_tile", "hoist"};
   static final String[] BAD = {"-1", "0", "-3GiB", "1e400", "99999999999999999999999", "abc", "1.5", "", "true",
       "fp7", "9223372036854775807", "1e15", "1PiB", "2TiB", "llama9", "sideways", "0x10", "NaN", "-0", "1_0_", "9e18",
       "4096,4096", "=", "%00", "\u00e9"};
@@ -27,7 +28,8 @@ class BadWorkloadCorpusTest {
     int cases = Integer.getInteger("corpus.cases", 1000);
     SplittableRandom rnd = new SplittableRandom(9001);
     List<String> valid = List.of("gemm:m=512,k=512,n=512", "copy:bytes=1MiB", "elementwise:op=add,numel=65536",
-        "softmax:rows=256,cols=1024", "attention:b=1,h=2,s=256,d=64", "layer:model=llama3-8b,phase=decode,batch=1,ctx=128");
+        "softmax:rows=256,cols=1024", "attention:b=1,h=2,s=256,d=64", "layer:model=llama3-8b,phase=decode,batch=1,ctx=128",
+        "mamba:channels=256,seq=512,version=v3,seq_tile=256");
     int passed = 0;
     for (int i = 0; i < cases; i++) {
       String spec = mutate(valid.get(rnd.nextInt(valid.size())), rnd);

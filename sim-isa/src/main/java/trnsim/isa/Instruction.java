@@ -66,6 +66,19 @@ public sealed interface Instruction {
     }
   }
 
+  /**
+   * {@code tensor_tensor_scan}: a first-order recurrence along the free dimension, per partition:
+   * {@code out[i] = (in0[i] op0 out[i-1]) op1 in1[i]}, with {@code out[-1]} the per-partition
+   * {@code initial} value ({@code [P x 1]}) or the immediate 0 when {@code initial} is null. The
+   * running value stays inside the engine, so the whole scan is one instruction.
+   */
+  record TensorTensorScan(EngineKind engine, TensorRef in0, TensorRef in1, TensorRef initial, TensorRef out,
+      AluOp op0, AluOp op1) implements Instruction {
+    public String mnemonic() {
+      return "tensor_tensor_scan";
+    }
+  }
+
   /** {@code tensor_scalar}: {@code out = in op scalar} (a per-partition or immediate scalar). */
   record TensorScalar(EngineKind engine, TensorRef in, TensorRef out, AluOp op) implements Instruction {
     public String mnemonic() {

@@ -261,7 +261,9 @@ public final class ProgramBuilder {
             if (d.index() >= n) {
               throw new ProgramException(kind.label() + "#" + n + " cannot depend on itself or a later instruction of its own queue");
             }
-            continue; // in-order queue: already implied
+            // Kept: issue order is implied by the in-order queue, but the result is not visible until
+            // the engine's pipeline latency has passed (the NKI "static overhead" of an instruction that
+            // reads the output of the one before it).
           }
           if (nDeps == depQueue.length) {
             depQueue = Arrays.copyOf(depQueue, nDeps * 2);

@@ -21,9 +21,15 @@ public final class ModelLoader {
   private final ObjectMapper binder = HardwareLoader.bindingMapper(yaml);
   private final Map<String, ModelShape> cache = new HashMap<>();
 
-  /** Shape as bound from YAML (all keys required). */
+  /**
+   * Shape as bound from YAML. The eight width keys are required; the architecture keys default to
+   * Llama's choices: {@code mlp: swiglu}, {@code norm: rmsnorm}, {@code bias: false},
+   * {@code positions: rope}, {@code tied_embeddings: false} ({@code max_positions} is required with
+   * learned positions).
+   */
   record ModelYaml(String name, Integer layers, Integer hidden, Integer heads, Integer kvHeads, Integer headDim,
-      Integer ffn, Integer vocab) {
+      Integer ffn, Integer vocab, String mlp, String norm, Boolean bias, String positions, Integer maxPositions,
+      Boolean tiedEmbeddings) {
     ModelYaml {
       Require.present(name, "name");
       Require.positive(layers, "layers");
@@ -36,6 +42,33 @@ public final class ModelLoader {
       if (heads % kvHeads != 0) {
         throw new ConfigFieldException("kv_heads", kvHeads, "must divide heads (" + heads + ")");
       }
+      parse(mlp, "mlp", ModelShape.Mlp::parse);
+      parse(norm, "norm", ModelShape.Norm::parse);
+      ModelShape.Positions p = parse(positions, "positions", ModelShape.Positions::parse);
+      if (p == ModelShape.Positions.LEARNED) {
+        Require.positive(maxPositions, "max_positions");
+      } else if (maxPositions != null) {
+        throw new ConfigFieldException("max_positions", maxPositions, "only applies to positions: learned");
+      }
+    }
+
+    static <T> T parse(String value, String field, java.util.function.Function<String, T> f) {
+      if (value == null) {
+        return null;
+      }
+      try {
+        return f.apply(value);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigFieldException(field, value, e.getMessage());
+      }
+    }
+
+    ModelShape shape() {
+      ModelShape.Mlp m = mlp == null ? ModelShape.Mlp.SWIGLU : ModelShape.Mlp.parse(mlp);
+      ModelShape.Norm n = norm == null ? ModelShape.Norm.RMSNORM : ModelShape.Norm.parse(norm);
+      ModelShape.Positions p = positions == null ? ModelShape.Positions.ROPE : ModelShape.Positions.parse(positions);
+      return new ModelShape(name, layers, hidden, heads, kvHeads, headDim, ffn, vocab, m, n, Boolean.TRUE.equals(bias), p,
+          maxPositions == null ? 0 : maxPositions, Boolean.TRUE.equals(tiedEmbeddings));
     }
   }
 
@@ -57,7 +90,7 @@ public final class ModelLoader {
     JsonNode tree = new HardwareLoader(root).readYamlObject(file);
     try {
       ModelYaml m = binder.treeToValue(tree, ModelYaml.class);
-      ModelShape s = new ModelShape(m.name(), m.layers(), m.hidden(), m.heads(), m.kvHeads(), m.headDim(), m.ffn(), m.vocab());
+      ModelShape s = m.shape();
       cache.put(name, s);
       return s;
     } catch (JsonProcessingException e) {

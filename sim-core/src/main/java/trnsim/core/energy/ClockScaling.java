@@ -32,7 +32,7 @@ public final class ClockScaling {
     TensorEngineSpec t2 = new TensorEngineSpec(t.type(), t.dataflow(), t.rows(), t.cols(), scale(t.clock(), factor),
         t.minMatmulCycles(), t.maxMovingFree(), t.latencyCycles(), t.dtypeRates());
     CoreSpec c2 = new CoreSpec(t2, scale(c.vector(), factor), scale(c.scalar(), factor), scale(c.gpsimd(), factor),
-        c.sbuf(), c.psum(), c.dma());
+        c.sbuf(), c.psum(), c.dma(), c.launchOverhead());
     ChipSpec chip = hw.chip();
     ChipSpec chip2 = new ChipSpec(chip.cores(), c2, chip.hbm(), chip.l2(), chip.power(), chip.lnc(),
         chip.collectives());
@@ -46,7 +46,8 @@ public final class ClockScaling {
 
   private static EngineSpec scale(EngineSpec e, double f) {
     return new EngineSpec(scale(e.clock(), f), e.lanes(), e.minIiCycles(), e.startCycles(), e.latencyCycles(),
-        e.unary16Rate(), e.binary16Rate(), e.unary32Rate(), e.binary32Rate());
+        e.unary16Rate(), e.binary16Rate(), e.unary32Rate(), e.binary32Rate(), e.maxSbufFreeElements(),
+        e.maxPsumFreeElements());
   }
 
   private static Frequency scale(Frequency f, double factor) {

@@ -24,22 +24,26 @@ public final class ClockDomain {
     return hertz;
   }
 
-  /** Tick of the rising edge of cycle {@code cycle}: floor(cycle * 10^12 / hertz). */
+  /** Tick of the rising edge of cycle {@code cycle}: floor(cycle * 10^12 / hertz), exact for any cycle >= 0. */
   public long tickOf(long cycle) {
+    if (cycle < 0) {
+      throw new IllegalArgumentException("negative cycle: " + cycle);
+    }
     long q = cycle / den;
     long r = cycle % den;
-    return Math.addExact(Math.multiplyExact(q, num), Math.multiplyHigh(r, num) == 0 ? r * num / den : exactMulDiv(r, num, den));
+    return Math.addExact(Math.multiplyExact(q, num), mulDiv(r, num, den));
   }
 
-  /** The first cycle whose edge is at or after {@code tick}. */
+  /** The first cycle whose edge is at or after {@code tick} (tick >= 0). */
   public long cycleAtOrAfter(long tick) {
+    if (tick < 0) {
+      throw new IllegalArgumentException("negative tick: " + tick);
+    }
+    // floor(tick * den / num) has its edge at or before tick; the next edge is at least 1 ps later (period >= 1 ps).
     long q = tick / num;
     long r = tick % num;
-    long c = Math.addExact(Math.multiplyExact(q, den), r * den / num);
-    while (tickOf(c) < tick) {
-      c++;
-    }
-    return c;
+    long c = Math.addExact(Math.multiplyExact(q, den), mulDiv(r, den, num));
+    return tickOf(c) < tick ? c + 1 : c;
   }
 
   /** Ticks spanned by {@code cycles} cycles starting at cycle 0 (rounded down; exact when aligned). */
@@ -52,7 +56,17 @@ public final class ClockDomain {
     return tickOf(Math.addExact(cycleAtOrAfter(startTick), cycles));
   }
 
-  private static long exactMulDiv(long a, long b, long c) {
+  /**
+   * floor(a * b / c) for a, b >= 0 and c > 0 without overflow: the product is formed in 128 bits
+   * (a plain long product wraps silently once it passes 2^63, which an awkward clock such as
+   * 1,340,351,461 Hz reaches after a few million cycles). Throws if the quotient exceeds a long.
+   */
+  static long mulDiv(long a, long b, long c) {
+    long hi = Math.multiplyHigh(a, b);
+    long lo = a * b;
+    if (hi == 0 && lo >= 0) {
+      return lo / c;
+    }
     return java.math.BigInteger.valueOf(a).multiply(java.math.BigInteger.valueOf(b))
         .divide(java.math.BigInteger.valueOf(c)).longValueExact();
   }

@@ -156,6 +156,15 @@ final class ComputeExecutor extends QueueExecutor {
       read(t.in1());
       write(t.out());
       elementOps += t.in0().elements();
+    } else if (ins instanceof Instruction.TensorTensorScan t) {
+      // Both inputs and the output stream through SBUF/PSUM once; the running value stays in the lane.
+      read(t.in0());
+      read(t.in1());
+      if (t.initial() != null) {
+        read(t.initial());
+      }
+      write(t.out());
+      elementOps += t.in0().elements();
     } else if (ins instanceof Instruction.TensorScalar t) {
       read(t.in());
       write(t.out());

@@ -66,19 +66,43 @@ public final class CostModel {
     }
     if (ins instanceof Instruction.Activation a) {
       return simd(EngineKind.SCALAR, a.in().free(), false, a.in().dtype().isNarrow() && a.out().dtype().isNarrow(),
-          a.reduce() ? core.scalar().minIiCycles() : 0, a.in());
+          a.reduce() ? core.scalar().minIiCycles() : 0, a.in(), a.out());
     }
     if (ins instanceof Instruction.TensorTensor t) {
-      return simd(t.engine(), t.in0().free(), true, t.in0().dtype().isNarrow() && t.in1().dtype().isNarrow(), 0, t.in0());
+      // N-ISA-OLD: max(MIN_II, N) when one input is in PSUM and the other in SBUF (each streams on its
+      // own port), else the two-input rate (2N; NC-v3 perf mode for all-16-bit SBUF inputs).
+      boolean psumAndSbuf = (t.in0().space() == MemSpace.PSUM) != (t.in1().space() == MemSpace.PSUM);
+      return psumAndSbuf
+          ? simd(t.engine(), t.in0().free(), false, false, 0, t.in0(), t.in1(), t.out())
+          : simd(t.engine(), t.in0().free(), true, t.in0().dtype().isNarrow() && t.in1().dtype().isNarrow(), 0,
+              t.in0(), t.in1(), t.out());
+    }
+    if (ins instanceof Instruction.TensorTensorScan t) {
+      // N-ISA-OLD: max(MIN_II, 2N) for every dtype (no perf mode is published for the scan).
+      if (t.engine() != EngineKind.VECTOR) {
+        throw new ProgramException("tensor_tensor_scan runs on the vector engine, not " + t.engine().label());
+      }
+      if (t.in0().free() != t.in1().free() || t.in0().free() != t.out().free()
+          || t.in0().partitions() != t.in1().partitions() || t.in0().partitions() != t.out().partitions()) {
+        throw new ProgramException("tensor_tensor_scan: inputs and output must have the same shape: " + t.in0() + ", "
+            + t.in1() + " -> " + t.out());
+      }
+      if (t.initial() != null && (t.initial().free() != 1 || t.initial().partitions() != t.in0().partitions())) {
+        throw new ProgramException("tensor_tensor_scan: the initial value must be one element per partition ["
+            + t.in0().partitions() + " x 1], not " + t.initial());
+      }
+      return t.initial() == null
+          ? simd(EngineKind.VECTOR, t.in0().free(), true, false, 0, t.in0(), t.in1(), t.out())
+          : simd(EngineKind.VECTOR, t.in0().free(), true, false, 0, t.in0(), t.in1(), t.out(), t.initial());
     }
     if (ins instanceof Instruction.TensorScalar t) {
-      return simd(t.engine(), t.in().free(), false, t.in().dtype().isNarrow() && t.out().dtype().isNarrow(), 0, t.in());
+      return simd(t.engine(), t.in().free(), false, t.in().dtype().isNarrow() && t.out().dtype().isNarrow(), 0, t.in(), t.out());
     }
     if (ins instanceof Instruction.TensorReduce t) {
-      return simd(t.engine(), t.in().free(), false, t.in().dtype().isNarrow(), 0, t.in());
+      return simd(t.engine(), t.in().free(), false, t.in().dtype().isNarrow(), 0, t.in(), t.out());
     }
     if (ins instanceof Instruction.TensorCopy t) {
-      return simd(t.engine(), t.in().free(), false, t.in().dtype().isNarrow() && t.out().dtype().isNarrow(), 0, t.in());
+      return simd(t.engine(), t.in().free(), false, t.in().dtype().isNarrow() && t.out().dtype().isNarrow(), 0, t.in(), t.out());
     }
     if (ins instanceof Instruction.Memset m) {
       return simd(m.engine(), m.out().free(), false, m.out().dtype().isNarrow(), 0, m.out());
@@ -124,8 +148,22 @@ public final class CostModel {
     return tensorTiming.cycles(m, rate);
   }
 
-  private long simd(EngineKind kind, long n, boolean twoInputs, boolean narrow, long extra, TensorRef operand) {
+  /**
+   * {@code start + max(MIN_II, N / rate) + extra} cycles, after checking every operand: at most one
+   * partition per lane, on chip (never HBM), GpSimd not in PSUM, and the free size within the
+   * engine's per-space limit (NC-v2: 64K elements in SBUF, 4K in PSUM).
+   */
+  private long simd(EngineKind kind, long n, boolean twoInputs, boolean narrow, long extra, TensorRef... operands) {
     EngineSpec e = simd(kind);
+    for (TensorRef operand : operands) {
+      check(kind, e, operand);
+    }
+    double rate = twoInputs ? (narrow ? e.binary16Rate() : e.binary32Rate()) : (narrow ? e.unary16Rate() : e.unary32Rate());
+    long work = (long) Math.ceil(n / rate);
+    return e.startCycles() + Math.max(e.minIiCycles(), work) + extra;
+  }
+
+  private static void check(EngineKind kind, EngineSpec e, TensorRef operand) {
     if (operand.partitions() > e.lanes()) {
       throw new ProgramException(kind.label() + ": " + operand.partitions() + " partitions exceed the engine's "
           + e.lanes() + " lanes");
@@ -136,8 +174,10 @@ public final class CostModel {
     if (kind == EngineKind.GPSIMD && operand.space() == MemSpace.PSUM) {
       throw new ProgramException("gpsimd: GpSimd cannot access PSUM");
     }
-    double rate = twoInputs ? (narrow ? e.binary16Rate() : e.binary32Rate()) : (narrow ? e.unary16Rate() : e.unary32Rate());
-    long work = (long) Math.ceil(n / rate);
-    return e.startCycles() + Math.max(e.minIiCycles(), work) + extra;
+    long limit = operand.space() == MemSpace.PSUM ? e.maxPsumFreeElements() : e.maxSbufFreeElements();
+    if (operand.free() > limit) {
+      throw new ProgramException(kind.label() + ": operand " + operand + " has " + operand.free()
+          + " elements per partition; the engine reads at most " + limit + " from " + operand.space());
+    }
   }
 }

@@ -27,6 +27,7 @@ public final class Targets {
         chip.hbm().capacity().bytes(),
         c.tensor().clock().hertz(),
         chip.hbm().sustainedBytesPerSecond(),
-        c.dma().queueBandwidth().bytesPerSecond());
+        c.dma().queueBandwidth().bytesPerSecond(),
+        c.dma().minBytesPerQueueOrZero());
   }
 }

@@ -8,9 +8,11 @@ import trnsim.isa.DType;
 
 /**
  * Collective operations on a {@link Fabric}, with the algorithms the Neuron runtime documents
- * (trainium-facts section 3): Ring (O(N) steps), KangaRing (two counter-rotating rings, each with half
- * the data), Mesh (direct, O(1) steps), RDH (recursive halving / doubling, O(log N) steps) and
- * Hierarchical (intra-node, then inter-node on the shard, then intra-node). Several groups may run
+ * (trainium-facts section 3, R-INTRA, R-INTER): Ring (O(N) steps), KangaRing (rings over the pairs of
+ * ranks of a chip, O(N/2) steps; two counter-rotating rings with half the data each when ranks are
+ * chips), Mesh (direct, O(1) steps; two steps, across chips then within them, with several ranks per
+ * chip), RDH (recursive halving / doubling in hypercube order, O(log N) steps) and Hierarchical
+ * (intra-node, then inter-node on the shard, then intra-node). Several groups may run
  * the same collective at once (all tensor-parallel groups of a step, say): their flows share
  * links phase by phase.
  *
@@ -62,7 +64,7 @@ public final class Collectives {
     }
   }
 
-  /** Algorithms; AUTO chooses by message size as the Neuron runtime does. */
+  /** Algorithms; AUTO chooses as the fabric's runtime does ({@link #choose}). */
   public enum Algo {
     AUTO, RING, KANGARING, MESH, RDH, HIERARCHICAL;
 
@@ -122,6 +124,28 @@ public final class Collectives {
     Phase(List<Flow> flows, long repeat) {
       this(flows, repeat, false);
     }
+  }
+
+  /**
+   * nccom-test's element types (uint8, int8, uint16, int16, fp16, bf16, uint32, int32, fp32) and
+   * trnsim's dtype names onto a {@link DType}. Only the width matters to the collective model, so the
+   * unsigned types map onto the signed type of their width (uint16/int16 onto fp16).
+   */
+  public static DType elementType(String text) {
+    String k = text.trim().toLowerCase(Locale.ROOT);
+    return switch (k) {
+      case "uint8", "int8" -> DType.INT8;
+      case "uint16", "int16" -> DType.FP16;
+      case "uint32", "int32" -> DType.INT32;
+      default -> {
+        try {
+          yield DType.parse(k);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("unknown element type '" + text
+              + "'; known: fp32, bf16, fp16, int32, uint32, int16, uint16, int8, uint8");
+        }
+      }
+    };
   }
 
   /** The element type in-graph collectives default to (LLM activations and gradients). */
@@ -358,30 +382,54 @@ public final class Collectives {
             List<Flow> fl = pairs != null ? pairFlows(pairs, chunk) : ringFlows(ordered, chunk, a == Algo.KANGARING);
             long repeat = pairs != null ? pairs.get(0).size() - 1 : n - 1;
             if (scatter) {
+              if (pairs != null) { // step 0: each primary reduces its partner's chunk with its own
+                out.add(new Phase(partnerFlows(pairs, chunk), 1, true));
+              }
               out.add(new Phase(fl, repeat, true));
             }
             if (gather) {
+              if (pairs != null) { // step 0: partners exchange their own chunks
+                out.add(new Phase(partnerFlows(pairs, chunk), 1, false));
+              }
               out.add(new Phase(fl, repeat, false));
             }
           }
           case MESH -> {
-            if (scatter) {
-              out.add(new Phase(meshFlows(ordered, chunk), 1, true));
-            }
-            if (gather) {
-              out.add(new Phase(meshFlows(ordered, chunk), 1, false));
+            List<List<List<Integer>>> chips = chipsOf(f, ordered);
+            if (chips == null) { // one rank per chip (or uneven): every rank writes to every other rank
+              if (scatter) {
+                out.add(new Phase(meshFlows(ordered, chunk), 1, true));
+              }
+              if (gather) {
+                out.add(new Phase(meshFlows(ordered, chunk), 1, false));
+              }
+            } else { // R-INTRA's two-step mesh: inter-chip step, then within each chip
+              List<List<Flow>> two = twoLevelMesh(chips, chunk);
+              if (scatter) { // the mirror image of the all-gather: same transfers, reducing
+                out.add(new Phase(two.get(0), 1, true));
+                out.add(new Phase(two.get(1), 1, true));
+              }
+              if (gather) {
+                out.add(new Phase(two.get(0), 1, false));
+                out.add(new Phase(two.get(1), 1, false));
+              }
             }
           }
           case RDH -> {
+            List<List<Integer>> cube = new ArrayList<>();
+            for (List<Integer> g : groups) {
+              cube.add(f.cubeOrder(g));
+            }
             int log = Integer.numberOfTrailingZeros(n);
-            if (scatter) { // reduce-scatter by recursive halving
+            int chipBits = log - Integer.numberOfTrailingZeros(Math.max(1, ranksOnFirstChip(f, cube.get(0))));
+            if (scatter) { // reduce-scatter by recursive halving: the ranks of a chip first, then across chips
               for (int k = 0; k < log; k++) {
-                out.add(new Phase(xorFlows(ordered, n >> (k + 1), bytes / (2L << k)), 1, true));
+                out.add(new Phase(rdhFlows(cube, log - 1 - k, chipBits, bytes / (2L << k)), 1, true));
               }
             }
-            if (gather) { // all-gather by recursive doubling
+            if (gather) { // all-gather by recursive doubling: across chips, then within each chip
               for (int k = log - 1; k >= 0; k--) {
-                out.add(new Phase(xorFlows(ordered, n >> (k + 1), bytes / (2L << k)), 1, false));
+                out.add(new Phase(rdhFlows(cube, log - 1 - k, chipBits, bytes / (2L << k)), 1, false));
               }
             }
           }
@@ -438,6 +486,87 @@ public final class Collectives {
     return fl;
   }
 
+  /** Partners of each pair swap a chunk (KangaRing's step 0). */
+  private static List<Flow> partnerFlows(List<List<int[]>> groups, double chunk) {
+    List<Flow> fl = new ArrayList<>();
+    for (List<int[]> g : groups) {
+      for (int[] p : g) {
+        fl.add(new Flow(p[0], p[1], chunk));
+        fl.add(new Flow(p[1], p[0], chunk));
+      }
+    }
+    return fl;
+  }
+
+  /**
+   * Each group's ranks by chip (chips in the order first met), or null when some group has one rank
+   * per chip, a single chip, or an uneven number of ranks per chip.
+   */
+  private static List<List<List<Integer>>> chipsOf(Fabric f, List<List<Integer>> groups) {
+    List<List<List<Integer>>> out = new ArrayList<>();
+    for (List<Integer> g : groups) {
+      java.util.Map<Integer, List<Integer>> byChip = new java.util.LinkedHashMap<>();
+      for (int r : g) {
+        byChip.computeIfAbsent(f.chipOf(r), x -> new ArrayList<>()).add(r);
+      }
+      List<List<Integer>> chips = new ArrayList<>(byChip.values());
+      int k = chips.get(0).size();
+      if (k < 2 || chips.size() < 2) {
+        return null;
+      }
+      for (List<Integer> c : chips) {
+        if (c.size() != k) {
+          return null;
+        }
+      }
+      out.add(chips);
+    }
+    return out;
+  }
+
+  /**
+   * R-INTRA's mesh all-gather for k ranks per chip on G chips. Step 0: rank i of chip c writes the
+   * chip's k chunks (one transfer) to rank i of every chip d with (d - c) mod k = i, so each rank
+   * serves about (G-1)/k chips and receives from as many; the ranks of a chip also swap their own
+   * chunks (the local reads). Step 1: each rank broadcasts what it received to the other ranks of
+   * its chip. Returns the two steps' flows.
+   */
+  private static List<List<Flow>> twoLevelMesh(List<List<List<Integer>>> groups, double chunk) {
+    List<Flow> step0 = new ArrayList<>();
+    List<Flow> step1 = new ArrayList<>();
+    for (List<List<Integer>> chips : groups) {
+      int g = chips.size();
+      int k = chips.get(0).size();
+      int[][] received = new int[g][k];
+      for (int c = 0; c < g; c++) {
+        for (int d = 0; d < g; d++) {
+          if (d != c) {
+            int i = Math.floorMod(d - c, k);
+            step0.add(new Flow(chips.get(c).get(i), chips.get(d).get(i), k * chunk));
+            received[d][i]++;
+          }
+        }
+        for (int i = 0; i < k; i++) {
+          for (int j = 0; j < k; j++) {
+            if (i != j) {
+              step0.add(new Flow(chips.get(c).get(i), chips.get(c).get(j), chunk));
+            }
+          }
+        }
+      }
+      for (int d = 0; d < g; d++) {
+        for (int i = 0; i < k; i++) {
+          for (int j = 0; j < k; j++) {
+            if (i != j && received[d][i] > 0) {
+              step1.add(new Flow(chips.get(d).get(i), chips.get(d).get(j), received[d][i] * k * chunk));
+            }
+          }
+        }
+      }
+    }
+    return List.of(step0, step1);
+  }
+
   private static List<Flow> ringFlows(List<List<Integer>> groups, double chunk, boolean both) {
     List<Flow> fl = new ArrayList<>();
     for (List<Integer> g : groups) {
@@ -468,11 +597,35 @@ public final class Collectives {
     return fl;
   }
 
-  private static List<Flow> xorFlows(List<List<Integer>> groups, int distance, double bytes) {
+  /** Ranks of a group on the chip of its first rank (power of two when the group is). */
+  private static int ranksOnFirstChip(Fabric f, List<Integer> group) {
+    int k = 0;
+    for (int r : group) {
+      k += f.chipOf(r) == f.chipOf(group.get(0)) ? 1 : 0;
+    }
+    return Integer.bitCount(k) == 1 ? k : 1;
+  }
+
+  /**
+   * One recursive halving / doubling step: position i of each group (in cube order) exchanges
+   * {@code bytes} with the position that differs in bit {@code bit}. The low {@code chipBits} bits
+   * select the chip; the ranks of a chip (the high bits: one recursive-doubling group per chip
+   * index, R-INTRA) take the chip bits in rotated orders, so that they leave the chip over
+   * different torus axes at each step.
+   */
+  private static List<Flow> rdhFlows(List<List<Integer>> groups, int bit, int chipBits, double bytes) {
     List<Flow> fl = new ArrayList<>();
     for (List<Integer> g : groups) {
-      for (int i = 0; i < g.size(); i++) {
-        fl.add(new Flow(g.get(i), g.get(i ^ distance), bytes));
+      int n = g.size();
+      int localGroups = n >> chipBits;
+      for (int i = 0; i < n; i++) {
+        int b = bit;
+        if (bit < chipBits && localGroups > 1) {
+          int local = i >> chipBits;
+          int shift = chipBits >= localGroups ? local * chipBits / localGroups : local;
+          b = (bit + shift) % chipBits;
+        }
+        fl.add(new Flow(g.get(i), g.get(i ^ (1 << b)), bytes));
       }
     }
     return fl;

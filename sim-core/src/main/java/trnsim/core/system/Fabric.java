@@ -195,6 +195,34 @@ public final class Fabric {
     return key * chips + pos;
   }
 
+  /**
+   * The ranks of a group in hypercube order, for recursive halving / doubling (R-INTRA: the 2D torus
+   * seen as a 4D hypercube): a chip's label is the Gray code of its coordinate in each torus
+   * dimension, so on rings of 2 or 4 chips flipping one label bit moves to a torus neighbour; the
+   * rank's index on its chip forms the high bits, so that halving starts with the exchange between
+   * the ranks of one chip (RDH reduce-scatter's intra-chip stage) and doubling ends with it.
+   */
+  public List<Integer> cubeOrder(List<Integer> group) {
+    List<Integer> g = new ArrayList<>(group);
+    g.sort(Comparator.comparingLong(this::cubeKey));
+    return g;
+  }
+
+  private long cubeKey(int rank) {
+    int g = chipOf(rank);
+    long label = g % chips;
+    if (topologyType().equals("torus")) {
+      int[] c = coords(g % chips);
+      label = 0;
+      for (int d = dims.length - 1; d >= 0; d--) {
+        label = label * dims[d] + (c[d] ^ (c[d] >> 1));
+      }
+    }
+    int local = rank % ranksPerChip;
+    long systemIndex = g / chips;
+    return ((long) local * systems + systemIndex) * chips + label;
+  }
+
   /** The ranks of a group in ring order (neighbours on the topology where it allows). */
   public List<Integer> ringOrder(List<Integer> group) {
     List<Integer> g = new ArrayList<>(group);

@@ -61,14 +61,12 @@ public final class LlmSystem {
 
 
   static long layerParams(ModelShape m) {
-    long attn = (long) m.hidden() * m.heads() * m.headDim() * 2 + 2L * m.hidden() * m.kvHeads() * m.headDim();
-    return attn + 3L * m.hidden() * m.ffn() + 2L * m.hidden();
+    return m.layerParameters();
   }
 
 
   static ModelShape shard(ModelShape m, int tp) {
-    return new ModelShape(m.name() + "/tp" + tp, m.layers(), m.hidden(), m.heads() / tp, Math.max(1, m.kvHeads() / tp),
-        m.headDim(), m.ffn() / tp, m.vocab());
+    return m.withWidths(m.name() + "/tp" + tp, m.heads() / tp, Math.max(1, m.kvHeads() / tp), m.ffn() / tp, m.vocab());
   }
 
   static String tpProblem(ModelShape m, int tp) {

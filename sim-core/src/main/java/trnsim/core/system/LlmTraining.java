@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import trnsim.core.config.ConfigFieldException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.energy.EnergyModel;
 import trnsim.core.run.RunOptions;
@@ -13,311 +14,797 @@ import trnsim.core.run.Targets;
 import trnsim.core.run.WorkloadResult;
 import trnsim.core.run.WorkloadRunner;
 import trnsim.isa.DType;
-import trnsim.isa.ProgramException;
 import trnsim.isa.lower.GemmLowering;
 import trnsim.isa.lower.GemmSpec;
 import trnsim.isa.lower.LayerLowering;
+import trnsim.isa.lower.LayerLowering.Attention;
+import trnsim.isa.lower.LayerLowering.Recompute;
 import trnsim.isa.lower.LoweredWorkload;
 import trnsim.isa.lower.ModelShape;
+import trnsim.isa.lower.NormLowering;
 import trnsim.isa.lower.Step;
+import trnsim.isa.lower.StreamLowering;
 import trnsim.isa.target.TargetSpec;
 import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
 
-
-/** {@code llm-train}: one distributed training step (see {@link LlmSystem}). */
+/**
+ * {@code llm-train}: one distributed training step as the frameworks run it (see {@link LlmSystem}
+ * and docs/model.md, "Training as deployed"). Parallel degrees count collective ranks (NeuronCores
+ * on Trainium, {@link RankLayout}); a chip runs the shards of the ranks it holds.
+ */
 final class LlmTraining {
   private LlmTraining() {}
 
-  /** Megatron-style memory per chip of stage 0 (the stage holding the most microbatches in flight). */
-  record Memory(double weights, double grads, double optimizer, double activations) {
-    double total() {
-      return weights + grads + optimizer + activations;
+  /** PyTorch DDP's default gradient bucket ({@code bucket_cap_mb=25}), used when overlap is on. */
+  static final long DEFAULT_BUCKET_BYTES = 25L << 20;
+
+  /** The workload's options. */
+  record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt,
+      Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
+      boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives,
+      boolean tpOverlap) {
+
+    static Options parse(WorkloadSpec w) {
+      String model = w.string("model", null);
+      Framework fw = parse(w, "framework", "generic", Framework::parse);
+      long seq = w.positive("seq", 4096L);
+      long mbs = w.positive("mbs", 1L);
+      long gbs = w.positive("global_batch", 1024L);
+      boolean zero = w.choice("zero", fw.zero ? "1" : "0", "0", "1").equals("1");
+      DType dt = w.dtype("dtype", DType.BF16);
+      Precision prec = parse(w, "precision", fw.precision.label(), Precision::parse);
+      int systems = (int) w.positive("systems", 1L);
+      Integer lnc = LlmSystem.optional(w, "lnc");
+      Integer tp = LlmSystem.optional(w, "tp");
+      Integer pp = LlmSystem.optional(w, "pp");
+      Integer dp = LlmSystem.optional(w, "dp");
+      Integer mb = LlmSystem.optional(w, "microbatches");
+      Recompute rc = parse(w, "recompute", fw.recompute.label(), Recompute::parse);
+      boolean sp = w.bool("sp", fw.sp);
+      Attention at = parse(w, "attn", fw.attention.name().toLowerCase(Locale.ROOT), Attention::parse);
+      boolean dropout = w.bool("dropout", false);
+      boolean overlap = w.bool("dp_overlap", false);
+      boolean tpOverlap = w.bool("tp_overlap", fw.tpOverlap);
+      long bucket = w.bytes("dp_bucket", DEFAULT_BUCKET_BYTES);
+      String cc = fw.collectives == null ? w.string("collectives", "config") : w.string("collectives", fw.collectives);
+      if (!List.of("config", "ring", "neuron").contains(cc)) {
+        throw new WorkloadException(w.source(), "llm-train.collectives", cc, "must be config, ring or neuron");
+      }
+      w.finish();
+      return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
+          cc, tpOverlap);
+    }
+
+    private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
+      String v = w.string(key, dflt);
+      try {
+        return f.apply(v);
+      } catch (IllegalArgumentException e) {
+        throw new WorkloadException(w.source(), w.kind() + "." + key, v, e.getMessage());
+      }
+    }
+
+    double actBytes() {
+      return dt.bits() / 8.0;
     }
   }
 
-  static Memory trainMemory(ModelShape m, int tp, int pp, int dp, long mbs, long seq, int microbatches, boolean zero,
-      DType dt) {
-    int layersPerStage = (m.layers() + pp - 1) / pp;
-    double embed = (double) m.vocab() * m.hidden() / tp * (pp == 1 ? 2 : 1);
-    double params = (double) LlmSystem.layerParams(m) * layersPerStage / tp + embed;
-    double wbytes = dt.bits() / 8.0;
-    double weights = params * wbytes;
-    double grads = params * wbytes;
-    // Adam with fp32 master weights, momentum and variance: 12 bytes per parameter, sharded over dp by ZeRO-1.
-    double optimizer = params * 12.0 / (zero ? dp : 1);
-    // Korthikanti et al. 2022, per layer per microbatch, 16-bit activations, no recomputation, flash attention
-    // (no s x s scores kept): s b h (10 + 24 / t) bytes; 1F1B keeps min(p, m) microbatches in flight on stage 0.
-    double perLayer = (double) seq * mbs * m.hidden() * (10.0 + 24.0 / tp) * wbytes / 2;
-    double activations = perLayer * layersPerStage * Math.min(pp, microbatches);
-    return new Memory(weights, grads, optimizer, activations);
+  /**
+   * Defaults of the training stacks whose published numbers trnsim is calibrated on; any key given
+   * explicitly overrides them. None of them overlaps the data-parallel reduction with the backward:
+   * both run it in a separate step after gradient accumulation (XLA graphs end at each microbatch).
+   *
+   * <ul>
+   *   <li>{@code generic}: no sequence parallelism, no recomputation, {@code mixed} precision, flash
+   *       attention, ZeRO-1.
+   *   <li>{@code nxd}: NeuronX Distributed's Llama pretraining examples (tp_zero1_llama_hf_pretrain,
+   *       tp_pp_llama_hf_pretrain): {@code --sequence_parallel_enabled}, selective checkpointing,
+   *       {@code --use_flash_attention 1}, ZeRO-1 with fp32 gradient accumulation and master weights
+   *       ({@code mixed-fp32acc}). At seq 8192 the TP+PP example also checkpoints the MLP block
+   *       ({@code recompute=selective-mlp}: give it explicitly).
+   *   <li>{@code megatron-neuron}: the Neuron reference for Megatron-LM
+   *       (examples/pretrain_gpt3_6.7B_32layers_bf16.sh): tensor and data parallelism only, no
+   *       sequence parallelism (not supported) or recomputation (no checkpointing flags), eager
+   *       attention (no fused kernel; {@code --no-masked-softmax-fusion}), no distributed optimizer,
+   *       {@code XLA_USE_BF16=1} with stochastic rounding ({@code bf16-sr}).
+   * </ul>
+   *
+   * Backward tensor-parallel overlap ({@code tp_overlap}) is off for both. The Megatron-LM
+   * reference runs with {@code --no-async-tensor-model-parallel-allreduce}. NeuronX Distributed
+   * issues the sequence-parallel regather before the dX matmul and the Trainium CC cores run
+   * collectives asynchronously to the compute engines (Neuron "Compute-Communication Overlap" deep
+   * dive), so the mechanism could apply; off is a FITTED choice: on
+   * trn1-train-llama3.1-8b-nxd-32n-tp32-dp32 it would predict 8.2% more throughput than measured,
+   * off 4.8% less.
+   *
+   * <p>The collective runtime's algorithm policy ({@code collectives=ring|neuron}, default the chip
+   * config's) follows the SDKs each stack shipped with: NeuronX Distributed arrived with Neuron SDK
+   * 2.12+ (2023) and its benchmarks run on collectives releases with the size-based policy (mesh,
+   * RDH, KangaRing; mesh AllReduce since collectives 2.15, 7/2023); the Megatron-LM reference's
+   * published numbers are from SDK 2.5-2.6 (late 2022 / early 2023): ring.
+   */
+  enum Framework {
+    GENERIC(false, Recompute.NONE, Precision.MIXED, Attention.FLASH, true, null, false),
+    NXD(true, Recompute.SELECTIVE, Precision.MIXED_FP32ACC, Attention.FLASH, true, "neuron", false),
+    MEGATRON_NEURON(false, Recompute.NONE, Precision.BF16_SR, Attention.EAGER, false, "ring", false);
+
+    final boolean sp;
+    final Recompute recompute;
+    final Precision precision;
+    final Attention attention;
+    final boolean zero;
+    /** The collective runtime's algorithm policy of the SDKs the stack ran on (null: the chip config's). */
+    final String collectives;
+    /** Backward tensor-parallel collectives run under independent GEMMs. */
+    final boolean tpOverlap;
+
+    Framework(boolean sp, Recompute recompute, Precision precision, Attention attention, boolean zero, String collectives,
+        boolean tpOverlap) {
+      this.sp = sp;
+      this.recompute = recompute;
+      this.precision = precision;
+      this.attention = attention;
+      this.zero = zero;
+      this.collectives = collectives;
+      this.tpOverlap = tpOverlap;
+    }
+
+    static Framework parse(String s) {
+      return switch (s.toLowerCase(Locale.ROOT)) {
+        case "generic" -> GENERIC;
+        case "nxd" -> NXD;
+        case "megatron-neuron" -> MEGATRON_NEURON;
+        default -> throw new IllegalArgumentException("must be generic, nxd or megatron-neuron");
+      };
+    }
   }
 
+  /** Degrees in ranks, and microbatches per data-parallel replica. */
+  record Plan(int tp, int pp, int dp, int microbatches) {
+    int ranks() {
+      return tp * pp * dp;
+    }
+
+    int layersPerStage(ModelShape m) {
+      return (m.layers() + pp - 1) / pp;
+    }
+  }
+
+  /** One rank's shard of the model: its heads (kv heads replicated when tp exceeds them), MLP columns, vocabulary rows. */
+  static ModelShape rankShard(ModelShape m, int tp) {
+    return m.withWidths(m.name() + "/tp" + tp, m.heads() / tp, Math.max(1, m.kvHeads() / tp), m.ffn() / tp,
+        (int) LlmSystem.ceilDiv(m.vocab(), tp));
+  }
+
+  /**
+   * Memory per chip of the busiest stage (the first holds the most microbatches in flight, the last
+   * the LM head): each rank's memory times the ranks on a chip.
+   */
+  static TrainMemory.Memory memory(ModelShape m, Plan p, Options o, int ranksPerChip) {
+    ModelShape rank = rankShard(m, p.tp());
+    int layers = p.layersPerStage(m);
+    var acts = new TrainMemory.Activations(o.mbs(), o.seq(), o.sp(), o.recompute(), o.attention(), o.dropout(), o.actBytes());
+    boolean only = p.pp() == 1;
+    double firstParams = TrainMemory.stageParams(m, rank, layers, true, only, only);
+    var first = TrainMemory.rank(firstParams, o.precision(), p.dp(), o.zero(),
+        TrainMemory.stageActivations(rank, p.tp(), acts, layers, Math.min(p.pp(), p.microbatches())));
+    var last = TrainMemory.rank(TrainMemory.stageParams(m, rank, layers, only, true, only), o.precision(), p.dp(), o.zero(),
+        TrainMemory.stageActivations(rank, p.tp(), acts, layers, 1));
+    return (first.total() >= last.total() ? first : last).times(ranksPerChip);
+  }
 
   static LlmResult train(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy,
       RunOptions opts) {
-    String name = w.string("model", null);
-    long seq = w.positive("seq", 4096L);
-    long mbs = w.positive("mbs", 1L);
-    long globalBatch = w.positive("global_batch", 1024L);
-    boolean zero = w.choice("zero", "1", "0", "1").equals("1");
-    DType dt = w.dtype("dtype", DType.BF16);
-    int systems = (int) w.positive("systems", 1L);
-    Integer tpGiven = LlmSystem.optional(w, "tp");
-    Integer ppGiven = LlmSystem.optional(w, "pp");
-    Integer dpGiven = LlmSystem.optional(w, "dp");
-    Integer mGiven = LlmSystem.optional(w, "microbatches");
-    w.finish();
-    ModelShape m = models.apply(name);
-    int total = hw.totalChips() * systems;
-    double capacity = hw.chip().hbm().capacity().bytes();
+    Options o = Options.parse(w);
+    ModelShape m = models.apply(o.model());
     String src = w.source();
-    if (tpGiven != null && LlmSystem.tpProblem(m, tpGiven) != null) {
-      throw new WorkloadException(src, "llm-train.tp", tpGiven.toString(), LlmSystem.tpProblem(m, tpGiven));
+    RankLayout layout;
+    try {
+      layout = RankLayout.of(hw.chip(), o.lnc());
+    } catch (ConfigFieldException e) {
+      throw new WorkloadException(src, "llm-train.lnc", String.valueOf(o.lnc()), e.getMessage());
     }
-    if (ppGiven != null && ppGiven > m.layers()) {
-      throw new WorkloadException(src, "llm-train.pp", ppGiven.toString(), "more stages than the model's " + m.layers() + " layers");
-    }
+    int rpc = layout.ranksPerChip();
+    int totalRanks = hw.totalChips() * o.systems() * rpc;
+    double capacity = hw.chip().hbm().capacity().bytes();
+    checkGiven(m, o, rpc, src);
     List<String> defaulted = new ArrayList<>();
-    // Candidate plans, fewest model-parallel chips first (most data parallelism, least communication);
-    // at equal size the larger tensor-parallel degree (fast links, no bubbles).
-    List<int[]> plans = new ArrayList<>();
+    Plan plan = choose(hw, m, o, rpc, totalRanks, capacity, src);
+    TrainMemory.Memory mem = memory(m, plan, o, rpc);
+    if (o.tp() == null) {
+      defaulted.add("tp");
+    }
+    if (o.pp() == null) {
+      defaulted.add("pp");
+    }
+    if (o.dp() == null) {
+      defaulted.add("dp");
+    }
+    if (o.microbatches() == null) {
+      defaulted.add("microbatches");
+    }
+    return new StepModel(hw, m, o, plan, layout, mem, capacity, energy, opts, defaulted).run(w);
+  }
+
+  private static void checkGiven(ModelShape m, Options o, int rpc, String src) {
+    if (o.tp() != null && LlmSystem.tpProblem(m, o.tp()) != null) {
+      throw new WorkloadException(src, "llm-train.tp", o.tp().toString(), LlmSystem.tpProblem(m, o.tp()));
+    }
+    if (o.tp() != null && o.tp() % rpc != 0 && rpc % o.tp() != 0) {
+      throw new WorkloadException(src, "llm-train.tp", o.tp().toString(), "must be a multiple or a divisor of the " + rpc
+          + " ranks per chip (tp counts ranks: logical NeuronCores)");
+    }
+    if (o.pp() != null && o.pp() > m.layers()) {
+      throw new WorkloadException(src, "llm-train.pp", o.pp().toString(), "more stages than the model's " + m.layers() + " layers");
+    }
+    if (o.sp() && o.tp() != null && o.seq() % o.tp() != 0) {
+      throw new WorkloadException(src, "llm-train.seq", String.valueOf(o.seq()),
+          "must be divisible by tp (" + o.tp() + ") under sequence parallelism");
+    }
+  }
+
+  /**
+   * The given degrees, or the smallest model-parallel group tp x pp (the most data parallelism)
+   * whose memory fits, larger tp first at equal size, preferring plans whose data parallelism the
+   * global batch can feed; tp a power of two up to max(8, kv heads) chips' worth of ranks that
+   * divides heads and ffn, pp a divisor of the layer count, dp the remaining ranks.
+   */
+  private static Plan choose(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, double capacity, String src) {
     List<Integer> tps = new ArrayList<>();
-    if (tpGiven != null) {
-      tps.add(tpGiven);
+    if (o.tp() != null) {
+      tps.add(o.tp());
     } else {
-      for (int tp = 1; tp <= Math.min(64, total); tp *= 2) {
-        if (LlmSystem.tpProblem(m, tp) == null && tp <= Math.max(8, m.kvHeads())) {
+      for (int tp = 1; tp <= Math.min(Math.max(8, m.kvHeads()) * rpc, totalRanks); tp *= 2) {
+        if (LlmSystem.tpProblem(m, tp) == null && (!o.sp() || o.seq() % tp == 0)) {
           tps.add(tp);
         }
       }
     }
+    List<Plan> plans = new ArrayList<>();
     for (int tp : tps) {
-      for (int pp = 1; pp <= Math.min(m.layers(), total); pp++) {
-        if (ppGiven != null && pp != ppGiven || ppGiven == null && m.layers() % pp != 0) {
+      for (int pp = 1; pp <= Math.min(m.layers(), totalRanks); pp++) {
+        if (o.pp() != null && pp != o.pp() || o.pp() == null && m.layers() % pp != 0) {
           continue;
         }
-        if (dpGiven == null && total % (tp * pp) != 0) {
+        if (o.dp() == null && totalRanks % (tp * pp) != 0) {
           continue;
         }
-        int dp = dpGiven != null ? dpGiven : total / (tp * pp);
-        if ((long) tp * pp * dp > total) {
+        int dp = o.dp() != null ? o.dp() : totalRanks / (tp * pp);
+        if ((long) tp * pp * dp > totalRanks || dp == 0) {
           continue;
         }
-        plans.add(new int[] {tp, pp, dp});
+        int mb = o.microbatches() != null ? o.microbatches() : (int) Math.max(1, LlmSystem.ceilDiv(o.globalBatch(), (long) dp * o.mbs()));
+        plans.add(new Plan(tp, pp, dp, mb));
       }
     }
-    if (tpGiven != null && !plans.stream().anyMatch(p -> p[0] == tpGiven)) {
-      throw new WorkloadException(src, "llm-train.tp", tpGiven.toString(), "with the other degrees needs more than the " + total + " chips of " + hw.name());
+    String what = "tp x pp x dp must fit in the " + totalRanks + " ranks (" + hw.totalChips() * o.systems() + " chips x " + rpc
+        + " ranks per chip) of " + hw.name() + (o.systems() > 1 ? " x " + o.systems() : "");
+    if (o.tp() != null && plans.isEmpty()) {
+      throw new WorkloadException(src, "llm-train.tp", o.tp().toString(), "with the other degrees: " + what);
     }
     if (plans.isEmpty()) {
-      throw new WorkloadException(src, ppGiven != null ? "llm-train.pp" : "llm-train.dp", String.valueOf(ppGiven != null ? ppGiven : dpGiven),
-          "tp x pp x dp must fit in the " + total + " chips of " + hw.name() + (systems > 1 ? " x " + systems : ""));
+      throw new WorkloadException(src, o.pp() != null ? "llm-train.pp" : "llm-train.dp", String.valueOf(o.pp() != null ? o.pp() : o.dp()), what);
     }
-    plans.sort((a, b) -> a[0] * a[1] != b[0] * b[1] ? Integer.compare(a[0] * a[1], b[0] * b[1]) : Integer.compare(b[0], a[0]));
-    int[] chosen = null;
-    Memory mem = null;
-    Memory smallest = null;
-    int[] smallestPlan = null;
-    for (int[] p : plans) {
-      int microbatches = mGiven != null ? mGiven : (int) Math.max(1, LlmSystem.ceilDiv(globalBatch, (long) p[2] * mbs));
-      Memory x = trainMemory(m, p[0], p[1], p[2], mbs, seq, microbatches, zero, dt);
+    // Plans whose data parallelism the global batch can feed (dp x mbs <= global batch) come first.
+    java.util.function.ToIntFunction<Plan> starved = p -> (long) p.dp() * o.mbs() > o.globalBatch() ? 1 : 0;
+    plans.sort(java.util.Comparator.comparingInt(starved).thenComparingInt((Plan p) -> p.tp() * p.pp())
+        .thenComparingInt(p -> -p.tp()));
+    TrainMemory.Memory smallest = null;
+    Plan smallestPlan = null;
+    for (Plan p : plans) {
+      TrainMemory.Memory x = memory(m, p, o, rpc);
       if (smallest == null || x.total() < smallest.total()) {
         smallest = x;
         smallestPlan = p;
       }
       if (x.total() <= LlmSystem.HBM_USABLE * capacity) {
-        chosen = p;
-        mem = x;
-        break;
+        return p;
       }
     }
-    if (chosen == null) {
-      String key = tpGiven != null ? "llm-train.tp" : ppGiven != null ? "llm-train.pp" : "llm-train.model";
-      String val = tpGiven != null ? tpGiven.toString() : ppGiven != null ? ppGiven.toString() : name;
-      throw new WorkloadException(src, key, val, String.format(Locale.ROOT,
-          "does not fit in HBM: needs %.1f GiB per chip even at tp=%d pp=%d dp=%d (weights %.1f, grads %.1f, optimizer %.1f, "
-              + "activations %.1f GiB) but %s has %.0f GiB per chip (%.0f%% usable) and %d chip%s; use a larger system, "
-              + "more pipeline stages, or a shorter seq / smaller mbs",
-          smallest.total() / LlmSystem.GIB, smallestPlan[0], smallestPlan[1], smallestPlan[2], smallest.weights() / LlmSystem.GIB,
-          smallest.grads() / LlmSystem.GIB, smallest.optimizer() / LlmSystem.GIB, smallest.activations() / LlmSystem.GIB, hw.name(), capacity / LlmSystem.GIB,
-          100 * LlmSystem.HBM_USABLE, total, total == 1 ? "" : "s"));
-    }
-    int tp = chosen[0];
-    int pp = chosen[1];
-    int dp = chosen[2];
-    if (tpGiven == null) {
-      defaulted.add("tp");
-    }
-    if (ppGiven == null) {
-      defaulted.add("pp");
-    }
-    if (dpGiven == null) {
-      defaulted.add("dp");
-    }
-    int microbatches = mGiven != null ? mGiven : (int) Math.max(1, LlmSystem.ceilDiv(globalBatch, (long) dp * mbs));
-    if (mGiven == null) {
-      defaulted.add("microbatches");
-    }
-    long sequences = (long) dp * microbatches * mbs;
-    List<String> notes = new ArrayList<>();
-    if (sequences != globalBatch) {
-      notes.add(String.format(Locale.ROOT, "global batch %d sequences is not dp x microbatches x mbs = %d x %d x %d; "
-          + "the step runs %d sequences", globalBatch, dp, microbatches, mbs, sequences));
-    }
-    int chips = tp * pp * dp;
-    Fabric fabric = new Fabric(hw.system(), systems);
-    int layersPerStage = (m.layers() + pp - 1) / pp;
-    if (m.layers() % pp != 0) {
-      notes.add("layers do not divide evenly over " + pp + " stages; every stage is charged " + layersPerStage + " layers");
-    }
+    String key = o.tp() != null ? "llm-train.tp" : o.pp() != null ? "llm-train.pp" : "llm-train.model";
+    String val = o.tp() != null ? o.tp().toString() : o.pp() != null ? o.pp().toString() : o.model();
+    throw new WorkloadException(src, key, val, String.format(Locale.ROOT,
+        "does not fit in HBM: needs %.1f GiB per chip even at tp=%d pp=%d dp=%d (weights %.1f, grads %.1f, optimizer %.1f, "
+            + "activations %.1f GiB) but %s has %.0f GiB per chip (%.0f%% usable) and %d chips; use a larger system, "
+            + "more pipeline stages, recompute=selective|full, sp=true, or a shorter seq / smaller mbs",
+        smallest.total() / LlmSystem.GIB, smallestPlan.tp(), smallestPlan.pp(), smallestPlan.dp(), smallest.weights() / LlmSystem.GIB,
+        smallest.grads() / LlmSystem.GIB, smallest.optimizer() / LlmSystem.GIB, smallest.activations() / LlmSystem.GIB, hw.name(),
+        capacity / LlmSystem.GIB, 100 * LlmSystem.HBM_USABLE, hw.totalChips() * o.systems()));
+  }
 
-    // 1. One layer, one microbatch, on one chip of a tensor-parallel group: instruction level.
-    TargetSpec target = Targets.of(hw);
-    ModelShape shard = LlmSystem.shard(m, tp);
-    long tokensMb = mbs * seq;
-    List<Step> layerSteps = LayerLowering.steps(target, shard, "train", mbs, seq, 0, dt);
-    List<Step> headSteps = LlmSystem.headSteps(target, tokensMb, m, tp, dt, true);
-    WorkloadResult layerOnly = WorkloadRunner.run(hw, new LoweredWorkload("llm-train layer (one microbatch, one chip)",
-        layerSteps, tokensMb), opts);
-    WorkloadResult head = WorkloadRunner.run(hw, new LoweredWorkload("llm-train LM head (one microbatch, one chip)",
-        headSteps, tokensMb), opts);
-    double[] layerFb = forwardBackward(layerOnly);
-    double[] headFb = forwardBackward(head);
-    double layerFwd = layerFb[0];
-    double layerBwd = layerFb[1];
-    double headFwd = headFb[0];
-    double headBwd = headFb[1];
+  /** Forward, backward and recompute time of a lowered training workload, by kernel label. */
+  record Times(double fwd, double bwd, double recompute) {
+    static Times of(WorkloadResult r) {
+      double f = 0;
+      double b = 0;
+      double rc = 0;
+      for (var s : r.steps()) {
+        double t = s.result().timeSeconds() * s.repeat();
+        if (s.label().endsWith(LayerLowering.RECOMPUTE)) {
+          rc += t;
+        } else if (isBackward(s.label())) {
+          b += t;
+        } else {
+          f += t;
+        }
+      }
+      return new Times(f, b, rc);
+    }
+  }
 
-    // 2. Collectives on the fabric. Chip of (dp d, stage s, tp t) = (d * pp + s) * tp + t.
-    List<List<Integer>> tpGroups = new ArrayList<>();
-    List<List<Integer>> dpGroups = new ArrayList<>();
-    List<List<Integer>> ppPairs = new ArrayList<>();
-    for (int d = 0; d < dp; d++) {
-      for (int s = 0; s < pp; s++) {
-        List<Integer> g = new ArrayList<>();
-        for (int t = 0; t < tp; t++) {
-          g.add((d * pp + s) * tp + t);
-          if (s + 1 < pp && d == 0) {
-            ppPairs.add(List.of((d * pp + s) * tp + t, (d * pp + s + 1) * tp + t));
+  static boolean isBackward(String label) {
+    return label.endsWith("_bwd") || label.endsWith("_dx") || label.endsWith("_dw");
+  }
+
+  /**
+   * The LM head on one chip ({@code hidden x vocabCols} of its ranks), its two backward GEMMs, and
+   * the loss: the softmax over the logits (row max, exp and sum, normalise) and its backward
+   * (softmax minus one-hot: one read and one write of the logits). Logit rows longer than a
+   * partition's share of SBUF are split into chunks (the cross-chunk reductions are not charged).
+   */
+  static List<Step> headSteps(TargetSpec t, long tokens, long hidden, long vocabCols, DType dt) {
+    GemmSpec g = new GemmSpec(tokens, hidden, vocabCols, dt, false, false);
+    List<Step> steps = new ArrayList<>();
+    steps.add(new Step("lm_head", GemmLowering.lower(t, g, t.cores()), 1, dt));
+    long chunks = 1;
+    while (dt.bytes(LlmSystem.ceilDiv(vocabCols, chunks)) * 4 > t.sbufBytesPerPartition() * 0.8) {
+      chunks *= 2;
+    }
+    long cols = LlmSystem.ceilDiv(vocabCols, chunks);
+    steps.add(new Step("loss", NormLowering.lower(t, "softmax", tokens * chunks, cols, dt, t.cores()), 1, dt));
+    steps.add(new Step("loss_bwd", StreamLowering.elementwise(t, "exp", tokens * vocabCols, dt, t.cores()), 1, dt));
+    steps.add(new Step("lm_head_dx", GemmLowering.lower(t, new GemmSpec(tokens, vocabCols, hidden, dt, false, true), t.cores()), 1, dt));
+    steps.add(new Step("lm_head_dw", GemmLowering.lower(t, new GemmSpec(hidden, tokens, vocabCols, dt, true, false), t.cores()), 1, dt));
+    return steps;
+  }
+
+  /** The rank groups of a plan. Rank of (replica d, stage s, tp rank t) = (d * pp + s) * tp + t. */
+  record Groups(List<List<Integer>> tp, List<List<Integer>> dp, List<List<Integer>> ppPairs) {
+    static Groups of(Plan p) {
+      List<List<Integer>> tpG = new ArrayList<>();
+      List<List<Integer>> dpG = new ArrayList<>();
+      List<List<Integer>> pairs = new ArrayList<>();
+      for (int d = 0; d < p.dp(); d++) {
+        for (int s = 0; s < p.pp(); s++) {
+          List<Integer> g = new ArrayList<>();
+          for (int t = 0; t < p.tp(); t++) {
+            g.add((d * p.pp() + s) * p.tp() + t);
+            if (s + 1 < p.pp() && d == 0) {
+              pairs.add(List.of((d * p.pp() + s) * p.tp() + t, (d * p.pp() + s + 1) * p.tp() + t));
+            }
           }
+          tpG.add(g);
         }
-        tpGroups.add(g);
       }
-    }
-    for (int s = 0; s < pp; s++) {
-      for (int t = 0; t < tp; t++) {
-        List<Integer> g = new ArrayList<>();
-        for (int d = 0; d < dp; d++) {
-          g.add((d * pp + s) * tp + t);
+      for (int s = 0; s < p.pp(); s++) {
+        for (int t = 0; t < p.tp(); t++) {
+          List<Integer> g = new ArrayList<>();
+          for (int d = 0; d < p.dp(); d++) {
+            g.add((d * p.pp() + s) * p.tp() + t);
+          }
+          dpG.add(g);
         }
-        dpGroups.add(g);
       }
+      return new Groups(tpG, dpG, pairs);
     }
-    List<String> coll = new ArrayList<>();
-    double actBytes = (double) tokensMb * m.hidden() * dt.bits() / 8;
-    Collectives.Result tpAr = Collectives.run(fabric, Collectives.Op.ALL_REDUCE, tpGroups, actBytes, Collectives.Algo.AUTO);
-    double tpPerLayer = 2 * tpAr.seconds(); // forward: after o_proj and down_proj; backward: the same two
-    double linkBytesPerChip = 0;
-    if (tp > 1) {
-      coll.add(LlmSystem.describe("tensor-parallel all-reduce (4 per layer per microbatch)", tpAr, 4L * layersPerStage * microbatches));
-      linkBytesPerChip += tpAr.linkBytes() / (tpGroups.size() * tp) * 4 * layersPerStage * microbatches;
+  }
+
+  /**
+   * Tensor-parallel collectives of one microbatch, seconds. Without sequence parallelism a layer
+   * all-reduces its activations twice forward (after the output and down projections) and twice
+   * backward (the column-parallel layers' input gradients). With it, each all-reduce becomes a
+   * reduce-scatter plus an all-gather around the sequence-sharded norms and residuals (forward:
+   * all-gather before QKV and before the MLP, reduce-scatter after the output and down projections;
+   * backward: the mirror images), and the backward all-gathers each column-parallel layer's input
+   * once more for its weight gradient (the forward kept only the sequence shard), as Megatron-LM
+   * and NeuronX Distributed do: 10 collectives of the activation size per layer instead of 4.
+   * Full recomputation reruns the forward ones; selective-mlp reruns the MLP block's two. The embedding reduces its output (all-reduce, or
+   * reduce-scatter under SP); the LM head all-gathers its input under SP (forward and again
+   * backward) and reduces its input gradient; the vocabulary-parallel cross-entropy all-reduces
+   * three fp32 values per token (max, sum of exponentials, target logit).
+   */
+  record TpComm(double layerFwd, double layerBwd, double embedding, double headFwd, double headBwd, List<String> lines,
+      double linkBytesPerRankPerMicrobatch, Collectives.Result ag, Collectives.Result rs, Collectives.Result ar) {
+    TpComm withBackward(double layer, double head) {
+      return new TpComm(layerFwd, layer, embedding, headFwd, head, lines, linkBytesPerRankPerMicrobatch, ag, rs, ar);
     }
-    double transfer = 0;
-    if (pp > 1) {
-      Collectives.Result p2p = Collectives.run(fabric, Collectives.Op.SEND_RECV, ppPairs.subList(0, tp), actBytes / tp,
-          Collectives.Algo.AUTO);
-      transfer = p2p.seconds();
-      coll.add(LlmSystem.describe("pipeline send/recv per microbatch and direction (1/tp of the activations per rank)", p2p,
-          2L * microbatches));
-      linkBytesPerChip += p2p.linkBytes() / tp * 2 * microbatches;
+  }
+
+  static TpComm tpComm(Fabric f, Groups g, Plan p, Options o, ModelShape m, int layers, Collectives.Algo algo) {
+    if (p.tp() == 1) {
+      return new TpComm(0, 0, 0, 0, 0, List.of(), 0, null, null, null);
     }
-    double paramsPerChip = mem.weights() / (dt.bits() / 8.0);
-    double gradBytes = paramsPerChip * dt.bits() / 8;
-    double dpTime = 0;
-    if (dp > 1) {
-      if (zero) {
-        Collectives.Result rs = Collectives.run(fabric, Collectives.Op.REDUCE_SCATTER, dpGroups, gradBytes, Collectives.Algo.AUTO);
-        Collectives.Result ag = Collectives.run(fabric, Collectives.Op.ALL_GATHER, dpGroups, gradBytes, Collectives.Algo.AUTO);
-        dpTime = rs.seconds() + ag.seconds();
-        coll.add(LlmSystem.describe("data-parallel gradient reduce-scatter (ZeRO-1)", rs, 1));
-        coll.add(LlmSystem.describe("data-parallel parameter all-gather (ZeRO-1)", ag, 1));
-        linkBytesPerChip += (rs.linkBytes() + ag.linkBytes()) / (dpGroups.size() * dp);
+    double act = (double) o.mbs() * o.seq() * m.hidden() * o.actBytes();
+    int ranks = g.tp().size() * p.tp();
+    List<String> lines = new ArrayList<>();
+    double lossBytes = 4.0 * o.mbs() * o.seq();
+    Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, algo, DType.FP32, false);
+    boolean full = o.recompute() == Recompute.FULL;
+    boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
+    double fwd;
+    double bwd;
+    double emb;
+    double headF;
+    double headB;
+    double link;
+    Collectives.Result ag = null;
+    Collectives.Result rs = null;
+    Collectives.Result ar = null;
+    if (o.sp()) {
+      ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.tp(), act, algo, o.dt(), false);
+      rs = Collectives.run(f, Collectives.Op.REDUCE_SCATTER, g.tp(), act, algo, o.dt(), false);
+      fwd = 2 * ag.seconds() + 2 * rs.seconds();
+      bwd = 4 * ag.seconds() + 2 * rs.seconds() + (full ? fwd : mlpBlock ? ag.seconds() + rs.seconds() : 0);
+      emb = rs.seconds();
+      headF = ag.seconds() + 3 * loss.seconds();
+      headB = ag.seconds() + rs.seconds();
+      int ags = full ? 8 : mlpBlock ? 7 : 6;
+      int rss = full ? 6 : mlpBlock ? 5 : 4;
+      lines.add(LlmSystem.describe("tensor-parallel all-gather (sequence parallel; " + ags + " per layer per microbatch)",
+          ag, (long) ags * layers * p.microbatches()));
+      lines.add(LlmSystem.describe("tensor-parallel reduce-scatter (sequence parallel; " + rss + " per layer per microbatch)",
+          rs, (long) rss * layers * p.microbatches()));
+      link = (ag.linkBytes() * ags + rs.linkBytes() * rss) * layers / ranks;
+    } else {
+      ar = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), act, algo, o.dt(), false);
+      fwd = 2 * ar.seconds();
+      bwd = 2 * ar.seconds() + (full ? fwd : mlpBlock ? ar.seconds() : 0);
+      emb = ar.seconds();
+      headF = 3 * loss.seconds();
+      headB = ar.seconds();
+      int perLayer = full ? 6 : mlpBlock ? 5 : 4;
+      lines.add(LlmSystem.describe("tensor-parallel all-reduce (" + perLayer + " per layer per microbatch)", ar,
+          (long) perLayer * layers * p.microbatches()));
+      link = ar.linkBytes() * perLayer * layers / ranks;
+    }
+    lines.add(LlmSystem.describe("vocabulary-parallel cross-entropy all-reduce (3 per microbatch)", loss, 3L * p.microbatches()));
+    return new TpComm(fwd, bwd, emb, headF, headB, lines, link, ag, rs, ar);
+  }
+
+  /** A backward collective and the GEMM it may run under (it neither feeds nor waits for it). */
+  record Overlap(Collectives.Result cc, int hbmTouches, String gemm) {}
+
+  /**
+   * The backward tensor-parallel collectives that do not feed the next kernel, each with the GEMM
+   * the CC cores can run it under: with sequence parallelism, the weight-gradient regather of a
+   * column-parallel layer's input under that layer's dX GEMM and the reduce-scatter of its dX under
+   * its dW GEMM (NeuronX Distributed issues the regather before the dX matmul); without, the
+   * all-reduce of dX under the dW GEMM (Megatron-LM's asynchronous tensor-parallel all-reduce).
+   * {@code hbmTouches}: HBM accesses per byte a rank sends (all-gather: read and write; reduce-
+   * scatter: also the local operand; all-reduce: both halves).
+   */
+  static List<Overlap> backwardOverlaps(TpComm tc, ModelShape m, boolean sp, boolean head) {
+    List<String> column = head ? List.of("lm_head") : List.of(m.mlp() == ModelShape.Mlp.SWIGLU ? "gate_up_proj" : "up_proj", "qkv_proj");
+    List<Overlap> out = new ArrayList<>();
+    for (String c : column) {
+      if (sp) {
+        out.add(new Overlap(tc.ag(), 2, c + "_dx"));
+        out.add(new Overlap(tc.rs(), 3, c + "_dw"));
       } else {
-        Collectives.Result ar = Collectives.run(fabric, Collectives.Op.ALL_REDUCE, dpGroups, gradBytes, Collectives.Algo.AUTO);
-        dpTime = ar.seconds();
-        coll.add(LlmSystem.describe("data-parallel gradient all-reduce", ar, 1));
-        linkBytesPerChip += ar.linkBytes() / (dpGroups.size() * dp);
+        out.add(new Overlap(tc.ar(), 5, c + "_dw"));
       }
     }
-    // Adam update on this chip's optimizer shard: read master, m, v (fp32) and the gradient, write master, m, v
-    // and the 16-bit weights: 28 bytes per parameter at sustained HBM bandwidth (composed, not simulated).
-    double optParams = paramsPerChip / (zero ? dp : 1);
-    double optTime = optParams * 28 / hw.chip().hbm().sustainedBytesPerSecond();
+    return out;
+  }
 
-    // 3. The 1F1B pipeline of stages made of simulated layers plus the tensor-parallel all-reduces.
-    double[] fwd = new double[pp];
-    double[] bwd = new double[pp];
-    double[] fwdNoComm = new double[pp];
-    double[] bwdNoComm = new double[pp];
-    for (int s = 0; s < pp; s++) {
-      boolean last = s == pp - 1;
-      fwdNoComm[s] = layersPerStage * layerFwd + (last ? headFwd : 0);
-      bwdNoComm[s] = layersPerStage * layerBwd + (last ? headBwd : 0);
-      fwd[s] = fwdNoComm[s] + layersPerStage * tpPerLayer;
-      bwd[s] = bwdNoComm[s] + layersPerStage * tpPerLayer;
+  /**
+   * Seconds the overlaps hide. An overlapped pair takes the longest of the GEMM, the collective and
+   * the time the chip's HBM needs for both (the compulsory GEMM traffic plus the collective's HBM
+   * touches of every rank on the chip): the CC cores are separate engines, but HBM (and the DMA
+   * engines in front of it) are shared, so overlap is bounded by that contention. A pair is never
+   * slower than running the two back to back.
+   */
+  static double hidden(List<Overlap> overlaps, Map<String, double[]> gemms, int tp, int ranksPerChip, double hbmBytesPerSecond) {
+    double saved = 0;
+    for (Overlap x : overlaps) {
+      double[] g = gemms.get(x.gemm());
+      if (g == null || x.cc() == null) {
+        continue;
+      }
+      double cc = x.cc().seconds();
+      double ccBytes = ranksPerChip * x.hbmTouches() * x.cc().bytes() * (tp - 1) / tp;
+      double pair = Math.max(Math.max(g[0], cc), (g[1] + ccBytes) / hbmBytesPerSecond);
+      saved += Math.max(0, g[0] + cc - pair);
     }
-    Pipeline1F1B.Schedule sched = Pipeline1F1B.run(fwd, bwd, microbatches, transfer);
-    Pipeline1F1B.Schedule noTransfer = Pipeline1F1B.run(fwd, bwd, microbatches, 0);
-    int critical = pp - 1; // the last stage carries the LM head, so it is the busiest
-    double compute = microbatches * (fwdNoComm[critical] + bwdNoComm[critical]);
-    double tpComm = microbatches * 2 * layersPerStage * tpPerLayer;
-    // Idle time of the busiest stage; clamp the rounding residue of a bubble-free pipeline (pp = 1) to zero.
-    double bubble = Math.max(0, noTransfer.seconds() - compute - tpComm);
-    double ppComm = sched.seconds() - noTransfer.seconds();
-    double step = sched.seconds() + dpTime + optTime;
-    Map<String, Double> breakdown = new LinkedHashMap<>();
-    breakdown.put("compute", compute);
-    breakdown.put("tp_comm", tpComm);
-    breakdown.put("pp_comm", ppComm);
-    breakdown.put("pipeline_bubble", bubble);
-    breakdown.put("dp_comm", dpTime);
-    breakdown.put("optimizer", optTime);
-    if (pp > 1) {
-      notes.add(String.format(Locale.ROOT, "1F1B: %d stages, %d microbatches: bubble %.1f%% of the pipeline "
-          + "(balanced-stage formula (p-1)/(m+p-1) = %.1f%%; the last stage also runs the LM head)",
-          pp, microbatches, 100 * bubble / noTransfer.seconds(), 100.0 * (pp - 1) / (microbatches + pp - 1)));
+    return saved;
+  }
+
+  /** Time and compulsory HBM bytes of each kernel of lowered steps, by label. */
+  static Map<String, double[]> kernels(List<Step> steps, WorkloadResult run) {
+    Map<String, double[]> out = new java.util.HashMap<>();
+    for (int i = 0; i < steps.size(); i++) {
+      var r = run.steps().get(i);
+      out.put(r.label(), new double[] {r.result().timeSeconds() * r.repeat(), (double) steps.get(i).program().hbmBytesMin() * steps.get(i).repeat()});
     }
-    notes.add("simulated: one " + tp + "-way-sharded layer (forward + backward, " + tokensMb
-        + " tokens) and the LM head on one chip; composed: x" + layersPerStage + " layers per stage, x" + microbatches
-        + " microbatches, collectives on the " + hw.system().topology().type() + " fabric"
-        + (systems > 1 ? " and EFA between " + systems + " systems" : ""));
-    notes.add("not overlapped: collectives are on the critical path (no compute/communication overlap); "
-        + "embedding lookup, loss and RoPE are not charged; the optimizer step is HBM-bandwidth time");
+    return out;
+  }
 
-    double tokens = (double) sequences * seq;
-    double peakChip = LlmSystem.peak(hw, dt);
-    double attnFlops = 6.0 * m.layers() * seq * m.heads() * m.headDim(); // causal: half of 12 L s d_attn per token
-    double modelFlops = (6.0 * (m.parameters() - (double) m.vocab() * m.hidden()) + attnFlops) * tokens;
-    double mfu = modelFlops / (step * chips * peakChip);
+  /** The data-parallel synchronisation of one step. */
+  record DpSync(double exposed, double total, double contention, List<String> lines, double linkBytesPerRank) {}
 
-    Map<String, Double> memory = new LinkedHashMap<>();
-    memory.put("weights", mem.weights());
-    memory.put("gradients", mem.grads());
-    memory.put("optimizer", mem.optimizer());
-    memory.put("activations", mem.activations());
-    memory.put("total", mem.total());
-    memory.put("capacity", capacity);
+  /**
+   * ZeRO-1: reduce-scatter of the gradients (at the precision's gradient dtype) and, after the
+   * optimizer updates its shard, all-gather of the parameters (at the weight dtype); without ZeRO
+   * one all-reduce of the gradients. Once per step, after gradient accumulation. With overlap the
+   * reduction runs in buckets during the last microbatch's backward ({@link GradientSync}); the
+   * parameter all-gather stays after the optimizer. All stages' groups run at once (sharing links),
+   * each charged the largest stage's bytes. Overlapped traffic also crosses HBM, which the
+   * backward's kernels use: charged as the reduction's local HBM traffic (read the send buffer,
+   * read the local shard, write the result: three touches per byte sent) at the chip's sustained
+   * bandwidth, for the overlapped part.
+   */
+  static DpSync dpSync(Fabric f, Groups g, Plan p, Options o, double paramsPerRank, double lastBackward, double hbmBytesPerSecond,
+      int rpc) {
+    if (p.dp() == 1) {
+      return new DpSync(0, 0, 0, List.of(), 0);
+    }
+    Precision prec = o.precision();
+    double gradBytes = paramsPerRank * prec.gradBytes();
+    DType gradType = prec.gradBytes() == 4 ? DType.FP32 : DType.BF16;
+    DType weightType = prec.weightBytes() == 4 ? DType.FP32 : DType.BF16;
+    int ranks = g.dp().size() * p.dp();
+    List<String> lines = new ArrayList<>();
+    Collectives.Op reduceOp = o.zero() ? Collectives.Op.REDUCE_SCATTER : Collectives.Op.ALL_REDUCE;
+    Collectives.Result whole = Collectives.run(f, reduceOp, g.dp(), gradBytes, Collectives.Algo.AUTO, gradType, false);
+    double reduce = whole.seconds();
+    double exposedReduce = reduce;
+    double contention = 0;
+    double link = whole.linkBytes() / ranks;
+    String how = o.zero() ? "data-parallel gradient reduce-scatter (ZeRO-1)" : "data-parallel gradient all-reduce";
+    if (o.dpOverlap()) {
+      int n = (int) Math.max(1, LlmSystem.ceilDiv((long) Math.ceil(gradBytes), o.dpBucketBytes()));
+      double bucket = Math.min(gradBytes, o.dpBucketBytes());
+      double lastBucket = gradBytes - bucket * (n - 1);
+      Collectives.Result full = Collectives.run(f, reduceOp, g.dp(), bucket, Collectives.Algo.AUTO, gradType, false);
+      Collectives.Result rest = Collectives.run(f, reduceOp, g.dp(), lastBucket, Collectives.Algo.AUTO, gradType, false);
+      double[] times = new double[n];
+      for (int i = 0; i < n; i++) {
+        times[i] = i == n - 1 ? rest.seconds() : full.seconds();
+      }
+      reduce = full.seconds() * (n - 1) + rest.seconds();
+      exposedReduce = GradientSync.exposed(lastBackward, times);
+      double overlapped = reduce > 0 ? (reduce - exposedReduce) / reduce : 0;
+      double touched = 3 * gradBytes * (p.dp() - 1) / p.dp() * rpc;
+      contention = overlapped * touched / hbmBytesPerSecond;
+      link = (full.linkBytes() * (n - 1) + rest.linkBytes()) / ranks;
+      lines.add(LlmSystem.describe(how + ", overlapped with the last backward in " + n + " buckets", full, n));
+    } else {
+      lines.add(LlmSystem.describe(how, whole, 1));
+    }
+    double gather = 0;
+    if (o.zero()) {
+      Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.dp(), paramsPerRank * prec.weightBytes(),
+          Collectives.Algo.AUTO, weightType, false);
+      gather = ag.seconds();
+      link += ag.linkBytes() / ranks;
+      lines.add(LlmSystem.describe("data-parallel parameter all-gather (ZeRO-1)", ag, 1));
+    }
+    return new DpSync(exposedReduce + gather + contention, reduce + gather, contention, lines, link);
+  }
 
-    // Energy: per kernel (actions + static power over its time) x how often one chip of the last stage runs it,
-    // static power for the rest of the step, link bytes x energy per byte; times the chips used.
-    double joules = Double.NaN;
-    if (energy != null) {
+  /**
+   * The runtime's fixed cost per execution of a compiled graph: for now the host launch the
+   * collective model fitted to nccom-test's floor (an nccom-test collective is one graph execution).
+   * The single place to switch to a shared runtime parameter (the inference work's
+   * {@code runtime.graph_launch}) once both are on one branch.
+   */
+  static double graphLaunchSeconds(Fabric f) {
+    return f.costs().launchSeconds();
+  }
+
+  /** The fabric of the plan's systems, with the collective algorithm policy the workload asks for. */
+  static Fabric fabric(HardwareSpec hw, Options o, RankLayout layout) {
+    Fabric f = Fabric.of(hw, o.systems(), layout);
+    CollectiveCosts c = f.costs();
+    boolean sizeBased = o.collectives().equals("config") ? c.sizeBasedAlgorithms() : o.collectives().equals("neuron");
+    if (sizeBased == c.sizeBasedAlgorithms()) {
+      return f;
+    }
+    CollectiveCosts policy = new CollectiveCosts(sizeBased, c.launchSeconds(), c.transferOverheadSeconds(), c.dmaRings(),
+        c.ringBytesPerSecond(), c.packetBytes(), c.hbmBytesPerSecond(), c.reduceElementsPerSecond(), c.modelsDma());
+    return new Fabric(hw.system(), o.systems(), layout.ranksPerChip(),
+        hw.chip().hbm().sustainedBytesPerSecond() / layout.ranksPerChip(), policy);
+  }
+
+  /** The step of one resolved plan. */
+  private record StepModel(HardwareSpec hw, ModelShape m, Options o, Plan plan, RankLayout layout, TrainMemory.Memory mem,
+      double capacity, EnergyModel energy, RunOptions opts, List<String> defaulted) {
+
+    LlmResult run(WorkloadSpec w) {
+      int tp = plan.tp();
+      int pp = plan.pp();
+      int dp = plan.dp();
+      int mbCount = plan.microbatches();
+      int rpc = layout.ranksPerChip();
+      int chips = layout.chipsFor(plan.ranks());
+      List<String> notes = new ArrayList<>();
+      long sequences = (long) dp * mbCount * o.mbs();
+      if (sequences != o.globalBatch()) {
+        notes.add(String.format(Locale.ROOT, "global batch %d sequences is not dp x microbatches x mbs = %d x %d x %d; "
+            + "the step runs %d sequences", o.globalBatch(), dp, mbCount, o.mbs(), sequences));
+      }
+      int layers = plan.layersPerStage(m);
+      if (m.layers() % pp != 0) {
+        notes.add("layers do not divide evenly over " + pp + " stages; every stage is charged " + layers + " layers");
+      }
+
+      // 1. One layer and the LM head of one microbatch on one chip, at instruction level. The chip holds
+      // g = min(tp, ranks per chip) ranks of one tensor-parallel group (their shards side by side) and,
+      // when tp is smaller, ranks per chip / tp replicas of it (their microbatches side by side).
+      TargetSpec target = Targets.of(hw);
+      ModelShape rank = rankShard(m, tp);
+      int g = Math.min(tp, rpc);
+      int replicas = rpc / g;
+      ModelShape chipShard = m.withWidths(m.name() + "/tp" + tp + "x" + g, rank.heads() * g, rank.kvHeads() * g, rank.ffn() * g,
+          rank.vocab() * g);
+      long batch = o.mbs() * replicas;
+      long tokensChip = batch * o.seq();
+      long normTokens = o.sp() ? LlmSystem.ceilDiv(tokensChip * g, tp) : tokensChip;
+      var layerSpec = new LayerLowering.TrainLayer(batch, o.seq(), normTokens, o.recompute(), o.attention());
+      List<Step> layerSteps = LayerLowering.trainSteps(target, chipShard, layerSpec, o.dt());
+      List<Step> headSteps = headSteps(target, tokensChip, m.hidden(), chipShard.vocab(), o.dt());
+      WorkloadResult layerRun = WorkloadRunner.run(hw, new LoweredWorkload("llm-train layer (one microbatch, one chip)",
+          layerSteps, tokensChip), opts);
+      WorkloadResult headRun = WorkloadRunner.run(hw, new LoweredWorkload("llm-train LM head and loss (one microbatch, one chip)",
+          headSteps, tokensChip), opts);
+      Times layer = Times.of(layerRun);
+      Times head = Times.of(headRun);
+
+      // 2. Collectives over rank groups on the fabric (cores of a chip, chips of an instance, instances over EFA).
+      Fabric fabric = fabric(hw, o, layout);
+      Groups groups = Groups.of(plan);
+      List<String> coll = new ArrayList<>();
+      TpComm tc = tpComm(fabric, groups, plan, o, m, layers, Collectives.Algo.AUTO);
+      double hbm = hw.chip().hbm().sustainedBytesPerSecond();
+      double tpHidden = 0;
+      if (o.tpOverlap() && tp > 1) {
+        double layerHidden = hidden(backwardOverlaps(tc, m, o.sp(), false), kernels(layerSteps, layerRun), tp, rpc, hbm);
+        double headHidden = hidden(backwardOverlaps(tc, m, o.sp(), true), kernels(headSteps, headRun), tp, rpc, hbm);
+        tpHidden = mbCount * (layers * layerHidden + (pp == 1 ? headHidden : 0));
+        tc = tc.withBackward(tc.layerBwd() - layerHidden, tc.headBwd() - headHidden);
+        notes.add(String.format(Locale.ROOT, "tp_overlap: backward tensor-parallel collectives under independent GEMMs hide %s "
+            + "per step (bounded by the chip's HBM bandwidth shared with the GEMMs)", LlmSystem.seconds(tpHidden)));
+      }
+      coll.addAll(tc.lines());
+      double linkBytesPerRank = tc.linkBytesPerRankPerMicrobatch() * mbCount;
+      double transfer = 0;
+      if (pp > 1) {
+        Collectives.Result p2p = Collectives.run(fabric, Collectives.Op.SEND_RECV, groups.ppPairs().subList(0, tp),
+            (double) o.mbs() * o.seq() * m.hidden() * o.actBytes() / tp, Collectives.Algo.AUTO);
+        transfer = p2p.seconds();
+        coll.add(LlmSystem.describe("pipeline send/recv per microbatch and direction (1/tp of the activations per rank)", p2p,
+            2L * mbCount));
+        linkBytesPerRank += p2p.linkBytes() / tp * 2 * mbCount;
+      }
+      boolean only = pp == 1;
+      double firstParams = TrainMemory.stageParams(m, rank, layers, true, only, only);
+      double lastParams = TrainMemory.stageParams(m, rank, layers, only, true, only);
+      double paramsPerRank = Math.max(firstParams, lastParams);
+      Precision prec = o.precision();
+      // Gradient accumulation: from the second microbatch on, each weight gradient is added into the accumulation
+      // buffer (read the fresh gradient, read and write the buffer), at the chip's sustained HBM bandwidth.
+      double accumPerMb = mbCount > 1 ? rpc * paramsPerRank * (prec.weightBytes() + 2.0 * prec.gradBytes()) / hbm : 0;
+
+      // 3. The 1F1B pipeline of stages made of simulated layers plus their collectives.
+      double[] fwd = new double[pp];
+      double[] bwd = new double[pp];
+      double[] work = new double[pp];
+      for (int s = 0; s < pp; s++) {
+        boolean first = s == 0;
+        boolean last = s == pp - 1;
+        fwd[s] = layers * (layer.fwd() + tc.layerFwd()) + (first ? tc.embedding() : 0) + (last ? head.fwd() + tc.headFwd() : 0);
+        bwd[s] = layers * (layer.bwd() + layer.recompute() + tc.layerBwd()) + (last ? head.bwd() + tc.headBwd() : 0)
+            + accumPerMb * (mbCount - 1) / mbCount;
+        work[s] = fwd[s] + bwd[s];
+      }
+      int critical = 0;
+      for (int s = 1; s < pp; s++) {
+        critical = work[s] > work[critical] ? s : critical;
+      }
+      Pipeline1F1B.Schedule sched = Pipeline1F1B.run(fwd, bwd, mbCount, transfer);
+      Pipeline1F1B.Schedule noTransfer = Pipeline1F1B.run(fwd, bwd, mbCount, 0);
+      boolean cFirst = critical == 0;
+      boolean cLast = critical == pp - 1;
+      double compute = mbCount * (layers * (layer.fwd() + layer.bwd()) + (cLast ? head.fwd() + head.bwd() : 0));
+      double recompute = mbCount * layers * layer.recompute();
+      double tpTime = mbCount * (layers * (tc.layerFwd() + tc.layerBwd()) + (cFirst ? tc.embedding() : 0)
+          + (cLast ? tc.headFwd() + tc.headBwd() : 0));
+      double accum = accumPerMb * (mbCount - 1);
+      double bubble = Math.max(0, noTransfer.seconds() - mbCount * work[critical]);
+      double ppComm = sched.seconds() - noTransfer.seconds();
+
+      // 4. Data-parallel synchronisation and the optimizer.
+      DpSync dps = dpSync(fabric, groups, plan, o, paramsPerRank, bwd[0], hbm, rpc);
+      coll.addAll(dps.lines());
+      linkBytesPerRank += dps.linkBytesPerRank();
+      // Adam on each rank's optimizer shard (state, gradient, weights), the gradient-norm read of the shard for
+      // clipping, and zeroing the whole accumulation buffer for the next step, at the sustained HBM bandwidth.
+      double shard = paramsPerRank / (o.zero() ? dp : 1);
+      double optTime = rpc * (shard * (prec.adamBytes() + prec.gradBytes()) + paramsPerRank * prec.gradBytes()) / hbm;
+
+      // Graph launches: each microbatch's forward + backward is one compiled graph, the optimizer step another
+      // (PyTorch/XLA marks a step per microbatch); each execution pays the runtime's host launch, the same
+      // per-NEFF cost a standalone collective pays (chip.collectives.launch).
+      double runtime = (mbCount + 1) * graphLaunchSeconds(fabric);
+      double step = sched.seconds() + dps.exposed() + optTime + runtime;
+      Map<String, Double> breakdown = new LinkedHashMap<>();
+      breakdown.put("compute", compute);
+      breakdown.put("recompute", recompute);
+      breakdown.put("tp_comm", tpTime);
+      breakdown.put("pp_comm", ppComm);
+      breakdown.put("pipeline_bubble", bubble);
+      breakdown.put("grad_accum", accum);
+      breakdown.put("dp_comm", dps.exposed());
+      breakdown.put("optimizer", optTime);
+      breakdown.put("runtime", runtime);
+      // The pipeline's own sum differs from its parts by the rounding residue of a bubble-free schedule.
+      double residue = step - breakdown.values().stream().mapToDouble(Double::doubleValue).sum();
+      breakdown.put("pipeline_bubble", bubble + residue);
+
+      addNotes(notes, layerRun, dps, layers, tokensChip, g, replicas, rpc, bubble, noTransfer);
+      double tokens = (double) sequences * o.seq();
+      double modelFlops = modelFlopsPerToken(m, o.seq()) * tokens;
+      double mfu = modelFlops / (step * chips * LlmSystem.peak(hw, o.dt()));
+
+      Map<String, Double> memory = new LinkedHashMap<>();
+      memory.put("weights", mem.weights());
+      memory.put("gradients", mem.grads());
+      memory.put("optimizer", mem.optimizer());
+      memory.put("activations", mem.activations());
+      memory.put("total", mem.total());
+      memory.put("capacity", capacity);
+
+      double joules = energy(List.of(layerRun, headRun), layerRun, layers, mbCount, step, chips, linkBytesPerRank * rpc);
+      double cost = step * chips * hw.system().pricePerChipHourUsd() / 3600;
+      Map<String, Integer> par = new LinkedHashMap<>();
+      par.put("tp", tp);
+      par.put("pp", pp);
+      par.put("dp", dp);
+      par.put("microbatches", mbCount);
+      par.put("mbs", (int) o.mbs());
+      par.put("systems", o.systems());
+      par.put("ranks_per_chip", rpc);
+      return new LlmResult(hw.name(), w.toString(), "train", par, defaulted, chips, step, tokens, breakdown, memory, mfu,
+          modelFlops, joules, cost, layerRun, coll, notes);
+    }
+
+    private void addNotes(List<String> notes, WorkloadResult layerRun, DpSync dps, int layers, long tokensChip, int g, int replicas,
+        int rpc, double bubble, Pipeline1F1B.Schedule noTransfer) {
+      int pp = plan.pp();
+      if (pp > 1) {
+        notes.add(String.format(Locale.ROOT, "1F1B: %d stages, %d microbatches: bubble %.1f%% of the pipeline "
+            + "(balanced-stage formula (p-1)/(m+p-1) = %.1f%%; the last stage also runs the LM head)",
+            pp, plan.microbatches(), 100 * bubble / noTransfer.seconds(), 100.0 * (pp - 1) / (plan.microbatches() + pp - 1)));
+      }
+      notes.add(String.format(Locale.ROOT, "ranks: tp=%d pp=%d dp=%d = %d ranks at %d per chip (lnc=%d) on %d chips; a chip runs %d "
+          + "rank shard%s of its tensor-parallel group%s", plan.tp(), pp, plan.dp(), plan.ranks(), rpc, layout.lnc(),
+          layout.chipsFor(plan.ranks()), g, g == 1 ? "" : "s", replicas > 1 ? " for " + replicas + " replicas" : ""));
+      notes.add("training as deployed: framework " + o.framework().name().toLowerCase(Locale.ROOT).replace('_', '-') + ", precision "
+          + o.precision().label() + " (" + o.precision().weightBytes() + " B weights, "
+          + o.precision().gradBytes() + " B gradients, " + o.precision().stateBytes() + " B optimizer state per parameter), recompute="
+          + o.recompute().label() + ", sp=" + o.sp() + ", attn=" + o.attention().name().toLowerCase(Locale.ROOT)
+          + ", zero=" + (o.zero() ? 1 : 0) + ", dp_overlap=" + o.dpOverlap()
+          + (dps.contention() > 0 ? String.format(Locale.ROOT, " (HBM contention of the overlapped reduction %s)",
+              LlmSystem.seconds(dps.contention())) : ""));
+      notes.add("simulated: one " + plan.tp() + "-way-sharded layer (forward + backward, " + tokensChip
+          + " tokens) and the LM head with its loss on one chip; composed: x" + layers + " layers per stage, x" + plan.microbatches()
+          + " microbatches, collectives on the " + hw.system().topology().type() + " fabric"
+          + (o.systems() > 1 ? " and EFA between " + o.systems() + " systems" : ""));
+      notes.add("not overlapped: tensor-parallel collectives are on the critical path; embedding lookup and RoPE are not charged; "
+          + "optimizer and gradient accumulation are HBM-bandwidth time");
+    }
+
+    private double energy(List<WorkloadResult> parts, WorkloadResult layerRun, int layers, int mbCount, double step, int chips,
+        double linkBytesPerChip) {
+      if (energy == null) {
+        return Double.NaN;
+      }
       double perChip = 0;
       double kernelTime = 0;
-      for (WorkloadResult part : List.of(layerOnly, head)) {
+      for (WorkloadResult part : parts) {
         for (var s : part.steps()) {
-          long times = s.repeat() * (long) microbatches * (part == layerOnly ? layersPerStage : 1);
+          long times = s.repeat() * (long) mbCount * (part == layerRun ? layers : 1);
           perChip += energy.report(s.result().stats(), s.result().timeSeconds()).totalEnergyJ() * times;
           kernelTime += s.result().timeSeconds() * times;
         }
@@ -326,28 +813,17 @@ final class LlmTraining {
       if (energy.table().link() != null) {
         perChip += linkBytesPerChip * energy.energyPj("link.byte") * 1e-12;
       }
-      joules = perChip * chips;
+      return perChip * chips;
     }
-    double cost = step * chips * hw.system().pricePerChipHourUsd() / 3600;
-    Map<String, Integer> par = new LinkedHashMap<>();
-    par.put("tp", tp);
-    par.put("pp", pp);
-    par.put("dp", dp);
-    par.put("microbatches", microbatches);
-    par.put("mbs", (int) mbs);
-    par.put("systems", systems);
-    return new LlmResult(hw.name(), w.toString(), "train", par, defaulted, chips, step, tokens, breakdown, memory, mfu,
-        modelFlops, joules, cost, layerOnly, coll, notes);
   }
 
-  /** Forward and backward time of a lowered training workload (backward kernels end in _bwd, _dx, _dw). */
-  static double[] forwardBackward(WorkloadResult r) {
-    double[] fb = new double[2];
-    for (var s : r.steps()) {
-      boolean bwd = s.label().endsWith("_bwd") || s.label().endsWith("_dx") || s.label().endsWith("_dw");
-      fb[bwd ? 1 : 0] += s.result().timeSeconds() * s.repeat();
-    }
-    return fb;
+  /**
+   * Model FLOPs per trained token: 6 x (the layers' parameters + the LM head's matmul), plus causal
+   * attention 6 x layers x seq x heads x head_dim (half of the 12 L s d_attn of full attention).
+   * Recomputation is not model work, so it does not count.
+   */
+  static double modelFlopsPerToken(ModelShape m, long seq) {
+    double dense = (double) m.layers() * m.layerParameters() + (double) m.vocab() * m.hidden();
+    return 6.0 * dense + 6.0 * m.layers() * seq * m.heads() * m.headDim();
   }
-
 }

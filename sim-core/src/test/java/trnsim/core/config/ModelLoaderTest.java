@@ -49,4 +49,26 @@ class ModelLoaderTest {
     assertThat(l.model("llama3-70b").layers()).isEqualTo(80);
     assertThatThrownBy(() -> l.model("llama9")).hasMessageContaining("'llama9'").hasMessageContaining("llama3-8b");
   }
+
+  @Test
+  void gptStyleShapesLoadTheirArchitectureAndBadKindsNameTheField() throws Exception {
+    ModelLoader shipped = new ModelLoader(Path.of("..", "configs").toAbsolutePath().normalize());
+    var gpt = shipped.model("gpt3-6.7b");
+    assertThat(gpt.mlp()).isEqualTo(trnsim.isa.lower.ModelShape.Mlp.GELU);
+    assertThat(gpt.norm()).isEqualTo(trnsim.isa.lower.ModelShape.Norm.LAYERNORM);
+    assertThat(gpt.bias()).isTrue();
+    assertThat(gpt.tiedEmbeddings()).isTrue();
+    assertThat(gpt.parameters()).isBetween(6_600_000_000L, 6_700_000_000L); // "6.7B" (Brown et al. 2020)
+    var llama = shipped.model("llama3-8b");
+    assertThat(llama.mlp()).isEqualTo(trnsim.isa.lower.ModelShape.Mlp.SWIGLU);
+    assertThat(llama.bias()).isFalse();
+    Path models = tmp.resolve("workloads").resolve("models");
+    Files.createDirectories(models);
+    String base = "name: m\nlayers: 2\nhidden: 64\nheads: 4\nkv_heads: 4\nhead_dim: 16\nffn: 256\nvocab: 100\n";
+    Files.writeString(models.resolve("m.yaml"), base + "mlp: relu\n");
+    assertThatThrownBy(() -> new ModelLoader(tmp).model("m")).hasMessageContaining("mlp").hasMessageContaining("relu")
+        .hasMessageContaining("swiglu or gelu");
+    Files.writeString(models.resolve("m.yaml"), base + "positions: learned\n");
+    assertThatThrownBy(() -> new ModelLoader(tmp).model("m")).hasMessageContaining("max_positions");
+  }
 }

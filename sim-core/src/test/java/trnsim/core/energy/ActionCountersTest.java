@@ -44,6 +44,26 @@ class ActionCountersTest {
   }
 
   @Test
+  void scanStreamsBothInputsTheCarryAndTheOutputOnceAndBroadcastsCountTheirMacs() {
+    TensorRef x = TensorRef.sbuf(128, 512, DType.FP32);
+    TensorRef carry = TensorRef.sbuf(128, 1, DType.FP32);
+    ProgramBuilder b = new ProgramBuilder("scan", 16);
+    b.core(0).add(new Instruction.TensorTensorScan(EngineKind.VECTOR, x, x, carry, x, AluOp.MULTIPLY, AluOp.ADD));
+    // A partition broadcast: ones [1 x 128] stationary against a [1 x 512] row, K = 1.
+    b.core(0).add(new Instruction.MatMul(TensorRef.sbuf(1, 128, DType.FP32), TensorRef.sbuf(1, 512, DType.FP32),
+        TensorRef.psum(128, 512, DType.FP32), false));
+    StatsSnapshot s = run(hw("trn1"), b);
+    String v = "chip0.nc0.vector.";
+    assertThat(s.get(v + "element_ops")).isEqualTo(128.0 * 512);
+    assertThat(s.get(v + "sbuf_read_bytes")).isEqualTo(2.0 * 128 * 512 * 4 + 128 * 4);
+    assertThat(s.get(v + "sbuf_write_bytes")).isEqualTo(128.0 * 512 * 4);
+    String t = "chip0.nc0.tensor.";
+    assertThat(s.get(t + "macs_fp32")).isEqualTo(1.0 * 128 * 512);
+    assertThat(s.get(t + "sbuf_read_bytes")).isEqualTo(128.0 * 4 + 512 * 4);
+    assertThat(s.get(t + "psum_write_bytes")).isEqualTo(128.0 * 512 * 4);
+  }
+
+  @Test
   void vectorOpsCountElementsAndBytesBySpace() {
     TensorRef a = TensorRef.sbuf(128, 1024, DType.BF16);
     TensorRef ps = TensorRef.psum(128, 1024, DType.FP32);

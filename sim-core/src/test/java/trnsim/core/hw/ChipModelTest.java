@@ -170,9 +170,11 @@ class ChipModelTest {
     return loads * 128.0 * bytesPerPartition / end;
   }
 
-  @Test
-  void dmaSizeCurveRisesLinearlyThenSaturates() {
-    HardwareSpec trn2 = hw("trn2");
+  /** The N-DMA figure on Trn2 (descriptor cost derived from it) and on Trn1 (descriptor cost fitted to the NKI matmul tutorial). */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"trn1", "trn2"})
+  void dmaSizeCurveRisesLinearlyThenSaturates(String name) {
+    HardwareSpec trn2 = hw(name);
     double full = streamThroughput(trn2, 32768);
     double[] rel = new double[16];
     int[] sizes = {32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};

@@ -1,6 +1,7 @@
 package trnsim.core.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,8 +46,7 @@ class CollectivesCalibrationTest {
       Op op = Op.parse(p.get("op").asText().replace('_', '-'));
       int ranks = p.get("ranks").asInt();
       int nodes = p.get("nodes").asInt();
-      String dt = p.get("dtype").asText();
-      DType dtype = dt.equals("uint8") ? DType.INT8 : DType.parse(dt);
+      DType dtype = Collectives.elementType(p.get("dtype").asText());
       var res = Collectives.onSystem(hw, nodes, RankLayout.of(hw.chip(), null), op, ranks, p.get("size_bytes").asDouble(),
           dtype, Algo.AUTO);
       out.add(new Point(r.get("id").asText(), r.get("value").asDouble(), res.seconds() * 1e6));
@@ -76,5 +76,32 @@ class CollectivesCalibrationTest {
     assertThat(median(errs)).as(table.toString()).isLessThanOrEqualTo(0.10);
     assertThat(errs.stream().mapToDouble(Double::doubleValue).max().orElseThrow()).as(table.toString())
         .isLessThanOrEqualTo(0.30);
+    // The curve's two ends: the launch-bound floor and the bandwidth plateau, each within 5%.
+    for (Point p : pts) {
+      if (p.id().matches("trn1-nccom-allr-2r-fp32-(1024|4096|16384)B|trn1-nccom-allr-2r-fp32-(268435456|1073741824)B")) {
+        assertThat(Math.abs(p.error())).as(p.id()).isLessThanOrEqualTo(0.05);
+      }
+      if (p.id().startsWith("trn1-nccom-allg-32r")) { // 31 ring steps over NeuronLink
+        assertThat(Math.abs(p.error())).as(p.id()).isLessThanOrEqualTo(0.10);
+      }
+    }
+  }
+
+  @Test
+  void efaPointToPointLatencyIsTheRawWrite() throws IOException {
+    JsonNode all = new ObjectMapper().readTree(ROOT.resolve("calibration/trainium/measurements.json").toFile());
+    JsonNode recs = all.isArray() ? all : all.get("records");
+    HardwareSpec hw = LOADER.load("trn2-48xl", List.of()).spec();
+    Fabric two = Fabric.of(hw, 2, RankLayout.of(hw.chip(), null));
+    int found = 0;
+    for (JsonNode r : recs) {
+      if (r.get("kind").asText().equals("network_p2p_latency")) {
+        // ib_write_lat: a minimal packet from an HBM of one server to an HBM of the other; rank 0 of each.
+        double us = Collectives.rawTransfer(two, 0, two.size() / 2, 8).seconds() * 1e6;
+        assertThat(us).isCloseTo(r.get("value").asDouble(), within(r.get("value").asDouble() * 0.10));
+        found++;
+      }
+    }
+    assertThat(found).isEqualTo(1);
   }
 }

@@ -73,7 +73,9 @@ class LlmSystemTest {
   void defaultsAreChosenAndReported() {
     LlmResult r = run("trn2-48xl", "llm-train:model=tiny,seq=256,global_batch=32");
     assertThat(r.defaulted()).contains("tp", "pp", "dp", "microbatches");
-    assertThat(r.parallelism().get("tp") * r.parallelism().get("pp") * r.parallelism().get("dp")).isEqualTo(16);
+    // Degrees count ranks: a trn2 chip is 4 ranks (8 cores at lnc=2), so the 16 chips are 64 ranks.
+    assertThat(r.parallelism().get("ranks_per_chip")).isEqualTo(4);
+    assertThat(r.parallelism().get("tp") * r.parallelism().get("pp") * r.parallelism().get("dp")).isEqualTo(64);
     assertThat(r.memoryBytes().get("total")).isLessThan(0.9 * r.memoryBytes().get("capacity"));
   }
 
@@ -90,7 +92,7 @@ class LlmSystemTest {
     assertThatThrownBy(() -> run("trn2-48xl", "llm-train:model=tiny,tp=3"))
         .isInstanceOf(WorkloadException.class)
         .hasMessageContaining("llm-train.tp = '3': must divide the model's 8 attention heads");
-    assertThatThrownBy(() -> run("trn2-48xl", "llm-train:model=tiny,tp=4,pp=2,dp=4"))
+    assertThatThrownBy(() -> run("trn2-48xl", "llm-train:model=tiny,tp=4,pp=4,dp=8"))
         .isInstanceOf(WorkloadException.class)
         .hasMessageContaining("16 chips");
     assertThatThrownBy(() -> run("trn2", "llm-infer:model=llama3-405b"))

@@ -55,19 +55,102 @@ public final class AttentionBackward {
 
   record Block(int item, long qTile, int head, int qRows, boolean firstOfItem, boolean lastOfItem, boolean firstHead) {}
 
+  /**
+   * The backward tiling: {@code qTile} query rows per block, {@code keyTile} keys per item,
+   * {@code piece} keys per dK/dV/dQ contraction and transpose, {@code dk} head-dim rows per S/dP
+   * contraction, {@code hpi} query heads per Q-side load; {@code compact} as in the forward
+   * (exact buffer sizes spread over all partitions, packed loads, PSUM checked byte by byte).
+   */
+  record BwdTiles(int qTile, int keyTile, int piece, int dk, int hpi, boolean compact) {
+    /** Trainium's tiling when it fits (results unchanged), else the first compact tiling that fits. */
+    static BwdTiles choose(TargetSpec t, AttentionSpec a, int cores) {
+      int keyTile = KEY_TILE;
+      while (keyTile > Q_TILE && a.b() * a.kvHeads() * Kernels.ceilDiv(a.sKv(), keyTile) < 2L * cores) {
+        keyTile /= 2;
+      }
+      BwdTiles tr = new BwdTiles(Q_TILE, keyTile, t.partitions(), (int) Math.min(a.d(), t.partitions()), (int) a.group(), false);
+      if (t.partitions() >= Q_TILE && t.peRows() >= Q_TILE && t.peCols() >= Q_TILE && t.maxMovingFree() >= KEY_TILE
+          && tr.fixedBytes(t, a) <= budget(t)) {
+        return tr;
+      }
+      int qMax = Math.min(Q_TILE, Math.min(t.partitions(), t.peCols()));
+      int piece0 = Math.min(t.peRows(), t.partitions());
+      for (int qt = qMax; qt >= 16; qt /= 2) {
+        int piece = Math.min(qt, piece0);
+        for (int kt = Math.min(KEY_TILE, t.maxMovingFree()); kt >= piece; kt /= 2) {
+          for (int hpi = (int) a.group(); hpi >= 1; hpi--) {
+            BwdTiles f = new BwdTiles(qt, kt, piece, (int) Math.min(a.d(), piece0), hpi, true);
+            if (a.group() % hpi == 0 && f.fixedBytes(t, a) <= budget(t) && f.psumBytes(a) <= t.psumBytesPerPartition()) {
+              return f;
+            }
+          }
+        }
+      }
+      throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()),
+          "no flash-attention backward tiling fits " + t.name() + "'s SBUF (" + t.sbufBytesPerPartition() + " B per partition) and PSUM");
+    }
+
+    static long budget(TargetSpec t) {
+      return (long) (t.sbufBytesPerPartition() * 0.9);
+    }
+
+    long bytes(TargetSpec t, long rows, long freeBytes) {
+      return compact ? Kernels.ceilDiv(rows * freeBytes, t.partitions()) : Kernels.ceilDiv(rows, t.partitions()) * freeBytes;
+    }
+
+    /** K side (3 sets): K^T and V^T [D x keys], K [keys x D]. */
+    long kSide(TargetSpec t, AttentionSpec a) {
+      long eb = a.dtype().bytes(1);
+      return 3L * (bytes(t, a.d(), 2L * keyTile * eb) + (compact ? bytes(t, keyTile, a.d() * eb) : Kernels.ceilDiv(keyTile, piece) * a.d() * eb));
+    }
+
+    /** Q side (3 sets): Q^T, dO^T [D x heads x q], Q, dO [q x heads x D], LSE, delta. */
+    long qSide(TargetSpec t, AttentionSpec a) {
+      long eb = a.dtype().bytes(1);
+      long rowsBytes = 2L * hpi * a.d() * eb + 8L * hpi;
+      return qSets() * (bytes(t, a.d(), 2L * hpi * qTile * eb) + (compact ? bytes(t, qTile, rowsBytes) : rowsBytes));
+    }
+
+    /** P, dS, dS^T rings and the two dQ read-modify-write slots. */
+    long work(TargetSpec t, AttentionSpec a) {
+      long eb = a.dtype().bytes(1);
+      return compact ? 3L * (2 * bytes(t, qTile, keyTile * eb) + bytes(t, keyTile, qTile * eb)) + 2 * bytes(t, qTile, a.d() * 4)
+          : 3L * keyTile * eb * 2 + 2L * a.d() * 4;
+    }
+
+    /** Q-side sets: a set is last read by the dV/dK matmuls one block later, so two suffice; Trainium keeps three (slack). */
+    int qSets() {
+      return compact ? 2 : 3;
+    }
+
+    long stats() {
+      return compact ? 256 : 1024;
+    }
+
+    long fixedBytes(TargetSpec t, AttentionSpec a) {
+      return kSide(t, a) + qSide(t, a) + work(t, a) + stats();
+    }
+
+    /** PSUM per partition: S and dP rings, dK and dV accumulators, dS^T ring, dQ ring. */
+    long psumBytes(AttentionSpec a) {
+      long pieces = Kernels.ceilDiv(keyTile, piece);
+      return 2L * 2 * keyTile * 4 + 2L * pieces * a.d() * 4 + 2L * pieces * qTile * a.dtype().bytes(1) + 2L * a.d() * 4;
+    }
+  }
+
   public static Program lower(TargetSpec t, AttentionSpec a, int coresRequested) {
-    Kernels.guard("attention", (double) a.b() * a.h() * Kernels.tiles(a.s(), 128) * Kernels.tiles(a.sKv(), 128) * Kernels.tiles(a.d(), 128) * 30);
     AttentionLowering.checkHeadDim(t, a);
     int cores = Math.max(1, Math.min(coresRequested, t.cores()));
+    BwdTiles f = BwdTiles.choose(t, a, cores);
+    // blocks x (S and dP chunks, dV/dK matmuls per piece and query chunk, transposes, dQ, ~8 others)
+    Kernels.guard("attention", (a.causal() ? 0.5 : 1.0) * a.b() * a.h() * Kernels.tiles(a.s(), f.qTile()) * Kernels.tiles(a.sKv(), f.keyTile())
+        * (Kernels.tiles(a.d(), f.dk()) * 2 + Kernels.tiles(f.keyTile(), f.piece()) * (2 * Kernels.tiles(f.qTile(), t.peRows()) + 2) + 8));
     ProgramBuilder pb = new ProgramBuilder("attention bwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()
         + " d=" + a.d() + " kv_heads=" + a.kvHeads() + (a.causal() ? " causal" : "") + " " + a.dtype().label(), t.dmaQueues());
-    int keyTile = KEY_TILE;
-    while (keyTile > Q_TILE && a.b() * a.kvHeads() * Kernels.ceilDiv(a.sKv(), keyTile) < 2L * cores) {
-      keyTile /= 2;
-    }
-    final int kt = keyTile;
-    long kTiles = Kernels.ceilDiv(a.sKv(), keyTile);
-    long qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
+    final int kt = f.keyTile();
+    final int qT = f.qTile();
+    long kTiles = Kernels.ceilDiv(a.sKv(), kt);
+    long qTiles = Kernels.ceilDiv(a.s(), qT);
     List<AttentionLowering.Item> weighted = new ArrayList<>();
     List<Item> all = new ArrayList<>();
     for (long b = 0; b < a.b(); b++) {
@@ -76,11 +159,11 @@ public final class AttentionBackward {
           // causal: interleave cheap and expensive key tiles (0, n-1, 1, n-2, ...) so contiguous runs balance
           int j = !a.causal() ? jj : (int) (jj % 2 == 0 ? jj / 2 : kTiles - 1 - jj / 2);
           int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * kt) - (long) j * kt);
-          long q0 = a.causal() ? ((long) j * kt) / Q_TILE : 0;
+          long q0 = a.causal() ? ((long) j * kt) / qT : 0;
           long work = (qTiles - q0) * keys * a.group();
           all.add(new Item(b, g, j, keys, q0, qTiles, work));
           // reuse the forward's splitter: it only looks at work
-          weighted.add(new AttentionLowering.Item(b, g, j, 0, 0, work));
+          weighted.add(new AttentionLowering.Item(b, g, j, 0, 0, work, 0));
         }
       }
     }
@@ -90,13 +173,15 @@ public final class AttentionBackward {
     for (int c = 0; c < runs.size(); c++) {
       List<Item> mine = new ArrayList<>(all.subList(idx, idx + runs.get(c).size()));
       idx += runs.get(c).size();
-      BwdCore bc = new BwdCore(t, a, pb.core(c), mine, kt);
+      BwdCore bc = new BwdCore(t, a, f, pb.core(c), mine);
       anyRmw |= !bc.dqResident;
       bc.emit();
     }
     pb.flops(a.backwardFlops()).hbmBytesMin(a.backwardBytes());
     pb.note("flash attention bwd (FA2 order): items (batch, kv head, " + kt + "-key tile) over " + runs.size()
-        + " cores; dK/dV accumulate in PSUM per item; 5 matmul groups per block");
+        + " cores; dK/dV accumulate in PSUM per item; 5 matmul groups per block"
+        + (f.compact() ? "; compact tiling for " + t.name() + ": " + qT + "-row Q tiles, " + f.hpi() + " heads per Q-side load, head-dim chunks of "
+        + f.dk() + ", " + f.piece() + "-key pieces" : ""));
     pb.note(anyRmw ? "dQ accumulated by fp32 read-modify-write in HBM (does not fit SBUF)" : "dQ accumulated in SBUF per (batch, kv head), stored once");
     return pb.build();
   }
@@ -119,9 +204,18 @@ public final class AttentionBackward {
     final long qTiles;
 
     final int keyTile;
+    final BwdTiles f;
+    final int qTile;
+    final int piece;
+    /** Query rows per dK/dV contraction (the PE rows). */
+    final int kq;
 
-    BwdCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items, int keyTile) {
-      this.keyTile = keyTile;
+    BwdCore(TargetSpec t, AttentionSpec a, BwdTiles f, ProgramBuilder.CoreBuilder core, List<Item> items) {
+      this.keyTile = f.keyTile();
+      this.f = f;
+      this.qTile = f.qTile();
+      this.piece = f.piece();
+      this.kq = Math.min(f.qTile(), t.peRows());
       this.t = t;
       this.a = a;
       this.core = core;
@@ -129,23 +223,21 @@ public final class AttentionBackward {
       this.group = (int) a.group();
       this.d = (int) a.d();
       this.parts = t.partitions();
-      this.nd = (int) Kernels.ceilDiv(d, parts);
-      this.dk = Math.min(d, parts);
+      this.dk = f.dk();
+      this.nd = (int) Kernels.ceilDiv(d, dk);
       this.dt = a.dtype();
       int q = t.dmaQueues();
       this.storeQN = q >= 8 ? 4 : 1;
       this.loadQ = Math.max(1, q - storeQN);
       this.storeQ0 = q == 1 ? 0 : loadQ;
-      this.qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
-      long eb = dt.bytes(1);
-      int pieces = (int) Kernels.ceilDiv(keyTile, parts);
+      this.qTiles = Kernels.ceilDiv(a.s(), qTile);
       // K side (3 sets: the dQ matmuls that last read a set run two blocks late): K^T and V^T [D x 512] per D chunk, K [128 keys x pieces x D].
-      long kSide = 3L * (2L * nd * keyTile * eb + (long) pieces * d * eb);
+      long kSide = f.kSide(t, a);
       // Q side (3 sets): Q^T, dO^T [D x r*128] per D chunk, Q, dO [128 x r*D], LSE/delta.
-      long qSide = 3L * (2L * nd * group * Q_TILE * eb + 2L * group * d * eb + 8L * group);
-      long work = 3L * keyTile * eb * 2 + 2L * d * 4; // P, dS, dS^T rings; dQ RMW slots
-      long fixed = kSide + qSide + work + 1024;
-      long dqAll = qTiles * group * (long) d * 4;
+      long qSide = f.qSide(t, a);
+      long work = f.work(t, a); // P, dS, dS^T rings; dQ RMW slots
+      long fixed = f.fixedBytes(t, a);
+      long dqAll = f.compact() ? f.bytes(t, qTiles * qTile * group, (long) d * 4) : qTiles * group * (long) d * 4;
       long budget = (long) (t.sbufBytesPerPartition() * 0.9);
       if (fixed > budget) {
         throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()), "backward tiles for " + group
@@ -154,11 +246,11 @@ public final class AttentionBackward {
       this.dqResident = fixed + dqAll <= budget;
       core.alloc(MemSpace.SBUF, "K^T, V^T, K tiles (3 sets)", parts, kSide);
       core.alloc(MemSpace.SBUF, "Q^T, dO^T, Q, dO, LSE, delta (3 sets)", parts, qSide);
-      core.alloc(MemSpace.SBUF, "P, dS, dS^T rings, dQ staging", parts, work + 1024);
+      core.alloc(MemSpace.SBUF, "P, dS, dS^T rings, dQ staging", parts, work + f.stats());
       if (dqResident) {
-        core.alloc(MemSpace.SBUF, "dQ accumulators fp32", Q_TILE, Math.max(1, dqAll));
+        core.alloc(MemSpace.SBUF, "dQ accumulators fp32", f.compact() ? parts : Q_TILE, Math.max(1, dqAll));
       }
-      core.alloc(MemSpace.PSUM, "S, dP, dS^T, dQ, dK, dV", parts, t.psumBytesPerPartition());
+      core.alloc(MemSpace.PSUM, "S, dP, dS^T, dQ, dK, dV", parts, f.compact() ? f.psumBytes(a) : t.psumBytesPerPartition());
     }
 
     void emit() {
@@ -167,8 +259,8 @@ public final class AttentionBackward {
         Item it = items.get(i);
         for (long qt = it.qTiles0(); qt < it.qTiles1(); qt++) {
           for (int hh = 0; hh < group; hh++) {
-            blocks.add(new Block(i, qt, hh, (int) Math.min(Q_TILE, a.s() - qt * Q_TILE), qt == it.qTiles0() && hh == 0,
-                qt == it.qTiles1() - 1 && hh == group - 1, hh == 0));
+            blocks.add(new Block(i, qt, hh, (int) Math.min(qTile, a.s() - qt * qTile), qt == it.qTiles0() && hh == 0,
+                qt == it.qTiles1() - 1 && hh == group - 1, hh % f.hpi() == 0));
           }
         }
       }
@@ -176,7 +268,7 @@ public final class AttentionBackward {
       Op[][] kLoad = new Op[items.size()][];
       Op[] kReader = new Op[3];
       Op[][] qLoad = new Op[n][];
-      Op[] qReader = new Op[3];
+      Op[] qReader = new Op[f.qSets()];
       int[] qSet = new int[n];
       int qSetNext = 0;
       Op[] sReader = new Op[2];
@@ -204,7 +296,7 @@ public final class AttentionBackward {
           }
           if (bl.firstHead()) {
             int set = qSetNext;
-            qSetNext = (qSetNext + 1) % 3;
+            qSetNext = (qSetNext + 1) % f.qSets();
             qLoad[s] = loadQSide(bl.qRows(), qReader[set]);
             qSet[s] = set;
           } else {
@@ -244,27 +336,31 @@ public final class AttentionBackward {
           Block bl = blocks.get(i);
           Item it = items.get(bl.item());
           int keys = it.keys();
-          int pieces = (int) Kernels.ceilDiv(keys, parts);
+          int pieces = (int) Kernels.ceilDiv(keys, piece);
           Op last = null;
           for (int pc = 0; pc < pieces; pc++) {
-            int kp = Math.min(parts, keys - pc * parts);
-            // dV piece += P[q, keys]^T dO ; dK piece += dS^T Q
-            boolean war = bl.firstOfItem() && pc == 0;
-            last = core.add(new Instruction.MatMul(TensorRef.sbuf(bl.qRows(), kp, dt), TensorRef.sbuf(bl.qRows(), d, dt),
-                TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), exp[i], war ? dkdvEvac[0] : null, war ? dkdvEvac[1] : null);
-            last = core.add(new Instruction.MatMul(TensorRef.sbuf(bl.qRows(), kp, dt), TensorRef.sbuf(bl.qRows(), d, dt),
-                TensorRef.psum(kp, d, DType.FP32), !bl.firstOfItem()), ds[i]);
+            int kp = Math.min(piece, keys - pc * piece);
+            // dV piece += P[q, keys]^T dO ; dK piece += dS^T Q, contracting over the block's queries in PE-row chunks
+            for (int q0 = 0; q0 < bl.qRows(); q0 += kq) {
+              int qq = Math.min(kq, bl.qRows() - q0);
+              boolean acc = !bl.firstOfItem() || q0 > 0;
+              boolean war = bl.firstOfItem() && pc == 0 && q0 == 0;
+              last = core.add(new Instruction.MatMul(TensorRef.sbuf(qq, kp, dt), TensorRef.sbuf(qq, d, dt),
+                  TensorRef.psum(kp, d, DType.FP32), acc), exp[i], war ? dkdvEvac[0] : null, war ? dkdvEvac[1] : null);
+              last = core.add(new Instruction.MatMul(TensorRef.sbuf(qq, kp, dt), TensorRef.sbuf(qq, d, dt),
+                  TensorRef.psum(kp, d, DType.FP32), acc), ds[i]);
+            }
           }
           pReader[i % 3] = last;
           qReader[qSet[i]] = last; // Q and dO of this Q-side set are read by the dV/dK matmuls too
           Op tr = null;
           for (int pc = 0; pc < pieces; pc++) {
-            int kp = Math.min(parts, keys - pc * parts);
+            int kp = Math.min(piece, keys - pc * piece);
             tr = core.add(new Instruction.Transpose(EngineKind.TENSOR, TensorRef.sbuf(bl.qRows(), kp, dt),
                 TensorRef.psum(kp, bl.qRows(), dt)), ds[i], dstReader[i % 2]);
           }
           dsReader[i % 3] = tr;
-          int kpAll = Math.min(parts, keys);
+          int kpAll = Math.min(piece, keys);
           copy[i] = core.add(new Instruction.Activation(TensorRef.psum(kpAll, (long) pieces * bl.qRows(), dt),
               TensorRef.sbuf(kpAll, (long) pieces * bl.qRows(), dt), ActFunc.IDENTITY, false), tr, dstSbReader[i % 3]);
           dstReader[i % 2] = copy[i];
@@ -284,11 +380,11 @@ public final class AttentionBackward {
           Block bl = blocks.get(i);
           Item it = items.get(bl.item());
           int keys = it.keys();
-          int pieces = (int) Kernels.ceilDiv(keys, parts);
+          int pieces = (int) Kernels.ceilDiv(keys, piece);
           TensorRef dq = TensorRef.psum(bl.qRows(), d, DType.FP32);
           Op mm = null;
           for (int pc = 0; pc < pieces; pc++) {
-            int kp = Math.min(parts, keys - pc * parts);
+            int kp = Math.min(piece, keys - pc * piece);
             mm = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, bl.qRows(), dt), TensorRef.sbuf(kp, d, dt), dq, pc > 0),
                 copy[i], dqReader[i % 2]);
           }
@@ -336,7 +432,7 @@ public final class AttentionBackward {
         perTile.computeIfAbsent(e.getKey() / group, k -> new ArrayList<>()).add(e.getValue());
       }
       for (var e : perTile.entrySet()) {
-        int rows = (int) Math.min(Q_TILE, a.s() - e.getKey() * Q_TILE);
+        int rows = (int) Math.min(qTile, a.s() - e.getKey() * qTile);
         NormLowering.spread(core, storeQ0, storeQN, MemSpace.SBUF, MemSpace.HBM, rows, dt.bytes((long) group * d),
             e.getValue().toArray(new Op[0]));
       }
@@ -345,6 +441,10 @@ public final class AttentionBackward {
 
     Op[] loadK(Item it, Op war) {
       Op[] w = war == null ? new Op[0] : new Op[] {war};
+      if (f.compact()) {
+        // K^T, V^T and K as tiles packed over all partitions
+        return Kernels.concat(packed(dt.bytes(2L * d * it.keys()), w), packed(dt.bytes((long) it.keys() * d), w));
+      }
       Op[] all = new Op[0];
       for (int c = 0; c < nd; c++) {
         int kk = Math.min(dk, d - c * dk);
@@ -356,8 +456,18 @@ public final class AttentionBackward {
           dt.bytes((long) pieces * d), w));
     }
 
+    /** {@code bytes} spread over all partitions, on the load queues. */
+    Op[] packed(long bytes, Op[] war) {
+      int p = (int) Math.min(parts, bytes);
+      return NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, p, Kernels.ceilDiv(bytes, p), war);
+    }
+
     Op[] loadQSide(int qRows, Op war) {
       Op[] w = war == null ? new Op[0] : new Op[] {war};
+      if (f.compact()) {
+        int r = f.hpi();
+        return Kernels.concat(packed(dt.bytes(2L * d * r * qRows), w), packed(dt.bytes(2L * r * d * qRows) + 8L * r * qRows, w));
+      }
       Op[] all = new Op[0];
       for (int c = 0; c < nd; c++) {
         int kk = Math.min(dk, d - c * dk);

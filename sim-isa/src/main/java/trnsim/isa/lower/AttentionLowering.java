@@ -63,40 +63,143 @@ public final class AttentionLowering {
   /** One (query head, key tile) block of an item. */
   record Block(int item, int head, int kTile, int keys, int qRows, boolean first, boolean last, boolean diag) {}
 
-  /** (batch, kv head, q tile). */
-  record Item(long b, long g, long qTile, int qRows, int kTiles, long work) {}
+  /** (batch, kv head, q tile), for the query heads {@code hs * hpi .. hs * hpi + hpi - 1} of the group. */
+  record Item(long b, long g, long qTile, int qRows, int kTiles, long work, int hs) {}
 
-  static int keyTiles(AttentionSpec a, long qTile) {
-    long kTilesAll = Kernels.ceilDiv(a.sKv(), KEY_TILE);
+  /**
+   * The forward tiling. {@code qTile} query rows per block (on partitions, the stationary free size
+   * of QK), {@code keyTile} keys per block (the moving free size, one PSUM bank of fp32),
+   * {@code piece} keys per PV contraction and per P transpose, {@code dk} head-dim rows per QK
+   * contraction, {@code hpi} query heads of a group per item (they share the K/V loads), ring
+   * depth {@code pRing} of the P and P^T buffers, P^T by the tensor engine through PSUM or by the
+   * vector engine SBUF to SBUF, and {@code compact}: buffers accounted at their exact size spread
+   * over all partitions and K/V/Q loaded as packed tiles (small-SBUF targets) rather than one
+   * tile per 128-row chunk.
+   */
+  record FwdTiles(int qTile, int keyTile, int piece, int dk, int hpi, int pRing, boolean tensorTranspose, boolean compact) {
+    /** Trainium's fixed NKI-style tiling: 128-row Q tiles, 512-key tiles, the whole group per item. */
+    static FwdTiles trainium(AttentionSpec a) {
+      return new FwdTiles(Q_TILE, KEY_TILE, Q_TILE, (int) Math.min(a.d(), Q_TILE), (int) a.group(), 3, true, false);
+    }
+
+    /**
+     * Trainium's tiling when the target's shape and memories take it (then results are those of
+     * the fixed-tile lowering); otherwise the first compact tiling that fits, preferring larger Q
+     * tiles (the stationary width the PE array needs), then larger key tiles (fewer, longer
+     * instructions), then more heads per item (fewer K/V loads), then deeper rings.
+     */
+    static FwdTiles choose(TargetSpec t, AttentionSpec a) {
+      FwdTiles tr = trainium(a);
+      if (t.partitions() >= Q_TILE && t.peCols() >= Q_TILE && t.peRows() >= Q_TILE && t.maxMovingFree() >= KEY_TILE
+          && tr.kvSlots(t, a) >= 3) {
+        return tr;
+      }
+      int qMax = Math.min(Q_TILE, Math.min(t.partitions(), t.peCols()));
+      int kMax = Math.min(KEY_TILE, t.maxMovingFree());
+      int piece0 = Math.min(t.peRows(), t.partitions());
+      int dk = (int) Math.min(a.d(), piece0);
+      for (int qt = qMax; qt >= 16; qt /= 2) {
+        int piece = Math.min(qt, piece0);
+        for (int kt = kMax; kt >= piece; kt /= 2) {
+          for (int hpi = (int) a.group(); hpi >= 1; hpi--) {
+            if (a.group() % hpi != 0) {
+              continue;
+            }
+            for (int ring = 3; ring >= 2; ring--) {
+              FwdTiles f = new FwdTiles(qt, kt, piece, dk, hpi, ring, false, true);
+              boolean tensorT = f.psumBanks(t, a, true) <= t.psumBanks();
+              f = new FwdTiles(qt, kt, piece, dk, hpi, ring, tensorT, true);
+              if (f.kvSlots(t, a) >= 3 && f.psumBanks(t, a, tensorT) <= t.psumBanks()) {
+                return f;
+              }
+            }
+          }
+        }
+      }
+      throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()),
+          "no flash-attention tiling fits " + t.name() + "'s SBUF (" + t.sbufBytesPerPartition() + " B per partition) and PSUM");
+    }
+
+    long bank(TargetSpec t) {
+      return t.psumBytesPerPartition() / t.psumBanks();
+    }
+
+    /** O accumulators of both item sets fit PSUM next to the S ring (and the P^T ring when P^T goes through PSUM). */
+    boolean oInPsum(TargetSpec t, AttentionSpec a) {
+      long oPsum = 2L * hpi * a.d() * 4;
+      return (2 + (tensorTranspose ? 2 : 0)) * bank(t) + Kernels.ceilDiv(oPsum, bank(t)) * bank(t) <= t.psumBytesPerPartition();
+    }
+
+    /** PSUM banks used: S ring, P^T ring (tensor transposes), O accumulators or a PV ring. */
+    long psumBanks(TargetSpec t, AttentionSpec a, boolean tensorT) {
+      FwdTiles f = new FwdTiles(qTile, keyTile, piece, dk, hpi, pRing, tensorT, compact);
+      long o = f.oInPsum(t, a) ? Kernels.ceilDiv(2L * hpi * a.d() * 4, bank(t)) : 2;
+      return 2 + (tensorT ? 2 : 0) + o;
+    }
+
+    /** Bytes per partition of a [rows x free] buffer: exact spread over all partitions when compact. */
+    long bytes(TargetSpec t, long rows, long freeBytes) {
+      return compact ? Kernels.ceilDiv(rows * freeBytes, t.partitions()) : Kernels.ceilDiv(rows, t.partitions()) * freeBytes;
+    }
+
+    /** SBUF bytes per partition of one K^T/V slot. */
+    long kvTileBytes(TargetSpec t, AttentionSpec a) {
+      long eb = a.dtype().bytes(1);
+      return bytes(t, a.d(), keyTile * eb) + bytes(t, keyTile, a.d() * eb);
+    }
+
+    /** SBUF bytes per partition outside the K/V cache: Q^T sets, O (SBUF), O staging, P rings, mask, statistics. */
+    long otherBytes(TargetSpec t, AttentionSpec a) {
+      long eb = a.dtype().bytes(1);
+      long d = a.d();
+      long qBytes = 2L * hpi * bytes(t, d, qTile * eb);
+      long oBytes = !compact || !oInPsum(t, a) ? 2L * hpi * d * 4 : 0;
+      long outBytes = 2L * hpi * d * eb;
+      long pBytes = pRing * (keyTile * eb + bytes(t, keyTile, qTile * eb));
+      long stats = compact ? 2L * hpi * 8 * 4 : 1024;
+      return qBytes + oBytes + outBytes + pBytes + qTile * eb + stats;
+    }
+
+    /** K/V tile slots that fit next to the other buffers in 90% of SBUF. */
+    long kvSlots(TargetSpec t, AttentionSpec a) {
+      return ((long) (t.sbufBytesPerPartition() * 0.9) - otherBytes(t, a)) / kvTileBytes(t, a);
+    }
+  }
+
+  static int keyTiles(AttentionSpec a, FwdTiles f, long qTile) {
+    long kTilesAll = Kernels.ceilDiv(a.sKv(), f.keyTile());
     if (!a.causal()) {
       return (int) kTilesAll;
     }
-    long lastQuery = Math.min(a.s(), (qTile + 1) * Q_TILE) - 1;
-    return (int) Math.min(kTilesAll, lastQuery / KEY_TILE + 1);
+    long lastQuery = Math.min(a.s(), (qTile + 1) * f.qTile()) - 1;
+    return (int) Math.min(kTilesAll, lastQuery / f.keyTile() + 1);
   }
 
   /** Keys of key tile {@code j} that queries of q tile {@code qTile} may see. */
-  static int keysOf(AttentionSpec a, long qTile, int j) {
-    long end = Math.min(a.sKv(), (long) (j + 1) * KEY_TILE);
+  static int keysOf(AttentionSpec a, FwdTiles f, long qTile, int j) {
+    long end = Math.min(a.sKv(), (long) (j + 1) * f.keyTile());
     if (a.causal()) {
-      end = Math.min(end, Math.min(a.s(), (qTile + 1) * Q_TILE));
+      end = Math.min(end, Math.min(a.s(), (qTile + 1) * f.qTile()));
     }
-    return (int) (end - (long) j * KEY_TILE);
+    return (int) (end - (long) j * f.keyTile());
   }
 
-  static List<Item> items(AttentionSpec a) {
+  static List<Item> items(AttentionSpec a, FwdTiles f) {
     List<Item> items = new ArrayList<>();
-    long qTiles = Kernels.ceilDiv(a.s(), Q_TILE);
+    long qTiles = Kernels.ceilDiv(a.s(), f.qTile());
+    int subgroups = (int) (a.group() / f.hpi());
     for (long b = 0; b < a.b(); b++) {
       for (long g = 0; g < a.kvHeads(); g++) {
-        for (long qt = 0; qt < qTiles; qt++) {
-          int kt = keyTiles(a, qt);
-          long work = 0;
-          for (int j = 0; j < kt; j++) {
-            // keys, plus the fixed per-block cost of the ~12 instructions (in key equivalents)
-            work += keysOf(a, qt, j) + BLOCK_OVERHEAD_KEYS;
+        for (int hs = 0; hs < subgroups; hs++) {
+          for (long qt = 0; qt < qTiles; qt++) {
+            int kt = keyTiles(a, f, qt);
+            long work = 0;
+            for (int j = 0; j < kt; j++) {
+              // keys, plus the fixed per-block cost of the ~12 instructions (in key equivalents)
+              work += keysOf(a, f, qt, j) + BLOCK_OVERHEAD_KEYS;
+            }
+            items.add(new Item(b, g, qt, (int) Math.min(f.qTile(), a.s() - qt * f.qTile()), kt, work * f.hpi(), hs));
           }
-          items.add(new Item(b, g, qt, (int) Math.min(Q_TILE, a.s() - qt * Q_TILE), kt, work * a.group()));
         }
       }
     }
@@ -128,25 +231,30 @@ public final class AttentionLowering {
   }
 
   public static Program forward(TargetSpec t, AttentionSpec a, int coresRequested) {
-    Kernels.guard("attention", (double) a.b() * a.h() * Kernels.tiles(a.s(), 128) * Kernels.tiles(a.sKv(), 128) * Kernels.tiles(a.d(), 128) * 12);
     checkHeadDim(t, a);
+    FwdTiles f = FwdTiles.choose(t, a);
+    Kernels.guard("attention", (double) a.b() * a.h() * Kernels.tiles(a.s(), f.qTile()) * Kernels.tiles(a.sKv(), f.keyTile())
+        * (Kernels.tiles(a.d(), f.dk()) + Kernels.tiles(f.keyTile(), f.piece()) * 2 + 10));
     int cores = Math.max(1, Math.min(coresRequested, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("attention fwd b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " s_kv=" + a.sKv()
         + " d=" + a.d() + " kv_heads=" + a.kvHeads() + (a.causal() ? " causal" : "") + " " + a.dtype().label(), t.dmaQueues());
-    List<List<Item>> runs = split(items(a), cores);
+    List<List<Item>> runs = split(items(a, f), cores);
     int resident = 0;
     for (int c = 0; c < runs.size(); c++) {
-      FwdCore fc = new FwdCore(t, a, pb.core(c), runs.get(c));
+      FwdCore fc = new FwdCore(t, a, f, pb.core(c), runs.get(c));
       resident = fc.slots;
       fc.emit();
     }
-    long kTiles = Kernels.ceilDiv(a.sKv(), KEY_TILE);
+    long kTiles = Kernels.ceilDiv(a.sKv(), f.keyTile());
     pb.flops(a.forwardFlops()).hbmBytesMin(a.forwardBytes());
-    pb.note("flash attention fwd: items (batch, kv head, " + Q_TILE + "-row Q tile) x " + a.group()
-        + " query heads, split over " + runs.size() + " cores by work; key tiles of " + KEY_TILE);
+    pb.note("flash attention fwd: items (batch, kv head, " + f.qTile() + "-row Q tile) x " + f.hpi()
+        + " query heads, split over " + runs.size() + " cores by work; key tiles of " + f.keyTile()
+        + (f.compact() ? "; compact tiling for " + t.name() + "'s " + t.sbufBytesPerPartition() + " B SBUF partitions (head-dim chunks of "
+        + f.dk() + ", PV pieces of " + f.piece() + " keys, " + f.pRing() + "-deep P rings)" : ""));
     pb.note(resident >= kTiles ? "K/V of a (batch, kv head) resident in SBUF (" + kTiles + " tiles): read once per core"
         : "K/V streamed through " + resident + " SBUF tile slots (do not fit resident)");
-    pb.note("P^T by tensor-engine 128x128 transposes; O rescaled in SBUF (gpsimd) and accumulated by the vector engine");
+    pb.note(f.tensorTranspose() ? "P^T by tensor-engine " + f.qTile() + "x" + f.piece() + " transposes through PSUM"
+        : "P^T by vector-engine " + f.qTile() + "x" + f.piece() + " transposes SBUF to SBUF (PSUM holds the S ring and O)");
     if (a.causal()) {
       pb.note("causal: key tiles above the diagonal skipped, diagonal tile trimmed and masked (vector add of a gpsimd iota mask)");
     }
@@ -183,6 +291,10 @@ public final class AttentionLowering {
   static final class FwdCore {
     final TargetSpec t;
     final AttentionSpec a;
+    final FwdTiles f;
+    final int qTile;
+    final int keyTile;
+    final int piece;
     final ProgramBuilder.CoreBuilder core;
     final List<Item> items;
     final int group;
@@ -204,9 +316,9 @@ public final class AttentionLowering {
     int nextSlot;
     // rings
     final Ring sBank = new Ring(2);
-    final Ring pSbuf = new Ring(3);
+    final Ring pSbuf;
     final Ring ptBank = new Ring(2);
-    final Ring ptSbuf = new Ring(3);
+    final Ring ptSbuf;
     final Ring pvBank = new Ring(2);
     final Op[] qReader = new Op[2];
     final Op[][] outStore = new Op[2][];
@@ -214,54 +326,64 @@ public final class AttentionLowering {
     // per-block state carried from stage 1 to stage 2
     final List<Block> blocks = new ArrayList<>();
 
-    FwdCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items) {
+    FwdCore(TargetSpec t, AttentionSpec a, FwdTiles f, ProgramBuilder.CoreBuilder core, List<Item> items) {
       this.t = t;
       this.a = a;
+      this.f = f;
+      this.qTile = f.qTile();
+      this.keyTile = f.keyTile();
+      this.piece = f.piece();
+      this.pSbuf = new Ring(f.pRing());
+      this.ptSbuf = new Ring(f.pRing());
       this.core = core;
       this.items = items;
-      this.group = (int) a.group();
+      this.group = f.hpi();
       this.d = (int) a.d();
-      this.nd = (int) Kernels.ceilDiv(a.d(), t.partitions());
-      this.dk = (int) Math.min(a.d(), t.partitions());
+      this.dk = f.dk();
+      this.nd = (int) Kernels.ceilDiv(a.d(), dk);
       this.dt = a.dtype();
       int q = t.dmaQueues();
       this.storeQN = q >= 8 ? 4 : 1;
       this.loadQ = Math.max(1, q - storeQN);
       this.storeQ0 = q == 1 ? 0 : loadQ;
-      this.kTilesAll = (int) Kernels.ceilDiv(a.sKv(), KEY_TILE);
+      this.kTilesAll = (int) Kernels.ceilDiv(a.sKv(), keyTile);
       long eb = dt.bytes(1);
       int parts = t.partitions();
       // SBUF per partition outside the K/V cache.
-      long qBytes = 2L * group * nd * Q_TILE * eb;
+      long qBytes = 2L * group * f.bytes(t, d, qTile * eb);
       long oBytes = 2L * group * d * 4;
       long outBytes = 2L * group * d * eb;
-      long pBytes = 3L * KEY_TILE * eb * 2; // P and P^T rings
-      long other = qBytes + oBytes + outBytes + pBytes + Q_TILE * eb + 1024;
-      long tileBytes = (long) nd * KEY_TILE * eb + (long) (KEY_TILE / parts) * d * eb;
-      long budget = (long) (t.sbufBytesPerPartition() * 0.9) - other;
-      long fit = budget / tileBytes;
+      long pBytes = f.pRing() * (keyTile * eb + f.bytes(t, keyTile, qTile * eb)); // P and P^T rings
+      long statBytes = f.otherBytes(t, a) - (qBytes + (f.compact() && f.oInPsum(t, a) ? 0 : oBytes) + outBytes + pBytes);
+      long tileBytes = f.kvTileBytes(t, a);
+      long fit = f.kvSlots(t, a);
       if (fit < 3) {
         throw new WorkloadException("attention", "attention.d", String.valueOf(a.d()),
-            "three K/V tiles of " + KEY_TILE + " keys do not fit SBUF next to the Q/O buffers of " + group + " heads");
+            "three K/V tiles of " + keyTile + " keys do not fit SBUF next to the Q/O buffers of " + group + " heads");
       }
       this.slots = (int) Math.max(3, Math.min(fit, kTilesAll));
       slotKey = new long[slots];
       java.util.Arrays.fill(slotKey, -1);
       slotLoad = new Op[slots][];
       slotReader = new Op[slots];
-      core.alloc(MemSpace.SBUF, "Q^T tiles (2 sets)", parts, qBytes);
-      core.alloc(MemSpace.SBUF, "K^T/V tile cache", parts, slots * tileBytes);
-      if (t.psumBytesPerPartition() < 4 * (t.psumBytesPerPartition() / t.psumBanks()) + oBytes) {
-        core.alloc(MemSpace.SBUF, "O accumulators fp32 (2 sets)", Q_TILE, oBytes);
-      }
-      core.alloc(MemSpace.SBUF, "O staging bf16 (2 sets)", Q_TILE, outBytes);
-      core.alloc(MemSpace.SBUF, "P, P^T rings", parts, pBytes);
-      core.alloc(MemSpace.SBUF, "mask + statistics", parts, Q_TILE * eb + 1024);
       long bank = t.psumBytesPerPartition() / t.psumBanks();
       long oPsum = 2L * group * d * 4;
-      this.oInPsum = 4 * bank + Kernels.ceilDiv(oPsum, bank) * bank <= t.psumBytesPerPartition();
-      core.alloc(MemSpace.PSUM, oInPsum ? "S, P^T banks (2 each), O accumulators (2 sets)" : "S, P^T, PV banks (2 each)", parts,
-          oInPsum ? 4 * bank + Kernels.ceilDiv(oPsum, bank) * bank : Math.min(t.psumBytesPerPartition(), 6 * bank));
+      this.oInPsum = f.oInPsum(t, a);
+      core.alloc(MemSpace.SBUF, "Q^T tiles (2 sets)", parts, qBytes);
+      core.alloc(MemSpace.SBUF, "K^T/V tile cache", parts, slots * tileBytes);
+      if (f.compact() ? !oInPsum : t.psumBytesPerPartition() < 4 * bank + oBytes) {
+        core.alloc(MemSpace.SBUF, "O accumulators fp32 (2 sets)", qTile, oBytes);
+      }
+      core.alloc(MemSpace.SBUF, "O staging bf16 (2 sets)", qTile, outBytes);
+      core.alloc(MemSpace.SBUF, "P, P^T rings", parts, pBytes);
+      core.alloc(MemSpace.SBUF, "mask + statistics", parts, statBytes);
+      if (!f.compact()) {
+        core.alloc(MemSpace.PSUM, oInPsum ? "S, P^T banks (2 each), O accumulators (2 sets)" : "S, P^T, PV banks (2 each)", parts,
+            oInPsum ? 4 * bank + Kernels.ceilDiv(oPsum, bank) * bank : Math.min(t.psumBytesPerPartition(), 6 * bank));
+      } else {
+        core.alloc(MemSpace.PSUM, "S ring" + (f.tensorTranspose() ? ", P^T ring" : "") + (oInPsum ? ", O accumulators (2 sets)" : ", PV ring"),
+            parts, f.psumBanks(t, a, f.tensorTranspose()) * bank);
+      }
     }
 
     void emit() {
@@ -269,14 +391,14 @@ public final class AttentionLowering {
         Item it = items.get(i);
         for (int j = 0; j < it.kTiles(); j++) {
           for (int hh = 0; hh < group; hh++) {
-            int keys = keysOf(a, it.qTile(), j);
-            boolean diag = a.causal() && (long) j * KEY_TILE + keys > it.qTile() * Q_TILE;
+            int keys = keysOf(a, f, it.qTile(), j);
+            boolean diag = a.causal() && (long) j * keyTile + keys > it.qTile() * qTile;
             blocks.add(new Block(i, hh, j, keys, it.qRows(), j == 0, j == it.kTiles() - 1, diag));
           }
         }
       }
       if (a.causal()) {
-        mask = core.add(new Instruction.Iota(TensorRef.sbuf(Q_TILE, Q_TILE, dt)));
+        mask = core.add(new Instruction.Iota(TensorRef.sbuf(qTile, qTile, dt)));
       }
       // Per block handles needed by stage 2.
       Op[] exp = new Op[blocks.size()];
@@ -316,7 +438,7 @@ public final class AttentionLowering {
           qReader[bl.item() % 2] = qk;
           Op sReady = qk;
           if (bl.diag()) {
-            int mk = Math.min(Q_TILE, bl.keys());
+            int mk = Math.min(qTile, bl.keys());
             TensorRef piece = TensorRef.psum(bl.qRows(), mk, DType.FP32);
             sReady = core.add(new Instruction.TensorTensor(EngineKind.VECTOR, piece, TensorRef.sbuf(bl.qRows(), mk, dt), piece, AluOp.ADD),
                 qk, mask);
@@ -339,7 +461,7 @@ public final class AttentionLowering {
         if (s >= 2) {
           int p = s - 2;
           Block bl = blocks.get(p);
-          int pieces = (int) Kernels.ceilDiv(bl.keys(), Q_TILE);
+          int pieces = (int) Kernels.ceilDiv(bl.keys(), piece);
           Op copy = copyOf[p];
           int pts = ptsOf[p];
           int set = bl.item() % 2;
@@ -355,7 +477,7 @@ public final class AttentionLowering {
             o = TensorRef.psum(bl.qRows(), d, DType.FP32);
             Op scale = bl.first() ? oUpd[set][bl.head()] : scaleOf[p];
             for (int pc = 0; pc < pieces; pc++) {
-              int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
+              int kp = Math.min(piece, bl.keys() - pc * piece);
               pv = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, bl.qRows(), dt), TensorRef.sbuf(kp, d, dt), o,
                   !(bl.first() && pc == 0)), copy, scale);
             }
@@ -364,7 +486,7 @@ public final class AttentionLowering {
             int pvb = pvBank.take();
             TensorRef pvPs = TensorRef.psum(bl.qRows(), d, DType.FP32);
             for (int pc = 0; pc < pieces; pc++) {
-              int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
+              int kp = Math.min(piece, bl.keys() - pc * piece);
               pv = core.add(new Instruction.MatMul(TensorRef.sbuf(kp, bl.qRows(), dt), TensorRef.sbuf(kp, d, dt), pvPs, pc > 0),
                   copy, first(pvBank.lastReader[pvb]));
             }
@@ -402,23 +524,37 @@ public final class AttentionLowering {
           int p = s - 1;
           Block bl = blocks.get(p);
           Item it = items.get(bl.item());
-          int pieces = (int) Kernels.ceilDiv(bl.keys(), Q_TILE);
-          int ptb = ptBank.take();
-          Op tr = null;
-          for (int pc = 0; pc < pieces; pc++) {
-            int kp = Math.min(Q_TILE, bl.keys() - pc * Q_TILE);
-            tr = core.add(new Instruction.Transpose(EngineKind.TENSOR, TensorRef.sbuf(bl.qRows(), kp, dt),
-                TensorRef.psum(kp, bl.qRows(), dt)), exp[p], first(ptBank.lastReader[ptb]));
+          int pieces = (int) Kernels.ceilDiv(bl.keys(), piece);
+          Op copy;
+          int pts;
+          if (f.tensorTranspose()) {
+            int ptb = ptBank.take();
+            Op tr = null;
+            for (int pc = 0; pc < pieces; pc++) {
+              int kp = Math.min(piece, bl.keys() - pc * piece);
+              tr = core.add(new Instruction.Transpose(EngineKind.TENSOR, TensorRef.sbuf(bl.qRows(), kp, dt),
+                  TensorRef.psum(kp, bl.qRows(), dt)), exp[p], first(ptBank.lastReader[ptb]));
+            }
+            pSbuf.lastReader[pSlot[p]] = new Op[] {tr};
+            pts = ptSbuf.take();
+            int kpAll = Math.min(piece, bl.keys());
+            List<Op> cd = new ArrayList<>();
+            cd.add(tr);
+            addAll(cd, ptSbuf.lastReader[pts]);
+            copy = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, TensorRef.psum(kpAll, (long) pieces * bl.qRows(), dt),
+                TensorRef.sbuf(kpAll, (long) pieces * bl.qRows(), dt)), cd.toArray(new Op[0]));
+            ptBank.lastReader[ptb] = new Op[] {copy};
+          } else {
+            // vector-engine block transposes straight into the P^T ring (no PSUM round trip)
+            pts = ptSbuf.take();
+            copy = null;
+            for (int pc = 0; pc < pieces; pc++) {
+              int kp = Math.min(piece, bl.keys() - pc * piece);
+              copy = core.add(new Instruction.Transpose(EngineKind.VECTOR, TensorRef.sbuf(bl.qRows(), kp, dt),
+                  TensorRef.sbuf(kp, bl.qRows(), dt)), exp[p], first(ptSbuf.lastReader[pts]));
+            }
+            pSbuf.lastReader[pSlot[p]] = new Op[] {copy};
           }
-          pSbuf.lastReader[pSlot[p]] = new Op[] {tr};
-          int pts = ptSbuf.take();
-          int kpAll = Math.min(Q_TILE, bl.keys());
-          List<Op> cd = new ArrayList<>();
-          cd.add(tr);
-          addAll(cd, ptSbuf.lastReader[pts]);
-          Op copy = core.add(new Instruction.TensorCopy(EngineKind.VECTOR, TensorRef.psum(kpAll, (long) pieces * bl.qRows(), dt),
-              TensorRef.sbuf(kpAll, (long) pieces * bl.qRows(), dt)), cd.toArray(new Op[0]));
-          ptBank.lastReader[ptb] = new Op[] {copy};
           copyOf[p] = copy;
           ptsOf[p] = pts;
           if (oInPsum && !bl.first()) {
@@ -433,6 +569,9 @@ public final class AttentionLowering {
 
     Op[] loadQ(int itemIndex, Item it) {
       Op[] war = qReader[itemIndex % 2] == null ? new Op[0] : new Op[] {qReader[itemIndex % 2]};
+      if (f.compact()) {
+        return packed(dt.bytes((long) d * group * it.qRows()), war);
+      }
       Op[] all = new Op[0];
       for (int c = 0; c < nd; c++) {
         int kk = Math.min(dk, d - c * dk);
@@ -458,18 +597,30 @@ public final class AttentionLowering {
       }
       nextSlot = (slot + 1) % slots;
       Op[] war = slotReader[slot] == null ? new Op[0] : new Op[] {slotReader[slot]};
-      int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * KEY_TILE) - (long) j * KEY_TILE);
+      int keys = (int) (Math.min(a.sKv(), (long) (j + 1) * keyTile) - (long) j * keyTile);
+      if (f.compact()) {
+        // K^T and V as tiles packed over all partitions
+        slotKey[slot] = key;
+        slotLoad[slot] = Kernels.concat(packed(dt.bytes((long) d * keys), war), packed(dt.bytes((long) keys * d), war));
+        return slot;
+      }
       Op[] loads = new Op[0];
       for (int c = 0; c < nd; c++) {
         int kk = Math.min(dk, d - c * dk);
         loads = Kernels.concat(loads, NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, kk, dt.bytes(keys), war));
       }
-      int pieces = (int) Kernels.ceilDiv(keys, Q_TILE);
-      loads = Kernels.concat(loads, NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(Q_TILE, keys),
+      int pieces = (int) Kernels.ceilDiv(keys, piece);
+      loads = Kernels.concat(loads, NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, Math.min(piece, keys),
           dt.bytes((long) pieces * d), war));
       slotKey[slot] = key;
       slotLoad[slot] = loads;
       return slot;
+    }
+
+    /** {@code bytes} spread over all partitions (a tile packed across the partition dimension), on the load queues. */
+    Op[] packed(long bytes, Op[] war) {
+      int parts = (int) Math.min(t.partitions(), bytes);
+      return NormLowering.spread(core, 0, loadQ, MemSpace.HBM, MemSpace.SBUF, parts, Kernels.ceilDiv(bytes, parts), war);
     }
   }
 

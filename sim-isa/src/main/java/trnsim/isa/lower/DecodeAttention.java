@@ -48,10 +48,54 @@ public final class DecodeAttention {
 
   record Item(long b, long g, long chunk, int keys, boolean first, boolean last) {}
 
+  /**
+   * Chunk keys, K/V ring slots, keys per piece (the contraction of the PV and row-sum matmuls, so
+   * at most the PE rows) and head-dim rows per S^T contraction. Trainium: 2048-key chunks, 6 slots,
+   * 128-key pieces. Small-SBUF targets (compact): the K/V tiles are accounted packed over all
+   * partitions, 3 slots, and the chunk halves until the ring fits.
+   */
+  record Tiles(int chunk, int kvRing, int piece, int dk, boolean compact) {
+    static Tiles choose(TargetSpec t, AttentionSpec a) {
+      int piece = Math.min(t.partitions(), t.peRows());
+      int dk = (int) Math.min(a.d(), piece);
+      Tiles tr = new Tiles(CHUNK, KV_RING, piece, dk, false);
+      if (tr.fits(t, a)) {
+        return tr;
+      }
+      for (int c = CHUNK; c >= piece; c /= 2) {
+        Tiles f = new Tiles(c, RING, piece, dk, true);
+        if (f.fits(t, a)) {
+          return f;
+        }
+      }
+      throw new trnsim.isa.workload.WorkloadException("attention-decode", "attention-decode.d", String.valueOf(a.d()),
+          "no K/V chunk ring fits " + t.name() + "'s SBUF (" + t.sbufBytesPerPartition() + " B per partition)");
+    }
+
+    long kvBytes(TargetSpec t, AttentionSpec a) {
+      DType dt = a.dtype();
+      long nd = Kernels.ceilDiv(a.d(), dk);
+      return compact ? 2 * Kernels.ceilDiv(dt.bytes(a.d() * chunk), t.partitions())
+          : nd * dt.bytes(chunk) + dt.bytes((long) (chunk / piece) * a.d());
+    }
+
+    long otherBytes(TargetSpec t, AttentionSpec a) {
+      long nd = Kernels.ceilDiv(a.d(), dk);
+      long r = a.group();
+      return RING * a.dtype().bytes((long) (chunk / piece) * r) + 2L * nd * r * (a.dtype().bytes(1) + 4) + 4L * t.partitions() + 512;
+    }
+
+    boolean fits(TargetSpec t, AttentionSpec a) {
+      return kvRing * kvBytes(t, a) + otherBytes(t, a) <= t.sbufBytesPerPartition();
+    }
+  }
+
   public static Program lower(TargetSpec t, AttentionSpec a, int coresRequested) {
     Kernels.guard("attention-decode", (double) a.b() * a.kvHeads() * Kernels.tiles(a.sKv(), 128) * 12);
     AttentionLowering.checkHeadDim(t, a);
-    long chunks = Kernels.ceilDiv(a.sKv(), CHUNK);
+    Tiles tl = Tiles.choose(t, a);
+    final int chunkKeys = tl.chunk();
+    long chunks = Kernels.ceilDiv(a.sKv(), chunkKeys);
     long total = a.b() * a.kvHeads() * chunks;
     int cores = (int) Math.max(1, Math.min(Math.min(coresRequested, t.cores()), total));
     ProgramBuilder pb = new ProgramBuilder("attention-decode b=" + a.b() + " h=" + a.h() + " ctx=" + a.sKv() + " d=" + a.d()
@@ -68,28 +112,30 @@ public final class DecodeAttention {
       for (long i = first; i < first + n; i++) {
         long bg = i / chunks;
         long ch = i % chunks;
-        int keys = (int) (Math.min(a.sKv(), (ch + 1) * CHUNK) - ch * CHUNK);
+        int keys = (int) (Math.min(a.sKv(), (ch + 1) * chunkKeys) - ch * chunkKeys);
         items.add(new Item(bg / a.kvHeads(), bg % a.kvHeads(), ch, keys, i == first || ch == 0,
             i == first + n - 1 || ch == chunks - 1));
       }
-      emitCore(t, a, pb.core(c), items);
+      emitCore(t, a, tl, pb.core(c), items);
     }
     long flops = 4L * a.b() * a.h() * a.sKv() * a.d();
     long bytes = a.dtype().bytes(2 * a.b() * a.kvHeads() * a.sKv() * a.d() + 2 * a.b() * a.h() * a.d());
     pb.flops(flops).hbmBytesMin(bytes);
-    pb.note("decode attention: (batch, kv head, " + CHUNK + "-key chunk) items over " + cores + " cores; keys on partitions,"
-        + " K^T cache piece stationary x " + r + " query heads moving; " + KV_RING + "-slot K/V ring on DMA queues 0-" + (t.dmaQueues() - 2) + ", O stores on the last");
+    pb.note("decode attention: (batch, kv head, " + chunkKeys + "-key chunk) items over " + cores + " cores; keys on partitions,"
+        + " K^T cache piece stationary x " + r + " query heads moving; " + tl.kvRing() + "-slot K/V ring on DMA queues 0-" + (t.dmaQueues() - 2) + ", O stores on the last");
     if (total / cores < chunks && a.b() * a.kvHeads() < cores) {
       pb.note("split-context: a (batch, kv head) spans cores; the cross-core combine is not emitted");
     }
     return pb.build();
   }
 
-  static void emitCore(TargetSpec t, AttentionSpec a, ProgramBuilder.CoreBuilder core, List<Item> items) {
-    int parts = t.partitions();
+  static void emitCore(TargetSpec t, AttentionSpec a, Tiles tl, ProgramBuilder.CoreBuilder core, List<Item> items) {
+    // keys per piece: at most the partitions and the PE rows (the PV and row-sum matmuls contract over them)
+    int parts = tl.piece();
+    final int KV_RING = tl.kvRing();
     int d = (int) a.d();
-    int nd = (int) Kernels.ceilDiv(d, parts);
-    int dk = Math.min(d, parts);
+    int dk = tl.dk();
+    int nd = (int) Kernels.ceilDiv(d, dk);
     int r = (int) a.group();
     DType dt = a.dtype();
     int q = t.dmaQueues();
@@ -97,8 +143,8 @@ public final class DecodeAttention {
     // never block a prefetch in an in-order DMA queue
     int loadQ = Math.max(1, q - 1);
     int storeQ = q - 1;
-    int maxPieces = CHUNK / parts;
-    long kvBytes = (long) nd * dt.bytes(CHUNK) + dt.bytes((long) maxPieces * d);
+    int maxPieces = tl.chunk() / parts;
+    long kvBytes = tl.kvBytes(t, a);
     core.alloc(MemSpace.SBUF, "K^T/V chunk ring", parts, KV_RING * kvBytes);
     core.alloc(MemSpace.SBUF, "P^T ring", parts, RING * dt.bytes((long) maxPieces * r));
     core.alloc(MemSpace.SBUF, "q^T, O^T, statistics", parts, 2L * nd * r * (dt.bytes(1) + 4) + 4L * parts + 512);

@@ -10,9 +10,10 @@ import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
 
 /**
- * One Llama-style decoder layer on one chip (all its cores), as a sequence of kernels:
- * rmsnorm, QKV projection, attention, output projection, residual add, rmsnorm, gate+up
- * projection, SiLU*mul, down projection, residual add. Prefill runs causal flash attention over
+ * One decoder layer on one chip (all its cores), as a sequence of kernels: norm (RMSNorm or
+ * LayerNorm), QKV projection, attention, output projection, residual add, norm, then the MLP
+ * (SwiGLU: gate+up projection, SiLU*mul, down projection; GELU: up projection, GELU, down
+ * projection), residual add. Prefill runs causal flash attention over
  * {@code seq}; decode runs one token per sequence against a KV cache of {@code ctx}; train runs the
  * prefill forward and then the backward kernels in reverse order (every GEMM's backward is dX = dY
  * W^T and dW = X^T dY, each with the forward's FLOPs; attention backward; element-wise and norm
@@ -21,8 +22,9 @@ import trnsim.isa.workload.WorkloadSpec;
  * <p>Simplified: no tensor parallelism (the whole layer on one chip), no KV-cache write in decode,
  * RoPE and the softmax scale are not emitted (both fuse into neighbouring kernels on real
  * hardware), SiLU*mul is emitted as the element-wise multiply (the SiLU rides the scalar engine
- * during the multiply's load), and kernel boundaries are full synchronisation points (no fusion
- * across kernels).
+ * during the multiply's load), biases (GPT-style models) are separate element-wise passes after
+ * their GEMMs (their gradients ride with the weight gradients), and kernel boundaries are full
+ * synchronisation points (no fusion across kernels).
  */
 public final class LayerLowering {
   private LayerLowering() {}
@@ -42,52 +44,256 @@ public final class LayerLowering {
     return new LoweredWorkload(w.toString(), steps(t, m, phase, batch, seq, ctx, dt), batch * seq);
   }
 
+  /** How a layer's attention core is computed. */
+  public enum Attention {
+    /** One fused flash-attention kernel (scores stay on chip; its backward recomputes them). */
+    FLASH,
+    /**
+     * Eager attention as frameworks without a fused kernel run it: a batched QK^T GEMM, a softmax
+     * kernel over the materialised {@code s x s} scores, and a batched PV GEMM, per query head.
+     */
+    EAGER;
+
+    public static Attention parse(String s) {
+      return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        case "flash" -> FLASH;
+        case "eager" -> EAGER;
+        default -> throw new IllegalArgumentException("must be flash or eager");
+      };
+    }
+  }
+
+  /** Activation recomputation in the backward pass. */
+  public enum Recompute {
+    /** Every activation the backward needs is kept. */
+    NONE,
+    /**
+     * The cheap, memory-heavy parts are recomputed (Korthikanti et al. 2022, "selective"): the
+     * attention core (QK^T, softmax, PV) just before its backward, and the gated MLP's activation
+     * SiLU(gate) * up just before its backward (as NeuronX Distributed's selective checkpointing
+     * does). A flash-attention kernel already recomputes its scores inside its backward and keeps
+     * only its output and row statistics, so selective adds no attention kernel there.
+     */
+    SELECTIVE,
+    /**
+     * Selective plus the whole MLP block (its projections and activation) rerun before its
+     * backward, keeping only the block's input: NeuronX Distributed's Llama TP+PP example
+     * checkpoints {@code (CoreAttention, LlamaMLP)} at sequence length 8192 "as it produces large
+     * activation maps".
+     */
+    SELECTIVE_MLP,
+    /** Only each layer's input is kept; its whole forward is rerun before its backward. */
+    FULL;
+
+    public static Recompute parse(String s) {
+      return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+        case "none" -> NONE;
+        case "selective" -> SELECTIVE;
+        case "selective-mlp" -> SELECTIVE_MLP;
+        case "full" -> FULL;
+        default -> throw new IllegalArgumentException("must be none, selective, selective-mlp or full");
+      };
+    }
+
+    /** The workload value. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    }
+
+    /** Recomputes the attention core and the gated MLP activation (selective and above). */
+    public boolean selective() {
+      return this == SELECTIVE || this == SELECTIVE_MLP;
+    }
+  }
+
+  /**
+   * One training layer's work on one chip.
+   *
+   * @param batch sequences whose layer this chip computes (a microbatch, times the data-parallel
+   *     replicas that share the chip when ranks are cores)
+   * @param seq tokens per sequence
+   * @param normTokens tokens the hidden-wide element-wise kernels (norms, residual adds) run over:
+   *     {@code batch x seq}, or {@code / tp} of it per rank under sequence parallelism
+   * @param recompute what the backward recomputes
+   * @param attention flash or eager attention core
+   */
+  public record TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention) {
+    public TrainLayer {
+      if (batch <= 0 || seq <= 0 || normTokens <= 0) {
+        throw new IllegalArgumentException("batch, seq and normTokens must be positive");
+      }
+    }
+
+    /** No recomputation, no sequence parallelism, flash attention. */
+    public static TrainLayer plain(long batch, long seq) {
+      return new TrainLayer(batch, seq, batch * seq, Recompute.NONE, Attention.FLASH);
+    }
+  }
+
+  /** Suffix of the kernels a training layer reruns in its backward pass (recomputation). */
+  public static final String RECOMPUTE = "_recompute";
+
   /** The kernels of one layer in execution order. */
   public static List<Step> steps(TargetSpec t, ModelShape m, String phase, long batch, long seq, long ctx, DType dt) {
+    if (phase.equals("train")) {
+      return trainSteps(t, m, TrainLayer.plain(batch, seq), dt);
+    }
+    return forward(t, m, phase, batch, seq, batch * seq, ctx, Attention.FLASH, dt).steps;
+  }
+
+  /**
+   * A training layer: the forward kernels, then the backward kernels in reverse order, with the
+   * recomputed forward kernels (labels ending in {@link #RECOMPUTE}) where the backward reruns them.
+   * Every GEMM's backward is dX = dY W^T and dW = X^T dY, each with the forward's FLOPs; element-wise
+   * and norm backward kernels are modelled by their forward kernels, which move the same bytes.
+   */
+  public static List<Step> trainSteps(TargetSpec t, ModelShape m, TrainLayer o, DType dt) {
+    int cores = t.cores();
+    Forward f = forward(t, m, "train", o.batch(), o.seq(), o.normTokens(), 0, o.attention(), dt);
+    List<Step> steps = new ArrayList<>(f.steps);
+    if (o.recompute() == Recompute.FULL) {
+      for (Step s : f.steps) {
+        steps.add(new Step(s.label() + RECOMPUTE, s.program(), s.repeat(), s.dtype()));
+      }
+    }
+    boolean selective = o.recompute().selective();
+    boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
+    String norm = m.norm().kernel();
+    boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
+    steps.add(new Step("residual_mlp_bwd", f.residual, 1, dt));
+    if (mlpBlock) {
+      for (Step s : f.mlp) {
+        steps.add(new Step(s.label() + RECOMPUTE, s.program(), s.repeat(), s.dtype()));
+      }
+    }
+    addGemmBackward(t, steps, "down_proj", f.down, cores);
+    if (gated) {
+      if (selective && !mlpBlock) {
+        steps.add(new Step("silu_mul" + RECOMPUTE, f.activation, 1, dt));
+      }
+      steps.add(new Step("silu_mul_bwd", f.activation, 2, dt));
+      addGemmBackward(t, steps, "gate_up_proj", f.up, cores);
+    } else {
+      // GELU'(x) * dY: reads the saved input and the gradient, writes one tensor (the bytes of a binary op).
+      steps.add(new Step("gelu_bwd", StreamLowering.elementwise(t, "mul", o.batch() * o.seq() * m.ffn(), dt, cores), 1, dt));
+      addGemmBackward(t, steps, "up_proj", f.up, cores);
+    }
+    steps.add(new Step(norm + "_mlp_bwd", f.norm, 1, dt));
+    steps.add(new Step("residual_attn_bwd", f.residual, 1, dt));
+    addGemmBackward(t, steps, "o_proj", f.oProj, cores);
+    if (o.attention() == Attention.FLASH) {
+      steps.add(new Step("attention_bwd", AttentionBackward.lower(t, f.attn, cores), 1, dt));
+    } else {
+      if (selective) {
+        for (Step s : f.eager) {
+          steps.add(new Step(s.label() + RECOMPUTE, s.program(), s.repeat(), s.dtype()));
+        }
+      }
+      addEagerBackward(t, steps, f.attn, cores);
+    }
+    addGemmBackward(t, steps, "qkv_proj", f.qkv, cores);
+    steps.add(new Step(norm + "_attn_bwd", f.norm, 1, dt));
+    return steps;
+  }
+
+  /** A layer's forward kernels and the pieces its backward reuses. */
+  private record Forward(List<Step> steps, Program norm, Program residual, Program activation, GemmSpec qkv, GemmSpec oProj,
+      GemmSpec up, GemmSpec down, AttentionSpec attn, List<Step> eager, List<Step> mlp) {}
+
+  private static Forward forward(TargetSpec t, ModelShape m, String phase, long batch, long seq, long normTokens, long ctx,
+      Attention attention, DType dt) {
     int cores = t.cores();
     long tokens = batch * seq;
     long hd = m.headDim();
     long qkvN = (m.heads() + 2L * m.kvHeads()) * hd;
     long attnOut = (long) m.heads() * hd;
+    boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
     GemmSpec qkv = new GemmSpec(tokens, m.hidden(), qkvN, dt, false, false);
     GemmSpec oProj = new GemmSpec(tokens, attnOut, m.hidden(), dt, false, false);
-    GemmSpec gateUp = new GemmSpec(tokens, m.hidden(), 2L * m.ffn(), dt, false, false);
+    GemmSpec up = new GemmSpec(tokens, m.hidden(), (gated ? 2L : 1L) * m.ffn(), dt, false, false);
     GemmSpec down = new GemmSpec(tokens, m.ffn(), m.hidden(), dt, false, false);
-    Program norm = NormLowering.lower(t, "rmsnorm", tokens, m.hidden(), dt, cores);
-    Program residual = StreamLowering.elementwise(t, "add", tokens * m.hidden(), dt, cores);
-    Program siluMul = StreamLowering.elementwise(t, "mul", tokens * m.ffn(), dt, cores);
-    Program attn;
+    String normName = m.norm().kernel();
+    Program norm = NormLowering.lower(t, normName, normTokens, m.hidden(), dt, cores);
+    Program residual = StreamLowering.elementwise(t, "add", normTokens * m.hidden(), dt, cores);
+    Program activation = gated ? StreamLowering.elementwise(t, "mul", tokens * m.ffn(), dt, cores)
+        : StreamLowering.elementwise(t, "gelu", tokens * m.ffn(), dt, cores);
     AttentionSpec a = null;
+    List<Step> eager = List.of();
+    List<Step> steps = new ArrayList<>();
+    steps.add(new Step(normName + "_attn", norm, 1, dt));
+    steps.add(new Step("qkv_proj", GemmLowering.lower(t, qkv, cores), 1, dt));
+    addBias(t, steps, m, "qkv", tokens * qkvN, dt);
     if (phase.equals("decode")) {
-      attn = DecodeAttention.lower(t, new AttentionSpec(batch, m.heads(), 1, ctx, hd, m.kvHeads(), false, dt), cores);
+      Program attn = DecodeAttention.lower(t, new AttentionSpec(batch, m.heads(), 1, ctx, hd, m.kvHeads(), false, dt), cores);
+      steps.add(new Step("attention_decode", attn, 1, dt));
     } else {
       a = new AttentionSpec(batch, m.heads(), seq, seq, hd, m.kvHeads(), true, dt);
-      attn = AttentionLowering.forward(t, a, cores);
+      if (attention == Attention.FLASH) {
+        steps.add(new Step("attention", AttentionLowering.forward(t, a, cores), 1, dt));
+      } else {
+        eager = eagerForward(t, a, cores);
+        steps.addAll(eager);
+      }
     }
-    List<Step> steps = new ArrayList<>();
-    steps.add(new Step("rmsnorm_attn", norm, 1, dt));
-    steps.add(new Step("qkv_proj", GemmLowering.lower(t, qkv, cores), 1, dt));
-    steps.add(new Step(phase.equals("decode") ? "attention_decode" : "attention", attn, 1, dt));
     steps.add(new Step("o_proj", GemmLowering.lower(t, oProj, cores), 1, dt));
+    addBias(t, steps, m, "o", normTokens * m.hidden(), dt);
     steps.add(new Step("residual_attn", residual, 1, dt));
-    steps.add(new Step("rmsnorm_mlp", norm, 1, dt));
-    steps.add(new Step("gate_up_proj", GemmLowering.lower(t, gateUp, cores), 1, dt));
-    steps.add(new Step("silu_mul", siluMul, 1, dt));
-    steps.add(new Step("down_proj", GemmLowering.lower(t, down, cores), 1, dt));
+    steps.add(new Step(normName + "_mlp", norm, 1, dt));
+    List<Step> mlp = new ArrayList<>();
+    mlp.add(new Step(gated ? "gate_up_proj" : "up_proj", GemmLowering.lower(t, up, cores), 1, dt));
+    addBias(t, mlp, m, "up", tokens * up.n(), dt);
+    mlp.add(new Step(gated ? "silu_mul" : "gelu", activation, 1, dt));
+    mlp.add(new Step("down_proj", GemmLowering.lower(t, down, cores), 1, dt));
+    addBias(t, mlp, m, "down", normTokens * m.hidden(), dt);
+    steps.addAll(mlp);
     steps.add(new Step("residual_mlp", residual, 1, dt));
-    if (phase.equals("train")) {
-      steps.add(new Step("residual_mlp_bwd", residual, 1, dt));
-      addGemmBackward(t, steps, "down_proj", down, cores);
-      steps.add(new Step("silu_mul_bwd", siluMul, 2, dt));
-      addGemmBackward(t, steps, "gate_up_proj", gateUp, cores);
-      steps.add(new Step("rmsnorm_mlp_bwd", norm, 1, dt));
-      steps.add(new Step("residual_attn_bwd", residual, 1, dt));
-      addGemmBackward(t, steps, "o_proj", oProj, cores);
-      steps.add(new Step("attention_bwd", AttentionBackward.lower(t, a, cores), 1, dt));
-      addGemmBackward(t, steps, "qkv_proj", qkv, cores);
-      steps.add(new Step("rmsnorm_attn_bwd", norm, 1, dt));
+    return new Forward(steps, norm, residual, activation, qkv, oProj, up, down, a, eager, mlp);
+  }
+
+  /**
+   * A linear layer's bias (models with biases): one element-wise pass over its output, as a
+   * framework that does not fuse it into the GEMM runs it (Megatron-LM's {@code --no-bias-gelu-fusion}
+   * / {@code --no-bias-dropout-fusion}). A row-parallel layer adds it after the reduction, on the
+   * whole (or sequence-parallel) hidden-wide output. The bias gradient (a column sum of dY) rides
+   * with the weight gradient and is not charged.
+   */
+  private static void addBias(TargetSpec t, List<Step> steps, ModelShape m, String layer, long numel, DType dt) {
+    if (m.bias()) {
+      steps.add(new Step(layer + "_bias", StreamLowering.elementwise(t, "bias", numel, dt, t.cores()), 1, dt));
     }
+  }
+
+  /**
+   * Eager attention forward, per (sequence, query head): S = Q K^T ([s x d] x [d x s]), a row softmax
+   * over the materialised scores (scale and mask fused into it), O = P V. The full {@code s x s} is
+   * computed even when causal (no block skipping), as an unfused framework does.
+   */
+  static List<Step> eagerForward(TargetSpec t, AttentionSpec a, int cores) {
+    long heads = a.b() * a.h();
+    DType dt = a.dtype();
+    List<Step> steps = new ArrayList<>();
+    steps.add(new Step("attn_scores", GemmLowering.lower(t, new GemmSpec(a.s(), a.d(), a.sKv(), dt, false, true), cores), heads, dt));
+    steps.add(new Step("attn_softmax", NormLowering.lower(t, "softmax", heads * a.s(), a.sKv(), dt, cores), 1, dt));
+    steps.add(new Step("attn_context", GemmLowering.lower(t, new GemmSpec(a.s(), a.sKv(), a.d(), dt, false, false), cores), heads, dt));
     return steps;
+  }
+
+  /**
+   * Eager attention backward: dP = dO V^T and dV = P^T dO (the context GEMM's dX and dW), the softmax
+   * backward dS = P * (dP - rowsum(P * dP)) as one element-wise pass over P and dP (the bytes it
+   * moves; the row sum rides along), then dQ = dS K and dK = dS^T Q (the scores GEMM's).
+   */
+  static void addEagerBackward(TargetSpec t, List<Step> steps, AttentionSpec a, int cores) {
+    long heads = a.b() * a.h();
+    DType dt = a.dtype();
+    long s = a.s();
+    long k = a.sKv();
+    long d = a.d();
+    steps.add(new Step("attn_context_dx", GemmLowering.lower(t, new GemmSpec(s, d, k, dt, false, true), cores), heads, dt));
+    steps.add(new Step("attn_context_dw", GemmLowering.lower(t, new GemmSpec(k, s, d, dt, true, false), cores), heads, dt));
+    steps.add(new Step("attn_softmax_bwd", StreamLowering.elementwise(t, "mul", heads * s * k, dt, cores), 1, dt));
+    steps.add(new Step("attn_scores_dx", GemmLowering.lower(t, new GemmSpec(s, k, d, dt, false, false), cores), heads, dt));
+    steps.add(new Step("attn_scores_dw", GemmLowering.lower(t, new GemmSpec(k, s, d, dt, true, false), cores), heads, dt));
   }
 
   /** dX[M,K] = dY[M,N] W^T and dW[K,N] = X^T dY: the same FLOPs as the forward GEMM each. */

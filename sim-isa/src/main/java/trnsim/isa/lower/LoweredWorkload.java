@@ -9,13 +9,29 @@ import java.util.List;
  * @param name canonical workload text
  * @param steps kernels in execution order
  * @param tokens tokens processed (for per-token metrics; 0 when not meaningful)
+ * @param launches kernel launches (NEFF executions) the workload pays the core's fixed launch
+ *     overhead for: 1 for a workload run from a workload string, 0 for kernels composed inside a
+ *     larger step (a layer of an LLM step), whose launch the system model accounts for
  */
-public record LoweredWorkload(String name, List<Step> steps, long tokens) {
+public record LoweredWorkload(String name, List<Step> steps, long tokens, long launches) {
   public LoweredWorkload {
     steps = List.copyOf(steps);
     if (steps.isEmpty()) {
       throw new IllegalArgumentException("a workload needs at least one kernel");
     }
+    if (launches < 0) {
+      throw new IllegalArgumentException("launches must be non-negative");
+    }
+  }
+
+  /** Kernels composed inside a larger step: no launch overhead of their own. */
+  public LoweredWorkload(String name, List<Step> steps, long tokens) {
+    this(name, steps, tokens, 0);
+  }
+
+  /** This workload as one launch of its own. */
+  public LoweredWorkload launched() {
+    return new LoweredWorkload(name, steps, tokens, 1);
   }
 
   public long flops() {

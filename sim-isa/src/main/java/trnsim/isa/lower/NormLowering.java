@@ -36,7 +36,11 @@ import trnsim.isa.workload.WorkloadException;
  *       vector {@code tensor_tensor} by gamma; gpsimd {@code tensor_tensor} add beta (gpsimd takes
  *       the last op so the vector engine is not the bottleneck).
  * </ul>
- * Simplified: {@code bn_stats}/{@code bn_aggr} are not in the instruction set, so LayerNorm uses a
+ * When a row does not fit one partition (small-SBUF targets such as the H100 template), rows are
+ * split over several partitions instead ({@link SplitRows}): the same element operations plus a
+ * cross-partition reduction.
+ *
+ * <p>Simplified: {@code bn_stats}/{@code bn_aggr} are not in the instruction set, so LayerNorm uses a
  * two-pass mean/variance; fused multi-op {@code tensor_scalar} forms are one instruction each.
  */
 public final class NormLowering {
@@ -58,8 +62,12 @@ public final class NormLowering {
     long scratch = kind.equals("softmax") ? 0 : rowBytes;
     long budget = (long) (t.sbufBytesPerPartition() * 0.9) - weights - scratch - 256;
     if (2 * rowBytes > budget) {
-      throw new WorkloadException(kind, kind + ".cols", String.valueOf(cols), "a row of " + rowBytes + " B does not fit SBUF "
-          + "twice (" + t.sbufBytesPerPartition() + " B per partition, rows stay whole on one partition)");
+      int split = rowSplit(t, kind, cols, dtype);
+      if (split == 0) {
+        throw new WorkloadException(kind, kind + ".cols", String.valueOf(cols), "a row of " + rowBytes + " B does not fit SBUF "
+            + "twice even split over all " + parts + " partitions (" + t.sbufBytesPerPartition() + " B per partition)");
+      }
+      return SplitRows.lower(t, kind, rows, cols, dtype, coresRequested, split);
     }
     int ring = (int) Math.min(RING, budget / rowBytes);
     long rowsPerTile = parts; // rows in one tile; k rows per partition when rows are short
@@ -152,6 +160,33 @@ public final class NormLowering {
         + " (all queues for both when a core's tiles all fit the ring)"
         + ", " + tiles + " tiles over " + cores + " cores");
     return pb.build();
+  }
+
+  /** Bytes per partition of the weight rows (gamma, beta) a kind needs next to its data. */
+  static long weightBytes(String kind, long rowBytes) {
+    return kind.equals("softmax") ? 0 : (kind.equals("layernorm") ? 2 : 1) * rowBytes;
+  }
+
+  /**
+   * How many partitions one row is split over: 1 when a whole row (with its weights and scratch)
+   * fits one partition twice, else the smallest divisor of the partition count for which a row
+   * segment fits a ring of at least {@value SplitRows#MIN_RING} slots (2 at the full split); 0 when
+   * even a split over every partition does not fit.
+   */
+  static int rowSplit(TargetSpec t, String kind, long cols, DType dtype) {
+    int parts = t.partitions();
+    for (int sp = 1; sp <= parts; sp++) {
+      if (parts % sp != 0) {
+        continue;
+      }
+      long segBytes = dtype.bytes(Kernels.ceilDiv(cols, sp));
+      long budget = SplitRows.budget(t, kind, segBytes, sp);
+      int need = sp == 1 || sp == parts ? 2 : SplitRows.MIN_RING;
+      if (need * segBytes <= budget) {
+        return sp;
+      }
+    }
+    return 0;
   }
 
   /** Stage A of one [p x cols] row block: the first reduction(s), ending with the scalar-engine pass. */

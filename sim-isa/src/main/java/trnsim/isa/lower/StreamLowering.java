@@ -58,7 +58,10 @@ public final class StreamLowering {
     return pb.build();
   }
 
-  /** {@code elementwise:op=gelu|silu|exp|add|mul,numel=...,dtype=bf16}. */
+  /**
+   * {@code elementwise:op=gelu|silu|exp|add|mul|bias,numel=...,dtype=bf16}. {@code bias} adds a row
+   * vector broadcast over the rows: one pass like a unary op (the vector stays in SBUF).
+   */
   public static Program elementwise(TargetSpec t, String op, long numel, DType dtype, int cores) {
     Kernels.guard("elementwise", Kernels.tiles(numel, 128.0 * TILE_FREE) * 3 * t.dmaQueues());
     boolean binary = op.equals("add") || op.equals("mul");
@@ -67,8 +70,8 @@ public final class StreamLowering {
       case "silu" -> ActFunc.SILU;
       case "exp" -> ActFunc.EXP;
       case "relu" -> ActFunc.RELU;
-      case "add", "mul" -> ActFunc.IDENTITY;
-      default -> throw new WorkloadException("workload", "elementwise.op", op, "must be gelu, silu, exp, relu, add or mul");
+      case "add", "mul", "bias" -> ActFunc.IDENTITY;
+      default -> throw new WorkloadException("workload", "elementwise.op", op, "must be gelu, silu, exp, relu, add, mul or bias");
     };
     cores = Math.max(1, Math.min(cores, t.cores()));
     ProgramBuilder pb = new ProgramBuilder("elementwise op=" + op + " numel=" + numel + " " + dtype.label(), t.dmaQueues());

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 import trnsim.isa.DType;
+import trnsim.isa.Program;
 import trnsim.isa.target.TargetSpec;
 import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
@@ -32,8 +33,12 @@ public final class Workloads {
         boolean ta = w.bool("ta", false);
         boolean tb = w.bool("tb", false);
         int cores = cores(w, t);
-        String strategy = w.choice("strategy", "auto", "auto", "blocked", "naive");
+        String strategy = w.choice("strategy", "auto", "auto", "blocked", "naive", "tiled", "hoisted", "block_free", "block_k");
         GemmSpec g = new GemmSpec(m, k, n, d, ta, tb);
+        NkiMatmulLowering.Variant nki = NkiMatmulLowering.Variant.of(strategy);
+        if (nki != null) {
+          yield nkiMatmul(t, w, g, cores, nki);
+        }
         guard(w, "gemm", (double) Kernels.ceilDiv(m, t.peCols()) * Kernels.ceilDiv(n, t.maxMovingFree())
             * Kernels.ceilDiv(k, t.kPerMatmul(t.supports(d) ? d : DType.BF16)));
         GemmTiling tiling = null;
@@ -79,7 +84,28 @@ public final class Workloads {
         yield ext;
       }
     };
-    return result;
+    // A workload given as a string is one kernel launch of its own (one NEFF execution).
+    return result.launched();
+  }
+
+  /** The NKI tutorial's kernels: block sizes where the kernel has them (tutorial defaults), none elsewhere. */
+  private static LoweredWorkload nkiMatmul(TargetSpec t, WorkloadSpec w, GemmSpec g, int cores, NkiMatmulLowering.Variant v) {
+    NkiMatmulLowering.Blocks dflt = NkiMatmulLowering.Blocks.defaults(v, t);
+    long[] blocks = new long[3];
+    char[] dims = {'m', 'n', 'k'};
+    long[] defaults = {dflt.m(), dflt.n(), dflt.k()};
+    for (int i = 0; i < 3; i++) {
+      String key = "block_" + dims[i];
+      if (v.hasBlock(dims[i])) {
+        blocks[i] = w.positive(key, defaults[i]);
+      } else if (w.has(key)) {
+        throw new WorkloadException(w.source(), "gemm." + key, w.params().get(key),
+            "strategy " + v.key() + " has no block along " + Character.toUpperCase(dims[i]));
+      }
+    }
+    w.finish();
+    Program p = NkiMatmulLowering.lower(t, g, cores, v, new NkiMatmulLowering.Blocks(blocks[0], blocks[1], blocks[2]), w.source());
+    return new LoweredWorkload(w.toString(), List.of(new Step("gemm", p, 1, g.dtype())), 0);
   }
 
   static List<String> kinds() {

@@ -21,6 +21,8 @@ import java.util.Map;
  * @param tensorClockHz tensor engine clock
  * @param hbmBytesPerSecond sustained HBM bandwidth per chip
  * @param dmaQueueBytesPerSecond bandwidth of one DMA queue
+ * @param dmaMinBytesPerQueue smallest share of one DMA the toolchain gives a queue (0: one queue
+ *     per partition group, whatever the size)
  */
 public record TargetSpec(
     String name,
@@ -37,10 +39,22 @@ public record TargetSpec(
     long hbmCapacityBytes,
     double tensorClockHz,
     double hbmBytesPerSecond,
-    double dmaQueueBytesPerSecond) {
+    double dmaQueueBytesPerSecond,
+    long dmaMinBytesPerQueue) {
 
   public TargetSpec {
     dtypeRates = Map.copyOf(dtypeRates);
+    if (dmaMinBytesPerQueue < 0) {
+      throw new IllegalArgumentException("dmaMinBytesPerQueue must not be negative: " + dmaMinBytesPerQueue);
+    }
+  }
+
+  /** Backwards-compatible form without a minimum DMA share per queue. */
+  public TargetSpec(String name, int cores, int partitions, int peRows, int peCols, int maxMovingFree,
+      Map<String, Double> dtypeRates, long sbufBytesPerPartition, long psumBytesPerPartition, int psumBanks,
+      int dmaQueues, long hbmCapacityBytes, double tensorClockHz, double hbmBytesPerSecond, double dmaQueueBytesPerSecond) {
+    this(name, cores, partitions, peRows, peCols, maxMovingFree, dtypeRates, sbufBytesPerPartition, psumBytesPerPartition,
+        psumBanks, dmaQueues, hbmCapacityBytes, tensorClockHz, hbmBytesPerSecond, dmaQueueBytesPerSecond, 0);
   }
 
   public boolean supports(trnsim.isa.DType d) {
