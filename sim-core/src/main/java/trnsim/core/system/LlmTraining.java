@@ -43,7 +43,13 @@ final class LlmTraining {
   record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt,
       Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
       boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives,
-      boolean tpOverlap) {
+      boolean tpOverlap, boolean recomputeGiven) {
+
+    /** The same options with another recomputation mode (chosen by trnsim when the given mode does not fit). */
+    Options withRecompute(Recompute r) {
+      return new Options(model, framework, seq, mbs, globalBatch, zero, dt, precision, systems, lnc, tp, pp, dp, microbatches, r, sp,
+          attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven);
+    }
 
     static Options parse(WorkloadSpec w) {
       String model = w.string("model", null);
@@ -60,6 +66,7 @@ final class LlmTraining {
       Integer pp = LlmSystem.optional(w, "pp");
       Integer dp = LlmSystem.optional(w, "dp");
       Integer mb = LlmSystem.optional(w, "microbatches");
+      boolean rcGiven = w.has("recompute");
       Recompute rc = parse(w, "recompute", fw.recompute.label(), Recompute::parse);
       boolean sp = w.bool("sp", fw.sp);
       Attention at = parse(w, "attn", fw.attention.name().toLowerCase(Locale.ROOT), Attention::parse);
@@ -73,7 +80,7 @@ final class LlmTraining {
       }
       w.finish();
       return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
-          cc, tpOverlap);
+          cc, tpOverlap, rcGiven);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -196,21 +203,48 @@ final class LlmTraining {
 
   static LlmResult train(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy,
       RunOptions opts) {
-    Options o = Options.parse(w);
-    ModelShape m = models.apply(o.model());
+    Options given = Options.parse(w);
+    ModelShape m = models.apply(given.model());
     String src = w.source();
     RankLayout layout;
     try {
-      layout = RankLayout.of(hw.chip(), o.lnc());
+      layout = RankLayout.of(hw.chip(), given.lnc());
     } catch (ConfigFieldException e) {
-      throw new WorkloadException(src, "llm-train.lnc", String.valueOf(o.lnc()), e.getMessage());
+      throw new WorkloadException(src, "llm-train.lnc", String.valueOf(given.lnc()), e.getMessage());
     }
     int rpc = layout.ranksPerChip();
-    int totalRanks = hw.totalChips() * o.systems() * rpc;
+    int totalRanks = hw.totalChips() * given.systems() * rpc;
     double capacity = hw.chip().hbm().capacity().bytes();
-    checkGiven(m, o, rpc, src);
+    checkGiven(m, given, rpc, src);
     List<String> defaulted = new ArrayList<>();
-    Plan plan = choose(hw, m, o, rpc, totalRanks, capacity, src);
+    Options o = given;
+    Plan plan = null;
+    // Frameworks checkpoint activations when a plan would not fit otherwise: without an explicit recompute=, the
+    // framework's mode first, then selective, then full recomputation (the first mode with a plan that fits).
+    List<Recompute> modes = new ArrayList<>(List.of(given.recompute()));
+    if (!given.recomputeGiven()) {
+      for (Recompute r : List.of(Recompute.SELECTIVE, Recompute.FULL)) {
+        if (r.ordinal() > given.recompute().ordinal()) {
+          modes.add(r);
+        }
+      }
+    }
+    WorkloadException first = null;
+    for (Recompute r : modes) {
+      try {
+        o = given.withRecompute(r);
+        plan = choose(hw, m, o, rpc, totalRanks, capacity, src);
+        break;
+      } catch (WorkloadException e) {
+        first = first == null ? e : first;
+      }
+    }
+    if (plan == null) {
+      throw first;
+    }
+    if (o.recompute() != given.recompute()) {
+      defaulted.add("recompute");
+    }
     TrainMemory.Memory mem = memory(m, plan, o, rpc);
     if (o.tp() == null) {
       defaulted.add("tp");

@@ -183,4 +183,19 @@ class LlmTrainingTest {
         "test"));
     assertThat(LlmTraining.memory(m, plan, bare, 2).total()).isGreaterThan(capacity);
   }
+
+  @Test
+  void recomputationIsChosenOnlyWhenThePlanWouldNotFitOtherwise() {
+    // llama3-70b at seq 4096 on 64 trn2 chips: without recomputation no plan fits (activations of a
+    // whole stage per microbatch in flight); the generic framework then checkpoints, as frameworks do.
+    String w = "llm-train:model=llama3-70b,seq=4096,global_batch=256,systems=1";
+    LlmResult chosen = LlmSystemTest.run("trn2-ultraserver", w);
+    assertThat(chosen.defaulted()).contains("recompute");
+    assertThat(chosen.memoryBytes().get("total")).isLessThanOrEqualTo(0.9 * chosen.memoryBytes().get("capacity"));
+    assertThatThrownBy(() -> LlmSystemTest.run("trn2-ultraserver", w + ",recompute=none"))
+        .isInstanceOf(WorkloadException.class).hasMessageContaining("does not fit in HBM");
+    // A plan that fits as given is not changed.
+    LlmResult small = LlmSystemTest.run("trn2-48xl", "llm-train:model=tiny,tp=4,pp=1,dp=16,seq=128,global_batch=64");
+    assertThat(small.defaulted()).doesNotContain("recompute");
+  }
 }
