@@ -61,12 +61,19 @@ final class Calibration {
    * @param units work per call the metric divides by: FLOPs for TFLOP/s and pJ/FLOP, bytes moved for
    *     GB/s and pJ/byte
    * @param note what the reader should know about the point (its source's caveat), or empty
+   * @param fittedBy the model parameters this point set (comma-separated), empty when it set none
+   *     (a prediction), null when the calibration set does not record it
    */
   record Point(String chip, String group, String label, String workload, Metric metric, double measured,
-      double measuredMs, double units, String note) {
+      double measuredMs, double units, String note, String fittedBy) {
     Point(String chip, String group, String label, String workload, Metric metric, double measured, double measuredMs,
         double units) {
-      this(chip, group, label, workload, metric, measured, measuredMs, units, "");
+      this(chip, group, label, workload, metric, measured, measuredMs, units, "", null);
+    }
+
+    /** fitted (the point set a model parameter), predicted (it set none), or "" when not recorded. */
+    String role() {
+      return fittedBy == null ? "" : fittedBy.isEmpty() ? "predicted" : "fitted";
     }
 
     /** In the statistics unless the call was launch-overhead bound. */

@@ -72,6 +72,53 @@ final class TrainiumCalibration {
   /** Chips (for kernels on one chip) and their single-chip configs. */
   static final Map<String, String> CHIPS = Map.of("trainium1", "trn1", "trainium2", "trn2", "trainium3", "trn3");
 
+  /**
+   * A model parameter set from calibration records ({@code fitted.yaml} beside the records): the
+   * records it names are fits, not predictions, and the report says so.
+   */
+  record Fit(String parameter, String config, String value, List<String> records, String how) {}
+
+  /** The fits of a calibration folder ({@code fitted.yaml}); none when the file is absent. */
+  static List<Fit> fits(Path dir, java.util.Set<String> recordIds) {
+    Path file = dir.resolve("fitted.yaml");
+    if (!Files.isRegularFile(file)) {
+      return List.of();
+    }
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory()).readTree(Files.readString(file));
+    } catch (IOException e) {
+      throw new UserInputException(file + ": cannot read as YAML: " + oneLine(e.getMessage()));
+    }
+    JsonNode list = root == null ? null : root.get("fitted");
+    if (list == null || !list.isArray()) {
+      throw new UserInputException(file + ": fitted: expected a list of {parameter, config, value, records, how}");
+    }
+    List<Fit> out = new ArrayList<>();
+    for (int i = 0; i < list.size(); i++) {
+      JsonNode f = list.get(i);
+      String where = file + ": fitted[" + i + "]";
+      for (String key : List.of("parameter", "config", "value", "how")) {
+        if (!f.path(key).isTextual() || f.path(key).asText().isBlank()) {
+          throw new UserInputException(where + "." + key + " = '" + f.path(key).asText("") + "': missing or not a string");
+        }
+      }
+      if (!f.path("records").isArray() || f.path("records").isEmpty()) {
+        throw new UserInputException(where + ".records: missing or empty (the record ids the parameter was set from)");
+      }
+      List<String> ids = new ArrayList<>();
+      for (JsonNode id : f.get("records")) {
+        if (!recordIds.contains(id.asText())) {
+          throw new UserInputException(where + ".records = '" + id.asText() + "': no record with that id in measurements.json");
+        }
+        ids.add(id.asText());
+      }
+      out.add(new Fit(f.get("parameter").asText(), f.get("config").asText(), f.get("value").asText(), List.copyOf(ids),
+          f.get("how").asText()));
+    }
+    return out;
+  }
+
   static boolean isTrainiumFolder(Path dir) {
     return Files.isRegularFile(dir.resolve("measurements.json"));
   }

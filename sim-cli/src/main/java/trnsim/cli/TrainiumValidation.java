@@ -31,11 +31,18 @@ final class TrainiumValidation {
     this.opts = opts;
   }
 
-  List<Calibration.Compared> compare(List<TrainiumCalibration.Case> cases) {
+  List<Calibration.Compared> compare(List<TrainiumCalibration.Case> cases, List<TrainiumCalibration.Fit> fits) {
+    Map<String, List<String>> setBy = new HashMap<>();
+    for (TrainiumCalibration.Fit f : fits) {
+      for (String id : f.records()) {
+        setBy.computeIfAbsent(id, k -> new ArrayList<>()).add(f.config() + " " + f.parameter());
+      }
+    }
     List<Calibration.Compared> out = new ArrayList<>();
     for (TrainiumCalibration.Case c : cases) {
       Calibration.Point p = new Calibration.Point(hardwareName(c), c.group(), c.label(), describe(c.probe()),
-          Calibration.Metric.ofUnit(c.unit()), c.measured(), Double.NaN, 1, c.note());
+          Calibration.Metric.ofUnit(c.unit()), c.measured(), Double.NaN, 1, c.note(),
+          String.join(", ", setBy.getOrDefault(c.id(), List.of())));
       if (c.unexpressible() != null) {
         out.add(new Calibration.Compared(p, Double.NaN, c.unexpressible()));
         continue;

@@ -49,7 +49,7 @@ public final class ValidateCommand implements Callable<Integer> {
   }
 
   static final List<String> KEYS = List.of("chip", "group", "point", "unit", "measured", "predicted", "error", "counted",
-      "measured_ms", "failure", "note");
+      "measured_ms", "failure", "note", "role", "fitted_parameters");
 
   // GEMMs with a K loop longer than --long-k are simulated at K = longK / 2 and longK (same tiling, the clock the
   // power limiter finds at longK) and extrapolated linearly in K: the K loop is a steady state, and simulating
@@ -71,7 +71,10 @@ public final class ValidateCommand implements Callable<Integer> {
       results.addAll(csvPoints(wb, root, trainium));
     }
     for (Path dir : trainium) {
-      results.addAll(new TrainiumValidation(wb, ctx, new RunOptions(null, maxEvents)).compare(TrainiumCalibration.load(dir, modelNames())));
+      List<TrainiumCalibration.Case> cases = TrainiumCalibration.load(dir, modelNames());
+      java.util.Set<String> ids = new java.util.HashSet<>();
+      cases.forEach(c -> ids.add(c.id()));
+      results.addAll(new TrainiumValidation(wb, ctx, new RunOptions(null, maxEvents)).compare(cases, TrainiumCalibration.fits(dir, ids)));
     }
     print(results, Calibration.stats(results), root);
     return ExitCodes.OK;
@@ -183,18 +186,11 @@ public final class ValidateCommand implements Callable<Integer> {
           pts.add(row(c));
         }
         doc.put("points", pts);
-        List<Object> st = new ArrayList<>();
-        for (Calibration.Stats s : stats) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("group", s.group());
-          m.put("points", s.points());
-          m.put("counted", s.counted());
-          m.put("median_abs_error", s.medianAbsError());
-          m.put("worst_abs_error", s.worstAbsError());
-          m.put("worst_point", s.worstLabel());
-          st.add(m);
+        doc.put("statistics", statsJson(stats));
+        List<Calibration.Compared> predicted = predictedOnly(results);
+        if (predicted.size() < results.size()) {
+          doc.put("statistics_predicted_only", statsJson(Calibration.stats(predicted)));
         }
-        doc.put("statistics", st);
         doc.put("min_measured_ms", Calibration.MIN_MS);
         out.println(Json.pretty(doc));
       }
@@ -212,10 +208,11 @@ public final class ValidateCommand implements Callable<Integer> {
           Calibration.Point p = c.point();
           rows.add(List.of(p.chip(), p.label(), p.metric().unit, Tables.fmt(p.measured()), Tables.fmt(c.predicted()),
               Double.isFinite(c.error()) ? String.format(Locale.ROOT, "%+.1f%%", 100 * c.error()) : "-",
+              p.role().isEmpty() ? "-" : p.role(),
               c.failure() != null ? "not simulated: " + c.failure() : p.counted() ? p.note() : String.format(Locale.ROOT, "launch-bound (%.3f ms < %.2f ms): not counted", p.measuredMs(),
                   Calibration.MIN_MS)));
         }
-        out.print(Tables.text(List.of("chip", "point", "unit", "measured", "predicted", "error", "note"), rows));
+        out.print(Tables.text(List.of("chip", "point", "unit", "measured", "predicted", "error", "role", "note"), rows));
         out.println();
         List<List<Object>> srows = new ArrayList<>();
         for (Calibration.Stats s : stats) {
@@ -223,9 +220,45 @@ public final class ValidateCommand implements Callable<Integer> {
               s.worstLabel() == null ? "-" : s.worstLabel()));
         }
         out.print(Tables.text(List.of("group", "counted", "median |error|", "worst |error|", "worst point"), srows));
+        List<Calibration.Compared> predicted = predictedOnly(results);
+        if (predicted.size() < results.size()) {
+          out.printf(Locale.ROOT, "%nPredicted points only (records that set no model parameter; fitted ones are named in fitted.yaml):%n");
+          List<List<Object>> prows = new ArrayList<>();
+          for (Calibration.Stats s : Calibration.stats(predicted)) {
+            prows.add(List.of(s.group(), s.counted() + " of " + s.points(), pct(s.medianAbsError()), pct(s.worstAbsError()),
+                s.worstLabel() == null ? "-" : s.worstLabel()));
+          }
+          out.print(Tables.text(List.of("group", "counted", "median |error|", "worst |error|", "worst point"), prows));
+        }
       }
     }
     out.flush();
+  }
+
+  /** The points that set no model parameter (records without a role, e.g. the H100 CSVs, are kept). */
+  private static List<Calibration.Compared> predictedOnly(List<Calibration.Compared> results) {
+    List<Calibration.Compared> out = new ArrayList<>();
+    for (Calibration.Compared c : results) {
+      if (!c.point().role().equals("fitted")) {
+        out.add(c);
+      }
+    }
+    return out;
+  }
+
+  private static List<Object> statsJson(List<Calibration.Stats> stats) {
+    List<Object> st = new ArrayList<>();
+    for (Calibration.Stats s : stats) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("group", s.group());
+      m.put("points", s.points());
+      m.put("counted", s.counted());
+      m.put("median_abs_error", s.medianAbsError());
+      m.put("worst_abs_error", s.worstAbsError());
+      m.put("worst_point", s.worstLabel());
+      st.add(m);
+    }
+    return st;
   }
 
   private static String pct(double d) {
@@ -246,6 +279,8 @@ public final class ValidateCommand implements Callable<Integer> {
     m.put("measured_ms", p.measuredMs());
     m.put("failure", c.failure());
     m.put("note", p.note());
+    m.put("role", p.role().isEmpty() ? null : p.role());
+    m.put("fitted_parameters", p.fittedBy() == null || p.fittedBy().isEmpty() ? null : p.fittedBy());
     return m;
   }
 }

@@ -90,4 +90,20 @@ class TrainiumCalibrationTest {
     assertThat(garbage.err().strip().lines()).hasSize(1);
     assertThat(garbage.err()).contains("measurements.json").doesNotContain("Exception");
   }
+
+  @Test
+  void fitsNameExistingRecordsAndMarkThemFitted() throws Exception {
+    java.util.Set<String> ids = TrainiumCalibration.load(SET, MODELS).stream().map(TrainiumCalibration.Case::id)
+        .collect(Collectors.toSet());
+    List<TrainiumCalibration.Fit> fits = TrainiumCalibration.fits(SET, ids);
+    assertThat(fits).isNotEmpty().allSatisfy(f -> assertThat(ids).containsAll(f.records()));
+    Path dir = Files.createDirectories(tmp.resolve("fits"));
+    Files.copy(SET.resolve("measurements.json"), dir.resolve("measurements.json"));
+    Files.writeString(dir.resolve("fitted.yaml"), "fitted:\n  - parameter: x\n    config: trn1\n    value: '1'\n"
+        + "    records: [no-such-record]\n    how: test\n");
+    var r = CliHarness.run("validate", "--calibration", dir.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.err()).contains("fitted.yaml").contains("no-such-record");
+  }
 }
