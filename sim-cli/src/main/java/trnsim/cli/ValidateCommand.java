@@ -214,21 +214,11 @@ public final class ValidateCommand implements Callable<Integer> {
         }
         out.print(Tables.text(List.of("chip", "point", "unit", "measured", "predicted", "error", "role", "note"), rows));
         out.println();
-        List<List<Object>> srows = new ArrayList<>();
-        for (Calibration.Stats s : stats) {
-          srows.add(List.of(s.group(), s.counted() + " of " + s.points(), pct(s.medianAbsError()), pct(s.worstAbsError()),
-              s.worstLabel() == null ? "-" : s.worstLabel()));
-        }
-        out.print(Tables.text(List.of("group", "counted", "median |error|", "worst |error|", "worst point"), srows));
+        out.print(statsTable(stats));
         List<Calibration.Compared> predicted = predictedOnly(results);
         if (predicted.size() < results.size()) {
           out.printf(Locale.ROOT, "%nPredicted points only (records that set no model parameter; fitted ones are named in fitted.yaml):%n");
-          List<List<Object>> prows = new ArrayList<>();
-          for (Calibration.Stats s : Calibration.stats(predicted)) {
-            prows.add(List.of(s.group(), s.counted() + " of " + s.points(), pct(s.medianAbsError()), pct(s.worstAbsError()),
-                s.worstLabel() == null ? "-" : s.worstLabel()));
-          }
-          out.print(Tables.text(List.of("group", "counted", "median |error|", "worst |error|", "worst point"), prows));
+          out.print(statsTable(Calibration.stats(predicted)));
         }
       }
     }
@@ -259,6 +249,15 @@ public final class ValidateCommand implements Callable<Integer> {
       st.add(m);
     }
     return st;
+  }
+
+  private static String statsTable(List<Calibration.Stats> stats) {
+    List<List<Object>> rows = new ArrayList<>();
+    for (Calibration.Stats s : stats) {
+      rows.add(List.of(s.group(), s.counted() + " of " + s.points(), pct(s.medianAbsError()), pct(s.worstAbsError()),
+          s.worstLabel() == null ? "-" : s.worstLabel()));
+    }
+    return Tables.text(List.of("group", "counted", "median |error|", "worst |error|", "worst point"), rows);
   }
 
   private static String pct(double d) {
