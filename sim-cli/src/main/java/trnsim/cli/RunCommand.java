@@ -18,8 +18,8 @@ import trnsim.core.trace.ChromeTraceSink;
         "  (tiled, hoisted, block_free, block_k: the NKI matmul tutorial's kernels; docs/kernels.md)",
         "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul|bias,numel=N   (all take cores=N)",
         "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1,",
-        "    lnc=,framework=generic|nxd|megatron-neuron,recompute=none|selective|selective-mlp|full,sp=,attn=flash|eager,",
-        "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron]",
+        "    lnc=,framework=generic|nxd|megatron-neuron,recompute=none|selective|selective-mlp|full,sp=,attn=flash|eager|eager-unfused,",
+        "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron,optimizer=fused|unfused]",
         "    (tp/pp/dp count ranks: logical NeuronCores)",
         "  llm-infer:model=llama3-70b[,phase=prefill|decode|generate,batch=8,prompt=,output=,max_seq=,weights=bf16|fp8|int8,tp=,lnc=,ctx=]"
             + "   (whole system; docs/model.md)",

@@ -43,12 +43,12 @@ final class LlmTraining {
   record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt,
       Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
       boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives,
-      boolean tpOverlap, boolean recomputeGiven) {
+      boolean tpOverlap, boolean recomputeGiven, boolean fusedOptimizer) {
 
     /** The same options with another recomputation mode (chosen by trnsim when the given mode does not fit). */
     Options withRecompute(Recompute r) {
       return new Options(model, framework, seq, mbs, globalBatch, zero, dt, precision, systems, lnc, tp, pp, dp, microbatches, r, sp,
-          attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven);
+          attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven, fusedOptimizer);
     }
 
     static Options parse(WorkloadSpec w) {
@@ -69,18 +69,19 @@ final class LlmTraining {
       boolean rcGiven = w.has("recompute");
       Recompute rc = parse(w, "recompute", fw.recompute.label(), Recompute::parse);
       boolean sp = w.bool("sp", fw.sp);
-      Attention at = parse(w, "attn", fw.attention.name().toLowerCase(Locale.ROOT), Attention::parse);
+      Attention at = parse(w, "attn", fw.attention.label(), Attention::parse);
       boolean dropout = w.bool("dropout", false);
       boolean overlap = w.bool("dp_overlap", false);
       boolean tpOverlap = w.bool("tp_overlap", fw.tpOverlap);
       long bucket = w.bytes("dp_bucket", DEFAULT_BUCKET_BYTES);
+      boolean fusedOpt = w.choice("optimizer", fw.fusedOptimizer ? "fused" : "unfused", "fused", "unfused").equals("fused");
       String cc = fw.collectives == null ? w.string("collectives", "config") : w.string("collectives", fw.collectives);
       if (!List.of("config", "ring", "neuron").contains(cc)) {
         throw new WorkloadException(w.source(), "llm-train.collectives", cc, "must be config, ring or neuron");
       }
       w.finish();
       return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
-          cc, tpOverlap, rcGiven);
+          cc, tpOverlap, rcGiven, fusedOpt);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -113,8 +114,11 @@ final class LlmTraining {
    *   <li>{@code megatron-neuron}: the Neuron reference for Megatron-LM
    *       (examples/pretrain_gpt3_6.7B_32layers_bf16.sh): tensor and data parallelism only, no
    *       sequence parallelism (not supported) or recomputation (no checkpointing flags), eager
-   *       attention (no fused kernel; {@code --no-masked-softmax-fusion}), no distributed optimizer,
-   *       {@code XLA_USE_BF16=1} with stochastic rounding ({@code bf16-sr}).
+   *       attention with the softmax's scale and mask as their own passes ({@code attn=eager-unfused}:
+   *       no fused kernel; {@code --no-masked-softmax-fusion}), no distributed optimizer,
+   *       {@code XLA_USE_BF16=1} with stochastic rounding ({@code bf16-sr}), and torch.optim.AdamW
+   *       (megatron/optimizer/__init__.py imports it in place of apex's FusedAdam) run as its
+   *       per-tensor op sequence ({@code optimizer=unfused}).
    * </ul>
    *
    * Backward tensor-parallel overlap ({@code tp_overlap}) is off for both. The Megatron-LM
@@ -132,9 +136,9 @@ final class LlmTraining {
    * published numbers are from SDK 2.5-2.6 (late 2022 / early 2023): ring.
    */
   enum Framework {
-    GENERIC(false, Recompute.NONE, Precision.MIXED, Attention.FLASH, true, null, false),
-    NXD(true, Recompute.SELECTIVE, Precision.MIXED_FP32ACC, Attention.FLASH, true, "neuron", false),
-    MEGATRON_NEURON(false, Recompute.NONE, Precision.BF16_SR, Attention.EAGER, false, "ring", false);
+    GENERIC(false, Recompute.NONE, Precision.MIXED, Attention.FLASH, true, null, false, true),
+    NXD(true, Recompute.SELECTIVE, Precision.MIXED_FP32ACC, Attention.FLASH, true, "neuron", false, true),
+    MEGATRON_NEURON(false, Recompute.NONE, Precision.BF16_SR, Attention.EAGER_UNFUSED, false, "ring", false, false);
 
     final boolean sp;
     final Recompute recompute;
@@ -145,9 +149,14 @@ final class LlmTraining {
     final String collectives;
     /** Backward tensor-parallel collectives run under independent GEMMs. */
     final boolean tpOverlap;
+    /**
+     * The optimizer step moves Adam's minimum bytes (a fused multi-tensor kernel); false: one pass per
+     * op of torch.optim.AdamW's per-tensor sequence ({@link Precision#unfusedAdamBytes}).
+     */
+    final boolean fusedOptimizer;
 
     Framework(boolean sp, Recompute recompute, Precision precision, Attention attention, boolean zero, String collectives,
-        boolean tpOverlap) {
+        boolean tpOverlap, boolean fusedOptimizer) {
       this.sp = sp;
       this.recompute = recompute;
       this.precision = precision;
@@ -155,6 +164,7 @@ final class LlmTraining {
       this.zero = zero;
       this.collectives = collectives;
       this.tpOverlap = tpOverlap;
+      this.fusedOptimizer = fusedOptimizer;
     }
 
     static Framework parse(String s) {
@@ -755,7 +765,8 @@ final class LlmTraining {
       // Adam on each rank's optimizer shard (state, gradient, weights), the gradient-norm read of the shard for
       // clipping, and zeroing the whole accumulation buffer for the next step, at the sustained HBM bandwidth.
       double shard = paramsPerRank / (o.zero() ? dp : 1);
-      double optTime = rpc * (shard * (prec.adamBytes() + prec.gradBytes()) + paramsPerRank * prec.gradBytes()) / hbm;
+      int adam = o.fusedOptimizer() ? prec.adamBytes() : prec.unfusedAdamBytes();
+      double optTime = rpc * (shard * (adam + prec.gradBytes()) + paramsPerRank * prec.gradBytes()) / hbm;
 
       // Graph launches: each microbatch's forward + backward is one compiled graph, the optimizer step another
       // (PyTorch/XLA marks a step per microbatch); each execution pays the runtime's host launch, the same

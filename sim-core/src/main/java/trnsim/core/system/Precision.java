@@ -52,6 +52,20 @@ public record Precision(String label, int weightBytes, int gradBytes, int stateB
    * HBM bytes the Adam update moves per parameter of the optimizer shard: the state read and
    * written, the gradient read, the weights read and written (or only written, from the master copy).
    */
+  /**
+   * HBM bytes per parameter of torch.optim.AdamW's single-tensor update run one pass per op:
+   * {@code p *= 1 - lr wd} (read, write p), {@code m = m b1 + (1 - b1) g} (two ops: 2 + 3 accesses),
+   * {@code v = v b2 + (1 - b2) g g} (2 + 3), {@code d = sqrt(v) / c + eps} (three ops: 2 + 2 + 2) and
+   * {@code p -= s m / d} (4): 4 accesses of the updated parameter, 5 of each moment, 6 of the
+   * temporary d (a moment's width), 2 of the gradient, plus the copy to the stored weights when the
+   * update runs on a separate master.
+   */
+  public int unfusedAdamBytes() {
+    int master = separateMaster ? 4 : weightBytes;
+    int moment = (stateBytes - (separateMaster ? 4 : 0)) / 2;
+    return 4 * master + 16 * moment + 2 * gradBytes + (separateMaster ? weightBytes : 0);
+  }
+
   public int adamBytes() {
     return 2 * stateBytes + gradBytes + (separateMaster ? weightBytes : 2 * weightBytes);
   }

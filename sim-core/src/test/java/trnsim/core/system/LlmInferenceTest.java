@@ -56,6 +56,35 @@ class LlmInferenceTest {
         RunOptions.defaults());
   }
 
+  /**
+   * The residual add fused into the RMSNorm: four tensor passes of HBM traffic (two reads, two
+   * writes) instead of the five of a separate add (2 reads + 1 write) and norm (1 + 1), so it is
+   * faster than the two kernels run one after the other, and never faster than its own bytes at the
+   * chip's HBM bandwidth. Every decode and context-encoding layer uses it for both of its norms.
+   */
+  @Test
+  void residualAddFusesIntoTheNorm() {
+    HardwareSpec h = hw("trn1-32xl");
+    var t = Targets.of(h);
+    long features = 4096;
+    long tokens = 1024;
+    double pass = 2.0 * features * tokens;
+    var fused = InferenceLowering.residualRmsnorm(t, features, tokens, DType.BF16, 1);
+    assertThat(fused.hbmBytesMin()).isEqualTo((long) (4 * pass));
+    assertThat(InferenceLowering.rmsnorm(t, features, tokens, DType.BF16, 1).hbmBytesMin()).isEqualTo((long) (2 * pass));
+    double fusedS = seconds(h, fused);
+    double separateS = seconds(h, InferenceLowering.elementwise(t, "add", features, tokens, DType.BF16, 1))
+        + seconds(h, InferenceLowering.rmsnorm(t, features, tokens, DType.BF16, 1));
+    assertThat(fusedS).isLessThan(separateS).isGreaterThanOrEqualTo(4 * pass / h.chip().hbm().bandwidth().bytesPerSecond());
+    var labels = InferenceLowering.prefillLayer(t, new RankShard(4096, 1, 1, 128, 448, 4008), 1, 128, opts(DType.BF16, false)).stream().map(s -> s.label()).toList();
+    assertThat(labels).contains("residual_rmsnorm_attn", "residual_rmsnorm_mlp").doesNotContain("residual_attn", "rmsnorm_mlp");
+  }
+
+  static double seconds(HardwareSpec h, trnsim.isa.Program p) {
+    return WorkloadRunner.run(h, new LoweredWorkload("kernel", List.of(new trnsim.isa.lower.Step("k", p, 1, DType.BF16)), 1),
+        RunOptions.defaults()).timeSeconds();
+  }
+
   @Test
   void tensorParallelismIsCountedInRanks() {
     // trn1: LNC=1, two ranks per chip, so 32 ranks are 16 chips and 2 ranks one chip

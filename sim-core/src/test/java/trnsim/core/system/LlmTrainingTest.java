@@ -83,6 +83,25 @@ class LlmTrainingTest {
     }
   }
 
+  /**
+   * torch.optim.AdamW run one pass per op (the Megatron-LM reference's optimizer): 4 accesses of the
+   * parameter, 5 of each moment, 6 of the temporary, 2 of the gradient; 44 B per parameter in bf16-sr
+   * against Adam's minimum of 14. Without ZeRO the optimizer time is params x (adam + 2 gradient
+   * bytes) / HBM bandwidth, so the two settings' optimizer times are in the ratio (44 + 4) / (14 + 4).
+   */
+  @Test
+  void unfusedAdamMovesOnePassPerOp() {
+    assertThat(Precision.BF16_SR.unfusedAdamBytes()).isEqualTo(4 * 2 + 16 * 2 + 2 * 2);
+    assertThat(Precision.BF16_SR.adamBytes()).isEqualTo(14);
+    for (Precision p : Precision.ALL) {
+      assertThat(p.unfusedAdamBytes()).as(p.label()).isGreaterThan(p.adamBytes());
+    }
+    String w = "llm-train:model=tiny,framework=megatron-neuron,tp=1,pp=1,dp=16,seq=1024,global_batch=64,lnc=8";
+    LlmResult unfused = LlmSystemTest.run("trn2-48xl", w);
+    LlmResult fused = LlmSystemTest.run("trn2-48xl", w + ",optimizer=fused");
+    assertThat(unfused.breakdown().get("optimizer") / fused.breakdown().get("optimizer")).isCloseTo(48.0 / 18.0, within(1e-9));
+  }
+
   @Test
   void overlappedGradientReductionHidesUnderTheLastBackward() {
     String w = "llm-train:model=tiny,tp=1,pp=1,dp=16,seq=1024,global_batch=64,zero=0,lnc=8";

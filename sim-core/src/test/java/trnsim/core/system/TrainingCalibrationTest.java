@@ -15,9 +15,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The training records of calibration/trainium/measurements.json (kinds llm_training_throughput and
  * llm_training_step_time), each run as the llm-train workload that reproduces its plan on
- * trn1-32xl: none worse than 30% (the calibration's hard limit); the NeuronX Distributed record,
- * whose software stack trnsim's mechanisms cover, within 10%. The Megatron-LM records are known
- * misses (the model is faster than the 2022-2023 stack; docs/model.md, "LLM training as deployed").
+ * trn1-32xl: none worse than 30% and the median |error| at most 10% (issue 18); the NeuronX
+ * Distributed record within 10%. The two Megatron-LM records disagree with each other by 12% (SDK 2.6
+ * benchmark table vs the tutorial's log line), so the step-time record stays the larger miss
+ * (docs/model.md, "LLM training as deployed").
  */
 class TrainingCalibrationTest {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -40,6 +41,7 @@ class TrainingCalibrationTest {
     JsonNode recs = all.isArray() ? all : all.get("records");
     Map<String, LlmResult> runs = new LinkedHashMap<>();
     StringBuilder table = new StringBuilder();
+    java.util.List<Double> errors = new java.util.ArrayList<>();
     int seen = 0;
     for (JsonNode r : recs) {
       String kind = r.get("kind").asText();
@@ -62,12 +64,16 @@ class TrainingCalibrationTest {
       double err = predicted / measured - 1;
       table.append(String.format(Locale.ROOT, "%-48s %10.2f %10.2f %+6.1f%%%n", id, measured, predicted, 100 * err));
       assertThat(Math.abs(err)).as(table.toString()).isLessThanOrEqualTo(0.30);
+      errors.add(Math.abs(err));
       if (id.contains("nxd")) {
         assertThat(Math.abs(err)).as(table.toString()).isLessThanOrEqualTo(0.10);
       }
     }
     System.out.print(table);
     assertThat(seen).isEqualTo(WORKLOADS.size());
+    java.util.Collections.sort(errors);
+    double median = (errors.get((errors.size() - 1) / 2) + errors.get(errors.size() / 2)) / 2;
+    assertThat(median).as("median |error|%n%s", table).isLessThanOrEqualTo(0.10);
     // The published plans fit: memory per chip within the usable HBM.
     for (LlmResult res : runs.values()) {
       assertThat(res.memoryBytes().get("total")).isLessThan(LlmSystem.HBM_USABLE * res.memoryBytes().get("capacity"));

@@ -156,24 +156,25 @@ public final class InferenceLowering {
 
   /**
    * The layer's kernels, as two graph segments separated by the all-reduces: the attention block
-   * (the previous layer's MLP residual add, rmsnorm, QKV, KV-cache write, attention, output
-   * projection) and the MLP block (attention residual add, rmsnorm, gate+up, SiLU x up, down). With
+   * (the previous layer's MLP residual add fused with the rmsnorm, QKV, KV-cache write, attention,
+   * output projection) and the MLP block (attention residual add fused with the rmsnorm, gate+up,
+   * SiLU x up, down). The graph compiler fuses each residual add into the norm that consumes it
+   * ({@link #residualRmsnorm}): the sum is written once (the next residual needs it) and never
+   * read back. With
    * {@link Options#fused()} each segment is one chained program ({@link ProgramChain}); otherwise
    * every kernel is its own step, fully synchronised.
    */
   private static List<Step> layer(TargetSpec t, RankShard s, long tokens, Options o, List<Kernel> attention) {
     DType dt = o.compute();
     List<Kernel> a = new ArrayList<>();
-    a.add(new Kernel("residual_mlp", elementwise(t, "add", s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
-    a.add(new Kernel("rmsnorm_attn", rmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    a.add(new Kernel("residual_rmsnorm_attn", residualRmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
     a.add(linearKernel(t, "qkv_proj", tokens, s.hidden(), s.qkvColumns(), o.weights(), o));
     a.add(new Kernel("kv_cache_write", StreamLowering.copy(t, dt.bytes(2 * s.kvHeads() * s.headDim() * tokens), o.coresPerRank()),
         new ProgramChain.Independent()));
     a.addAll(attention);
     a.add(linearKernel(t, "o_proj", tokens, s.qHeads() * s.headDim(), s.hidden(), o.weights(), o));
     List<Kernel> m = new ArrayList<>();
-    m.add(new Kernel("residual_attn", elementwise(t, "add", s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
-    m.add(new Kernel("rmsnorm_mlp", rmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    m.add(new Kernel("residual_rmsnorm_mlp", residualRmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
     m.add(linearKernel(t, "gate_up_proj", tokens, s.hidden(), 2 * s.ffn(), o.weights(), o));
     m.add(new Kernel("silu_mul", elementwise(t, "silu_mul", s.ffn(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
     m.add(linearKernel(t, "down_proj", tokens, s.ffn(), s.hidden(), o.weights(), o));
@@ -299,26 +300,55 @@ public final class InferenceLowering {
    */
   static final int NORM_SLOTS = 4;
 
-  static Program rmsnorm(TargetSpec t, long features, long tokens, DType dt, int cores) {
+  public static Program rmsnorm(TargetSpec t, long features, long tokens, DType dt, int cores) {
+    return rmsnorm(t, features, tokens, dt, cores, false);
+  }
+
+  /**
+   * The residual add fused into the RMSNorm that consumes it, as a graph compiler fuses an
+   * element-wise producer into its consumer: per chunk it loads the block output and the residual
+   * (on separate load queues), adds them on the vector engine, stores the sum (the next residual)
+   * and normalises it in SBUF as {@link #rmsnorm} does, storing the normalised tokens. HBM traffic
+   * is four tensor passes (two reads, two writes) against five for a separate add and norm (the
+   * add's output read back by the norm).
+   */
+  public static Program residualRmsnorm(TargetSpec t, long features, long tokens, DType dt, int cores) {
+    return rmsnorm(t, features, tokens, dt, cores, true);
+  }
+
+  private static Program rmsnorm(TargetSpec t, long features, long tokens, DType dt, int cores, boolean residual) {
     int parts = t.partitions();
     long ft = Kernels.ceilDiv(features, parts);
     long tc = Math.max(1, Math.min(Math.min(tokens, t.maxMovingFree()), StreamLowering.TILE_FREE / ft));
     long chunks = Kernels.ceilDiv(tokens, tc);
     Kernels.guard("rmsnorm", chunks * (ft * 2 + 8 + 2.0 * t.dmaQueues()));
-    ProgramBuilder pb = new ProgramBuilder("rmsnorm (feature-major) features=" + features + " tokens=" + tokens, t.dmaQueues());
+    String name = residual ? "residual add + rmsnorm" : "rmsnorm";
+    ProgramBuilder pb = new ProgramBuilder(name + " (feature-major) features=" + features + " tokens=" + tokens, t.dmaQueues());
     int used = (int) Math.max(1, Math.min(Math.min(cores, t.cores()), chunks));
-    int lq = loadShare(t.dmaQueues(), 1, 1);
+    int lq = residual ? loadShare(t.dmaQueues(), 2, 2) : loadShare(t.dmaQueues(), 1, 1);
+    int tiles = residual ? 3 : 2;
     for (int ci = 0; ci < used; ci++) {
       var c = pb.core(ci);
-      c.alloc(MemSpace.SBUF, "x, x^2 (" + NORM_SLOTS + " chunks in flight)", parts, NORM_SLOTS * 2 * dt.bytes(ft * tc));
+      c.alloc(MemSpace.SBUF, (residual ? "x, residual, x^2 (" : "x, x^2 (") + NORM_SLOTS + " chunks in flight)", parts,
+          NORM_SLOTS * tiles * dt.bytes(ft * tc));
       c.alloc(MemSpace.PSUM, "sums, broadcast", parts, t.psumBytesPerPartition() / 2);
       Op[][] store = new Op[NORM_SLOTS][];
       for (long ch = ci; ch < chunks; ch += used) {
         long w = Math.min(tc, tokens - ch * tc);
         int slot = (int) ((ch / used) % NORM_SLOTS);
-        Op[] x = store[slot] == null ? Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(ft * w))
-            : Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(ft * w), store[slot]);
+        Op[] war = store[slot] == null ? new Op[0] : store[slot];
         TensorRef xt = TensorRef.sbuf(parts, ft * w, dt);
+        Op[] x;
+        Op[] sumStore = new Op[0];
+        if (residual) {
+          Op[] a = Kernels.spreadDma(c, 0, lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(ft * w), war);
+          Op[] r = Kernels.spreadDma(c, lq / 2, lq - lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(ft * w), war);
+          Op sum = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, xt, xt, xt, AluOp.ADD), Kernels.concat(a, r));
+          sumStore = Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, parts, dt.bytes(ft * w), sum);
+          x = new Op[] {sum};
+        } else {
+          x = Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(ft * w), war);
+        }
         Op sq = c.add(new Instruction.Activation(xt, xt, ActFunc.SQUARE, false), x);
         Op ss = null;
         for (long f = 0; f < ft; f++) {
@@ -331,16 +361,17 @@ public final class InferenceLowering {
         // (x * rstd) * gain: one scalar_tensor_tensor instruction (two tensor inputs: the binary rate)
         Op g = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, xt, TensorRef.psum(parts, ft * w, DType.FP32), xt, AluOp.MULTIPLY),
             bc);
-        store[slot] = Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, parts, dt.bytes(ft * w), g);
+        store[slot] = Kernels.concat(sumStore,
+            Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, parts, dt.bytes(ft * w), g));
       }
     }
-    pb.flops(0).hbmBytesMin(2 * dt.bytes(features * tokens));
-    pb.note("feature-major rmsnorm: " + chunks + " chunks of " + tc + " tokens x " + ft + " feature tiles");
+    pb.flops(0).hbmBytesMin((residual ? 4 : 2) * dt.bytes(features * tokens));
+    pb.note("feature-major " + name + ": " + chunks + " chunks of " + tc + " tokens x " + ft + " feature tiles");
     return pb.build();
   }
 
   /** {@code add} (residual) or {@code silu_mul} (SiLU of the gate times up) of {@code [features x tokens]} tensors. */
-  static Program elementwise(TargetSpec t, String op, long features, long tokens, DType dt, int cores) {
+  public static Program elementwise(TargetSpec t, String op, long features, long tokens, DType dt, int cores) {
     int parts = t.partitions();
     long ft = Kernels.ceilDiv(features, parts);
     long total = ft * tokens;

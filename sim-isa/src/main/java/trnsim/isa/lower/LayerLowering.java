@@ -52,14 +52,27 @@ public final class LayerLowering {
      * Eager attention as frameworks without a fused kernel run it: a batched QK^T GEMM, a softmax
      * kernel over the materialised {@code s x s} scores, and a batched PV GEMM, per query head.
      */
-    EAGER;
+    EAGER,
+    /**
+     * Eager attention whose softmax scale and causal mask run as their own element-wise passes over
+     * the materialised scores, forward and backward, as Megatron-LM's unfused softmax path issues them
+     * ({@code --no-masked-softmax-fusion}: FusedScaleMaskSoftmax.forward_torch_softmax multiplies by
+     * the query-key layer-scaling coefficient, then masked_fill, then softmax).
+     */
+    EAGER_UNFUSED;
 
     public static Attention parse(String s) {
       return switch (s.toLowerCase(java.util.Locale.ROOT)) {
         case "flash" -> FLASH;
         case "eager" -> EAGER;
-        default -> throw new IllegalArgumentException("must be flash or eager");
+        case "eager-unfused", "eager_unfused" -> EAGER_UNFUSED;
+        default -> throw new IllegalArgumentException("must be flash, eager or eager-unfused");
       };
+    }
+
+    /** The workload value. */
+    public String label() {
+      return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
     }
   }
 
@@ -189,7 +202,7 @@ public final class LayerLowering {
           steps.add(new Step(s.label() + RECOMPUTE, s.program(), s.repeat(), s.dtype()));
         }
       }
-      addEagerBackward(t, steps, f.attn, cores);
+      addEagerBackward(t, steps, f.attn, cores, o.attention() == Attention.EAGER_UNFUSED);
     }
     addGemmBackward(t, steps, "qkv_proj", f.qkv, cores);
     steps.add(new Step(norm + "_attn_bwd", f.norm, 1, dt));
@@ -231,7 +244,7 @@ public final class LayerLowering {
       if (attention == Attention.FLASH) {
         steps.add(new Step("attention", AttentionLowering.forward(t, a, cores), 1, dt));
       } else {
-        eager = eagerForward(t, a, cores);
+        eager = eagerForward(t, a, cores, attention == Attention.EAGER_UNFUSED);
         steps.addAll(eager);
       }
     }
@@ -265,14 +278,20 @@ public final class LayerLowering {
 
   /**
    * Eager attention forward, per (sequence, query head): S = Q K^T ([s x d] x [d x s]), a row softmax
-   * over the materialised scores (scale and mask fused into it), O = P V. The full {@code s x s} is
-   * computed even when causal (no block skipping), as an unfused framework does.
+   * over the materialised scores (scale and mask fused into it, or with {@code unfused} each one
+   * element-wise pass over the scores before it), O = P V. The full {@code s x s} is computed even when
+   * causal (no block skipping), as an unfused framework does.
    */
-  static List<Step> eagerForward(TargetSpec t, AttentionSpec a, int cores) {
+  static List<Step> eagerForward(TargetSpec t, AttentionSpec a, int cores, boolean unfused) {
     long heads = a.b() * a.h();
     DType dt = a.dtype();
     List<Step> steps = new ArrayList<>();
     steps.add(new Step("attn_scores", GemmLowering.lower(t, new GemmSpec(a.s(), a.d(), a.sKv(), dt, false, true), cores), heads, dt));
+    if (unfused) {
+      // scores x coefficient, then masked_fill: one read and one write of the scores each (the mask is shared by the heads)
+      steps.add(new Step("attn_scale", StreamLowering.elementwise(t, "bias", heads * a.s() * a.sKv(), dt, cores), 1, dt));
+      steps.add(new Step("attn_mask", StreamLowering.elementwise(t, "bias", heads * a.s() * a.sKv(), dt, cores), 1, dt));
+    }
     steps.add(new Step("attn_softmax", NormLowering.lower(t, "softmax", heads * a.s(), a.sKv(), dt, cores), 1, dt));
     steps.add(new Step("attn_context", GemmLowering.lower(t, new GemmSpec(a.s(), a.sKv(), a.d(), dt, false, false), cores), heads, dt));
     return steps;
@@ -281,9 +300,11 @@ public final class LayerLowering {
   /**
    * Eager attention backward: dP = dO V^T and dV = P^T dO (the context GEMM's dX and dW), the softmax
    * backward dS = P * (dP - rowsum(P * dP)) as one element-wise pass over P and dP (the bytes it
-   * moves; the row sum rides along), then dQ = dS K and dK = dS^T Q (the scores GEMM's).
+   * moves; the row sum rides along), with {@code unfused} the mask's and the scale's backward (one
+   * pass over the gradient each: zero the masked positions, multiply by the coefficient), then
+   * dQ = dS K and dK = dS^T Q (the scores GEMM's).
    */
-  static void addEagerBackward(TargetSpec t, List<Step> steps, AttentionSpec a, int cores) {
+  static void addEagerBackward(TargetSpec t, List<Step> steps, AttentionSpec a, int cores, boolean unfused) {
     long heads = a.b() * a.h();
     DType dt = a.dtype();
     long s = a.s();
@@ -292,6 +313,10 @@ public final class LayerLowering {
     steps.add(new Step("attn_context_dx", GemmLowering.lower(t, new GemmSpec(s, d, k, dt, false, true), cores), heads, dt));
     steps.add(new Step("attn_context_dw", GemmLowering.lower(t, new GemmSpec(k, s, d, dt, true, false), cores), heads, dt));
     steps.add(new Step("attn_softmax_bwd", StreamLowering.elementwise(t, "mul", heads * s * k, dt, cores), 1, dt));
+    if (unfused) {
+      steps.add(new Step("attn_mask_bwd", StreamLowering.elementwise(t, "bias", heads * s * k, dt, cores), 1, dt));
+      steps.add(new Step("attn_scale_bwd", StreamLowering.elementwise(t, "bias", heads * s * k, dt, cores), 1, dt));
+    }
     steps.add(new Step("attn_scores_dx", GemmLowering.lower(t, new GemmSpec(s, k, d, dt, false, false), cores), heads, dt));
     steps.add(new Step("attn_scores_dw", GemmLowering.lower(t, new GemmSpec(k, s, d, dt, true, false), cores), heads, dt));
   }

@@ -87,6 +87,32 @@ class TrainLayerLoweringTest {
     }
   }
 
+  /**
+   * Unfused eager attention (Megatron-LM's --no-masked-softmax-fusion) adds exactly four passes over
+   * the materialised scores, the scale and the mask forward and their backward, each reading and
+   * writing heads x s x s 16-bit elements once, and no FLOPs; the fused eager layer has none of them.
+   */
+  @Test
+  void unfusedSoftmaxAddsTheScaleAndMaskPassesOverTheScores() {
+    long b = 1;
+    long s = 256;
+    var fused = steps(GPT, b, s, Recompute.NONE, Attention.EAGER);
+    var unfused = steps(GPT, b, s, Recompute.NONE, Attention.EAGER_UNFUSED);
+    List<String> extra = List.of("attn_scale", "attn_mask", "attn_mask_bwd", "attn_scale_bwd");
+    assertThat(fused.stream().map(Step::label).toList()).doesNotContainAnyElementsOf(extra);
+    assertThat(unfused).hasSize(fused.size() + 4);
+    long scores = b * GPT.heads() * s * s;
+    for (Step st : unfused) {
+      if (extra.contains(st.label())) {
+        assertThat(st.program().hbmBytesMin()).as(st.label()).isEqualTo(2 * 2 * scores);
+        assertThat(st.program().flops()).isZero();
+      }
+    }
+    assertThat(flops(unfused, x -> true)).isEqualTo(flops(fused, x -> true));
+    assertThat(Attention.parse("eager-unfused")).isEqualTo(Attention.EAGER_UNFUSED);
+    assertThat(Attention.EAGER_UNFUSED.label()).isEqualTo("eager-unfused");
+  }
+
   @Test
   void gptLayersUseLayerNormAndATwoMatrixGeluMlp() {
     List<String> labels = steps(GPT, 1, 256, Recompute.NONE, Attention.EAGER).stream().map(Step::label).toList();
