@@ -253,7 +253,7 @@ final class TrainiumCalibration {
         };
         String w = String.format(Locale.ROOT, "llm-infer:model=%s,phase=%s,tp=%d,batch=%d,prompt=%d,output=%d,max_seq=%d,weights=%s",
             model, phase, rec.count(p, "tp_degree"), batch, in, outLen, rec.count(p, "max_sequence_length"),
-            rec.textAt(p, "weight_storage_dtype").toLowerCase(Locale.ROOT));
+            rec.textAt(p, "weight_storage_dtype").toLowerCase(Locale.ROOT)) + lncKey(hw);
         probe = new SystemStep(hardwareName, w,
             metricName.equals("throughput") ? StepMetric.TOKENS_PER_SECOND : StepMetric.TIME, batch);
         label = String.format(Locale.ROOT, "%s %s bs%d in%d out%d max%d", p.path("model").asText(), metricName, batch, in,
@@ -272,7 +272,8 @@ final class TrainiumCalibration {
         String w = String.format(Locale.ROOT,
             "llm-train:model=%s,framework=%s,tp=%d,pp=%d,dp=%d,mbs=%d,seq=%d,global_batch=%d,zero=%d,systems=%d",
             model, framework(p.path("framework").asText("")), rec.count(p, "tp_degree"), rec.count(p, "pp_degree"),
-            rec.count(p, "dp_degree"), rec.count(p, "microbatch"), rec.count(p, "sequence_length"), gbs, zero1 ? 1 : 0, nodes);
+            rec.count(p, "dp_degree"), rec.count(p, "microbatch"), rec.count(p, "sequence_length"), gbs, zero1 ? 1 : 0, nodes)
+            + lncKey(hw);
         boolean time = kind.endsWith("step_time");
         probe = new SystemStep(hardwareName, w, time ? StepMetric.TIME : StepMetric.SEQUENCES_PER_SECOND, gbs);
         label = String.format(Locale.ROOT, "%s %s tp%d dp%d seq%d gbs%d x%d nodes", p.path("model").asText(),
@@ -332,6 +333,11 @@ final class TrainiumCalibration {
   /** Physical NeuronCores a one-chip kernel used: logical cores used x LNC (a Trn2 logical core at LNC=2 is two). */
   private static int physicalCores(JsonNode hw) {
     return hw.path("neuron_cores_used").asInt(1) * hw.path("lnc").asInt(1);
+  }
+
+  /** The record's logical-core size as a workload key (ranks count logical cores), or nothing when not given. */
+  private static String lncKey(JsonNode hw) {
+    return hw.has("lnc") && hw.get("lnc").canConvertToInt() ? ",lnc=" + hw.get("lnc").asInt() : "";
   }
 
   private static Integer lncOf(JsonNode hw) {

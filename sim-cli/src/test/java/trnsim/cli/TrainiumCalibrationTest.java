@@ -63,10 +63,10 @@ class TrainiumCalibrationTest {
     assertThat(ar.hardware()).isEqualTo("trn1-32xl");
     var tpot = (TrainiumCalibration.SystemStep) byId.get("trn1-inf-llama-3-8b-tp32-bs8-in4096-out4096-throughput-tpot").probe();
     assertThat(tpot.workload()).isEqualTo(
-        "llm-infer:model=llama3-8b,phase=decode,tp=32,batch=8,prompt=4096,output=4096,max_seq=8192,weights=int8");
+        "llm-infer:model=llama3-8b,phase=decode,tp=32,batch=8,prompt=4096,output=4096,max_seq=8192,weights=int8,lnc=1");
     var train = (TrainiumCalibration.SystemStep) byId.get("trn1-train-llama3.1-8b-nxd-32n-tp32-dp32").probe();
     assertThat(train.workload()).isEqualTo(
-        "llm-train:model=llama3-8b,framework=nxd,tp=32,pp=1,dp=32,mbs=1,seq=8192,global_batch=1024,zero=1,systems=32");
+        "llm-train:model=llama3-8b,framework=nxd,tp=32,pp=1,dp=32,mbs=1,seq=8192,global_batch=1024,zero=1,systems=32,lnc=1");
     var gpt = (TrainiumCalibration.SystemStep) byId.get("trn1-train-gpt3-6.7b-megatronlm-1n-tp8-dp4").probe();
     assertThat(gpt.workload()).startsWith("llm-train:model=gpt3-6.7b,framework=megatron-neuron,tp=8,pp=1,dp=4,");
     assertThat(train.sequences()).isEqualTo(1024);
