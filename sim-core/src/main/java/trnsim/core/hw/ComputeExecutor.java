@@ -21,7 +21,8 @@ final class ComputeExecutor extends QueueExecutor {
   private final long latencyTicks;
   private boolean busy;
   private long startTick;
-  private boolean arrivedAtBarrier;
+  /** The barrier round this engine arrived in, or -1 when it is not at a barrier. */
+  private int barrierGeneration = -1;
   long flops;
   final long[] flopsByDtype = new long[trnsim.isa.DType.values().length];
   long busyCycles;
@@ -60,16 +61,15 @@ final class ComputeExecutor extends QueueExecutor {
         return;
       }
     } else if (ins instanceof Instruction.Barrier b) {
-      if (!arrivedAtBarrier) {
-        arrivedAtBarrier = true;
-        core.arriveBarrier(b.id());
+      if (barrierGeneration < 0) {
+        barrierGeneration = core.arriveBarrier(b.id(), b.participants());
       }
-      if (core.barrierCount(b.id()) < b.participants()) {
+      if (!core.barrierPassed(b.id(), barrierGeneration)) {
         core.waitBarrier(b.id(), this);
         block(STALL_BARRIER, "barrier " + b.id() + " (" + core.barrierCount(b.id()) + " of " + b.participants() + " arrived)");
         return;
       }
-      arrivedAtBarrier = false;
+      barrierGeneration = -1;
     }
     unblock();
     long now = sim.now();

@@ -32,7 +32,8 @@ final class CoreModel {
   private final CoreProgram program;
   private int[] semaphores = new int[16];
   private final Map<Integer, List<QueueExecutor>> semWaiters = new HashMap<>();
-  private final Map<Integer, Integer> barrierArrivals = new HashMap<>();
+  /** Per barrier id: {arrivals in the current round, completed rounds}. */
+  private final Map<Integer, int[]> barriers = new HashMap<>();
   private final Map<Integer, List<QueueExecutor>> barrierWaiters = new HashMap<>();
   final long sbufBytesPerPartition;
   final long psumBytesPerPartition;
@@ -132,20 +133,39 @@ final class CoreModel {
     semWaiters.computeIfAbsent(s, k -> new ArrayList<>()).add(e);
   }
 
-  void arriveBarrier(int id) {
-    int n = barrierArrivals.merge(id, 1, Integer::sum);
-    List<QueueExecutor> w = barrierWaiters.get(id);
-    if (w != null && !w.isEmpty()) {
-      List<QueueExecutor> copy = new ArrayList<>(w);
-      w.clear();
-      for (QueueExecutor e : copy) {
-        e.tryIssue();
+  /**
+   * Arrives at barrier {@code id} and returns the round (generation) the arrival belongs to. The
+   * round completes when {@code participants} engines have arrived: the generation advances, the
+   * count restarts at zero and every waiter is woken, so the same barrier id can be used again.
+   */
+  int arriveBarrier(int id, int participants) {
+    int[] st = barriers.computeIfAbsent(id, k -> new int[2]);
+    int generation = st[1];
+    if (++st[0] >= participants) {
+      st[0] = 0;
+      st[1]++;
+      List<QueueExecutor> w = barrierWaiters.get(id);
+      if (w != null && !w.isEmpty()) {
+        List<QueueExecutor> copy = new ArrayList<>(w);
+        w.clear();
+        for (QueueExecutor e : copy) {
+          e.tryIssue();
+        }
       }
     }
+    return generation;
   }
 
+  /** True once the round {@code generation} of barrier {@code id} has completed. */
+  boolean barrierPassed(int id, int generation) {
+    int[] st = barriers.get(id);
+    return st != null && st[1] > generation;
+  }
+
+  /** Engines that have arrived in the current round of barrier {@code id}. */
   int barrierCount(int id) {
-    return barrierArrivals.getOrDefault(id, 0);
+    int[] st = barriers.get(id);
+    return st == null ? 0 : st[0];
   }
 
   void waitBarrier(int id, QueueExecutor e) {

@@ -51,4 +51,26 @@ class ClockDomainTest {
     assertThat(ClockDomain.mulDiv(a, b, 7)).isEqualTo(BigInteger.valueOf(a).multiply(BigInteger.valueOf(b))
         .divide(BigInteger.valueOf(7)).longValueExact());
   }
+
+  @Test
+  void clocksAtTheTickLimitAndAwkwardGigahertzAreExactOverLongRuns() {
+    // 1 THz (period = one tick), 999,999,999,989 Hz (prime, period just above a tick) and a power
+    // limiter clock, each over a run of about a day of simulated time.
+    for (long hz : new long[] {1_000_000_000_000L, 999_999_999_989L, 1_340_351_461L, 1_008_001_337L}) {
+      ClockDomain c = new ClockDomain(hz);
+      long cycle = BigInteger.valueOf(86_400L).multiply(BigInteger.valueOf(hz)).longValueExact() + 12_345;
+      assertThat(c.tickOf(cycle)).as("%d Hz", hz).isEqualTo(refTick(hz, cycle));
+      assertThat(c.cycleAtOrAfter(c.tickOf(cycle))).isEqualTo(cycle);
+    }
+    assertThat(new ClockDomain(1_000_000_000_000L).tickOf(77)).isEqualTo(77);
+  }
+
+  @Test
+  void aClockAboveOneTerahertzIsRejectedWhereItIsWritten() {
+    // Above 1 THz the period is below one 1 ps tick: rejected as a unit error (exit 2), not as an
+    // internal error deep in the engine.
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> trnsim.core.config.unit.Frequency.parse("1001 GHz"))
+        .isInstanceOf(trnsim.core.config.unit.UnitException.class).hasMessageContaining("1 ps tick");
+    assertThat(trnsim.core.config.unit.Frequency.parse("1000 GHz").hertz()).isEqualTo(1_000_000_000_000L);
+  }
 }

@@ -274,6 +274,48 @@ class ChipModelTest {
   }
 
   @Test
+  void aBarrierIsReusableEachRoundWaitsForEveryParticipant() {
+    // Scalar: copy, barrier, copy, barrier. Vector: barrier, barrier, copy. In round two the vector
+    // engine must wait for the scalar's second copy, so the three copies run one after another.
+    // (The bug: arrivals were counted forever, so round two passed at once and the vector copy
+    // overlapped the scalar's second copy.)
+    HardwareSpec trn2 = hw("trn2");
+    // The same order written as explicit dependencies: vector copy after the scalar's second copy.
+    ProgramBuilder deps = new ProgramBuilder("deps", 16);
+    deps.core(0).add(new Instruction.TensorCopy(EngineKind.SCALAR, X, X));
+    Op second = deps.core(0).add(new Instruction.TensorCopy(EngineKind.SCALAR, X, X));
+    deps.core(0).add(new Instruction.TensorCopy(EngineKind.VECTOR, X, X), second);
+    long serial = run(trn2, deps.build());
+    ProgramBuilder free = new ProgramBuilder("free", 16);
+    free.core(0).add(new Instruction.TensorCopy(EngineKind.SCALAR, X, X));
+    free.core(0).add(new Instruction.TensorCopy(EngineKind.SCALAR, X, X));
+    free.core(0).add(new Instruction.TensorCopy(EngineKind.VECTOR, X, X));
+    long overlapped = run(trn2, free.build());
+    assertThat(serial).isGreaterThan(overlapped);
+    ProgramBuilder b = new ProgramBuilder("rounds", 16);
+    b.core(0).add(new Instruction.TensorCopy(EngineKind.SCALAR, X, X));
+    b.core(0).add(new Instruction.Barrier(EngineKind.SCALAR, 5, 2));
+    b.core(0).add(new Instruction.TensorCopy(EngineKind.SCALAR, X, X));
+    b.core(0).add(new Instruction.Barrier(EngineKind.SCALAR, 5, 2));
+    b.core(0).add(new Instruction.Barrier(EngineKind.VECTOR, 5, 2));
+    b.core(0).add(new Instruction.Barrier(EngineKind.VECTOR, 5, 2));
+    b.core(0).add(new Instruction.TensorCopy(EngineKind.VECTOR, X, X));
+    long total = run(trn2, b.build());
+    // A barrier waits for engines to reach it (engine free), a dependency for the result (plus the
+    // scalar engine's result latency), so the barrier version is the serial one minus that latency.
+    var scalar = trn2.chip().core().scalar();
+    long latency = new ClockDomain(scalar.clock().hertz()).ticksFor(scalar.latencyCycles());
+    assertThat(total).isGreaterThanOrEqualTo(serial - latency).isGreaterThan(overlapped);
+    // A third round that only one engine reaches is a deadlock, not a pass.
+    ProgramBuilder stuck = new ProgramBuilder("stuck", 16);
+    stuck.core(0).add(new Instruction.Barrier(EngineKind.SCALAR, 5, 2));
+    stuck.core(0).add(new Instruction.Barrier(EngineKind.VECTOR, 5, 2));
+    stuck.core(0).add(new Instruction.Barrier(EngineKind.VECTOR, 5, 2));
+    assertThatThrownBy(() -> run(trn2, stuck.build())).isInstanceOf(ProgramException.class)
+        .hasMessageContaining("deadlock").hasMessageContaining("barrier 5 (1 of 2 arrived)");
+  }
+
+  @Test
   void dependencyCycleIsRejectedBeforeRunning() {
     ProgramBuilder b = new ProgramBuilder("cycle", 16);
     // vector#0 waits for tensor#1; tensor#1 follows tensor#0, which waits for vector#0.

@@ -6,6 +6,8 @@ import java.util.Map;
 
 /** A clock frequency in hertz (Hz, kHz, MHz, GHz). */
 public record Frequency(long hertz) {
+  /** The fastest clock the 1 ps engine tick can represent. */
+  public static final long MAX_HERTZ = 1_000_000_000_000L;
   static final Map<String, BigDecimal> UNITS = new LinkedHashMap<>();
 
   static {
@@ -18,6 +20,10 @@ public record Frequency(long hertz) {
   public Frequency {
     if (hertz <= 0) {
       throw new UnitException("frequency must be greater than zero");
+    }
+    if (hertz > MAX_HERTZ) {
+      // The engine's tick is 1 ps; a faster clock would have a period shorter than one tick.
+      throw new UnitException("frequency above 1000 GHz (its period would be under the 1 ps tick)");
     }
   }
 
