@@ -67,10 +67,17 @@ public final class RunCommand implements Callable<Integer> {
     HardwareSpec hw = hardwareOptions.load(wb);
     List<String> specs = wb.expand(workload);
     if (specs.stream().anyMatch(wb::isSystemWorkload)) {
-      if (trace != null) {
-        throw new UserInputException("--trace = '" + trace + "': not available for system workloads (llm-*); trace a layer workload instead");
+      if (trace == null || specs.size() != 1) {
+        return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out());
       }
-      return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out());
+      int[] code = new int[1];
+      AtomicFiles.write(trace, w -> {
+        try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
+          code[0] = SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out(), sink);
+          warnIfCut(sink);
+        }
+      });
+      return code[0];
     }
     List<Workbench.Limited> runs = new ArrayList<>();
     for (String spec : specs) {
@@ -79,6 +86,7 @@ public final class RunCommand implements Callable<Integer> {
         AtomicFiles.write(trace, w -> {
           try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
             holder[0] = wb.simulateLimited(hw, spec, new RunOptions(sink, maxEvents));
+            warnIfCut(sink);
           }
         });
         runs.add(holder[0]);
@@ -123,6 +131,15 @@ public final class RunCommand implements Callable<Integer> {
     }
     out.flush();
     return ExitCodes.OK;
+  }
+
+  /** A trace cut by --trace-max-events says so on stderr (and in the trace itself). */
+  private void warnIfCut(ChromeTraceSink sink) {
+    if (sink.truncated()) {
+      ctx.err().println("warning: --trace = '" + trace + "': " + sink.truncationNote()
+          + "; raise --trace-max-events or narrow --trace-window-us");
+      ctx.err().flush();
+    }
   }
 
   static long[] parseWindow(String w) {

@@ -20,12 +20,28 @@ final class SystemReports {
 
   /** {@code trnsim run} for a list of system workloads. */
   static int run(Workbench wb, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out) {
+    return run(wb, hw, specs, format, maxEvents, out, null);
+  }
+
+  /**
+   * As {@link #run(Workbench, HardwareSpec, List, OutputFormat, long, PrintWriter)}; with a trace
+   * sink (one workload only), the step's simulated runs (layer, head) are drawn end to end on the
+   * chip tracks and the step breakdown on its own track.
+   */
+  static int run(Workbench wb, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
+      trnsim.core.trace.TraceSink trace) {
     List<LlmResult> results = new ArrayList<>();
     for (String s : specs) {
       if (!wb.isSystemWorkload(s)) {
         throw new UserInputException("--workload = '" + s + "': cannot mix kernel and system (llm-*) workloads in one run");
       }
-      results.add(wb.simulateSystem(hw, s, new RunOptions(null, maxEvents)));
+      if (trace != null) {
+        LlmResult r = wb.simulateSystem(hw, s, new RunOptions(new trnsim.core.trace.SequentialTrace(trace), maxEvents));
+        trnsim.core.system.LlmSystem.traceStep(r, trace);
+        results.add(r);
+      } else {
+        results.add(wb.simulateSystem(hw, s, new RunOptions(null, maxEvents)));
+      }
     }
     switch (format) {
       case table -> {

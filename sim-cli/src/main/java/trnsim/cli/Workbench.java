@@ -87,12 +87,17 @@ final class Workbench {
     trnsim.core.energy.EnergyModel energy = trnsim.core.energy.EnergyModel.forHardware(hw, ctx.configs());
     trnsim.core.energy.PowerLimiter limiter = trnsim.core.energy.PowerLimiter.forHardware(hw, ctx.configs());
     java.util.Map<HardwareSpec, trnsim.core.system.LlmResult> runs = new java.util.IdentityHashMap<>();
+    RunOptions quiet = new RunOptions(null, opts.maxEvents());
     trnsim.core.energy.PowerLimiter.Result lr = limiter.run(hw, h -> {
-      var r = trnsim.core.system.LlmSystem.run(h, WorkloadSpec.parse(workload, "--workload"), models::model, energy, opts);
+      var r = trnsim.core.system.LlmSystem.run(h, WorkloadSpec.parse(workload, "--workload"), models::model, energy, quiet);
       runs.put(h, r);
       return new trnsim.core.energy.PowerLimiter.Sample(r.layer().timeSeconds(), combinedStats(r.layer()));
     });
     var r = runs.get(lr.hardware());
+    if (opts.trace() != trnsim.core.trace.TraceSink.NONE) {
+      // The trace records only the final run, at the chosen clock (as for kernels).
+      r = trnsim.core.system.LlmSystem.run(lr.hardware(), WorkloadSpec.parse(workload, "--workload"), models::model, energy, opts);
+    }
     if (lr.throttled()) {
       double fraction = lr.tensorClockGhz() / maxGhz;
       List<String> notes = new ArrayList<>(r.notes());

@@ -60,6 +60,28 @@ public final class LlmSystem {
   }
 
 
+  /** Trace process of a system step's breakdown. */
+  public static final int STEP_PID = 2000;
+
+  /**
+   * Draws a step's time breakdown on its own track: the parts in report order, end to end, so the
+   * track spans the step time. The parts are totals, not a schedule (compute and communication
+   * interleave on real hardware); the simulated kernels of one layer are drawn in detail on the chip
+   * tracks from t=0.
+   */
+  public static void traceStep(LlmResult r, trnsim.core.trace.TraceSink out) {
+    out.processName(STEP_PID, "step " + r.workload() + " (parts as totals, in order)");
+    out.trackName(STEP_PID, 0, "breakdown");
+    long at = 0;
+    for (var e : r.breakdown().entrySet()) {
+      long ticks = Math.round(e.getValue() * trnsim.core.engine.Simulation.TICKS_PER_SECOND);
+      if (ticks > 0) {
+        out.slice(STEP_PID, 0, e.getKey(), at, at + ticks);
+        at += ticks;
+      }
+    }
+  }
+
   static long layerParams(ModelShape m) {
     return m.layerParameters();
   }

@@ -10,7 +10,8 @@ import java.io.Writer;
  * Writes the Chrome/Perfetto trace-event JSON format ({@code {"traceEvents":[...]}}): {@code X}
  * slices per instruction, {@code C} counters, {@code M} metadata naming processes and tracks.
  * Timestamps are microseconds (ticks / 10^6). A size guard keeps traces of long runs loadable:
- * only events inside [{@code fromTick}, {@code toTick}] are written, at most {@code maxEvents}.
+ * only events inside [{@code fromTick}, {@code toTick}] are written, at most {@code maxEvents}; a
+ * trace cut by the guard says so in an instant event and in {@code otherData.note}.
  */
 public final class ChromeTraceSink implements TraceSink, AutoCloseable {
   private final JsonGenerator gen;
@@ -19,6 +20,7 @@ public final class ChromeTraceSink implements TraceSink, AutoCloseable {
   private final long maxEvents;
   private long written;
   private long dropped;
+  private long lastTick;
 
   public ChromeTraceSink(Writer out, long fromTick, long toTick, long maxEvents) {
     try {
@@ -45,6 +47,31 @@ public final class ChromeTraceSink implements TraceSink, AutoCloseable {
   @Override
   public boolean enabled() {
     return written < maxEvents;
+  }
+
+  @Override
+  public void dropped(long events) {
+    dropped += events;
+  }
+
+  @Override
+  public boolean wants(long from, long to) {
+    return enabled() && to >= fromTick && from <= toTick;
+  }
+
+  @Override
+  public long remaining() {
+    return Math.max(0, maxEvents - written);
+  }
+
+  /** True when the size guard cut the trace. */
+  public boolean truncated() {
+    return dropped > 0;
+  }
+
+  /** The note written into a truncated trace and printed as a warning. */
+  public String truncationNote() {
+    return "trace cut at " + maxEvents + " events (" + dropped + " more not written)";
   }
 
   @Override
@@ -82,6 +109,7 @@ public final class ChromeTraceSink implements TraceSink, AutoCloseable {
       return false;
     }
     written++;
+    lastTick = Math.max(lastTick, end);
     return true;
   }
 
@@ -127,7 +155,23 @@ public final class ChromeTraceSink implements TraceSink, AutoCloseable {
   @Override
   public void close() {
     try {
+      if (truncated()) {
+        // A global instant event marks the cut on the timeline; otherData carries it as metadata.
+        gen.writeStartObject();
+        gen.writeStringField("name", truncationNote());
+        gen.writeStringField("ph", "i");
+        gen.writeStringField("s", "g");
+        gen.writeNumberField("ts", lastTick / 1e6);
+        gen.writeNumberField("pid", 0);
+        gen.writeNumberField("tid", 0);
+        gen.writeEndObject();
+      }
       gen.writeEndArray();
+      if (truncated()) {
+        gen.writeObjectFieldStart("otherData");
+        gen.writeStringField("note", truncationNote());
+        gen.writeEndObject();
+      }
       gen.writeEndObject();
       gen.flush();
     } catch (IOException e) {

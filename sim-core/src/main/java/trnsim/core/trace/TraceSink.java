@@ -18,6 +18,22 @@ public interface TraceSink {
   /** A counter sample, e.g. HBM bandwidth in GB/s. */
   void counter(int pid, String name, long tick, double value);
 
+  /** {@code events} events that will not be written (a size guard upstream cut them). */
+  default void dropped(long events) {}
+
+  /** Whether any event in [fromTick, toTick] could still be recorded (lets callers skip whole kernels). */
+  default boolean wants(long fromTick, long toTick) {
+    return enabled();
+  }
+
+  /** Events that can still be recorded before the size guard cuts the trace. */
+  default long remaining() {
+    return enabled() ? Long.MAX_VALUE : 0;
+  }
+
+  /** A composed run that started at t=0 of this sink has ended after {@code spanTicks}. */
+  default void endOfRun(long spanTicks) {}
+
   TraceSink NONE = new TraceSink() {
     @Override
     public boolean enabled() {
