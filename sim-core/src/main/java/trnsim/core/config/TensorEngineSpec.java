@@ -10,7 +10,7 @@ import trnsim.core.config.unit.Frequency;
  * @param type timing model: {@code trainium} (published NKI cost formula per matmul instruction) or
  *     {@code systolic} (a classic array whose folds fill and drain, SCALE-Sim style)
  * @param dataflow for {@code systolic}: {@code weight_stationary}, {@code output_stationary} or
- *     {@code input_stationary}; ignored for {@code trainium}
+ *     {@code input_stationary}; {@code trainium} is weight-stationary (any other value is rejected)
  * @param rows PE rows (the contraction/partition dimension K of one instruction)
  * @param cols PE columns (the stationary free dimension M of one instruction)
  * @param clock engine clock
@@ -30,6 +30,10 @@ public record TensorEngineSpec(
     Integer maxMovingFree,
     Integer latencyCycles,
     Map<String, Double> dtypeRates) {
+  /** Bounds of a dtype rate multiplier: wide around every published engine, narrow enough to simulate. */
+  public static final double MIN_RATE = 1.0 / 64;
+  public static final double MAX_RATE = 64;
+
   public TensorEngineSpec {
     Require.present(type, "type");
     if (!type.equals("trainium") && !type.equals("systolic")) {
@@ -43,6 +47,11 @@ public record TensorEngineSpec(
       throw new ConfigFieldException("dataflow", dataflow,
           "must be weight_stationary, output_stationary or input_stationary");
     }
+    if (type.equals("trainium") && !dataflow.equals("weight_stationary")) {
+      // The NKI cost formula is for the physical array, which holds the stationary operand (weights).
+      throw new ConfigFieldException("dataflow", dataflow,
+          "the trainium array is weight_stationary; other dataflows need type: systolic");
+    }
     Require.positive(rows, "rows");
     Require.positive(cols, "cols");
     Require.present(clock, "clock");
@@ -54,9 +63,10 @@ public record TensorEngineSpec(
       throw new ConfigFieldException("dtype_rates", "{}", "must list at least one dtype");
     }
     for (var e : dtypeRates.entrySet()) {
-      if (e.getValue() == null || !(e.getValue() > 0) || e.getValue().isInfinite()) {
+      if (e.getValue() == null || !(e.getValue() >= MIN_RATE && e.getValue() <= MAX_RATE)) {
+        // A multiplier of the bf16 rate: published engines span 1/4 (fp32 on Trainium) to 4 (fp4).
         throw new ConfigFieldException("dtype_rates." + e.getKey(), e.getValue(),
-            "must be a positive finite number");
+            "must be between 1/64 and 64 (a multiple of the bf16 rate)");
       }
     }
     dtypeRates = java.util.Collections.unmodifiableMap(new TreeMap<>(dtypeRates));

@@ -45,8 +45,26 @@ public final class Simulation {
     queue.push(tick, priority, handler, kind, arg);
   }
 
+  /**
+   * The tick {@code delayTicks} after now. A delay that is negative (a wrapped product upstream) or
+   * that passes the last representable tick (2^63 ps, about 106 days) means a rate, bandwidth or
+   * efficiency too small to simulate: a clear limit error, not a wrapped, silently wrong time.
+   */
+  public long after(long delayTicks) {
+    if (delayTicks < 0 || delayTicks > Long.MAX_VALUE - now) {
+      throw tooLong();
+    }
+    return now + delayTicks;
+  }
+
+  /** The error for a simulated time past the tick range. */
+  public static SimulationLimitException tooLong() {
+    return new SimulationLimitException("simulated time would pass 2^63 ps (about 106 days): a bandwidth, rate, "
+        + "efficiency or clock in the config is too small to simulate");
+  }
+
   public void schedule(long delay, EventHandler handler, int kind, long arg) {
-    scheduleAt(Math.addExact(now, delay), 0, handler, kind, arg);
+    scheduleAt(after(delay), 0, handler, kind, arg);
   }
 
   /** Runs until no events remain. */

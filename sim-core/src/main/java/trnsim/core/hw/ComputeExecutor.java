@@ -76,7 +76,7 @@ final class ComputeExecutor extends QueueExecutor {
     long endTick;
     if (ins instanceof Instruction.Collective c) {
       durationTicks = core.chip.collectiveTicks(c);
-      endTick = now + durationTicks;
+      endTick = sim.after(durationTicks);
     } else {
       long cycles = core.cost.cycles(ins);
       busyCycles += cycles;
@@ -118,7 +118,7 @@ final class ComputeExecutor extends QueueExecutor {
     if (latencyTicks == 0) {
       markVisible();
     } else {
-      sim.scheduleAt(now + latencyTicks, 1, this, VISIBLE, i);
+      sim.scheduleAt(sim.after(latencyTicks), 1, this, VISIBLE, i);
     }
     tryIssue();
   }

@@ -59,7 +59,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
     validate(d);
     descBusy = true;
     descBusyTicks += descriptorTicks;
-    sim.scheduleAt(sim.now() + descriptorTicks, 0, this, DESC_DONE, pc);
+    sim.scheduleAt(sim.after(descriptorTicks), 0, this, DESC_DONE, pc);
     pc++;
   }
 
@@ -108,7 +108,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
       core.chip.hbm.start(this, bytes * perByte, bytesPerTick * perByte, bytes * hbmSides);
     } else {
       long ticks = Math.max(1, (long) Math.ceil(bytes / bytesPerTick));
-      sim.scheduleAt(sim.now() + ticks, 0, this, DATA_DONE, i);
+      sim.scheduleAt(sim.after(ticks), 0, this, DATA_DONE, i);
     }
   }
 
@@ -134,7 +134,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
     if (latencyTicks == 0) {
       markVisible();
     } else {
-      sim.scheduleAt(now + latencyTicks, 1, this, VISIBLE, dataIndex);
+      sim.scheduleAt(sim.after(latencyTicks), 1, this, VISIBLE, dataIndex);
     }
     if (pendingData >= 0) {
       int next = pendingData;

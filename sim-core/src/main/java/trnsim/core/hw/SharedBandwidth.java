@@ -137,7 +137,7 @@ final class SharedBandwidth implements EventHandler {
         next = Math.min(next, Math.max(1, t));
       }
     }
-    sim.scheduleAt(sim.now() + next, 0, this, 0, generation);
+    sim.scheduleAt(sim.after(next), 0, this, 0, generation);
   }
 
   @Override

@@ -35,7 +35,7 @@ public sealed interface TensorTiming permits TensorTiming.Trainium, TensorTiming
   record Systolic(int rows, int cols, String dataflow) implements TensorTiming {
     @Override
     public long cycles(MatMul m, double rate) {
-      return foldCycles(m.k(), m.m(), m.n()) * (long) Math.ceil(Math.max(1.0, 1.0 / rate));
+      return Math.multiplyExact(foldCycles(m.k(), m.m(), m.n()), (long) Math.ceil(Math.max(1.0, 1.0 / rate)));
     }
 
     /** Cycles for an M x K x N product on this array (whole GEMM or one instruction). */

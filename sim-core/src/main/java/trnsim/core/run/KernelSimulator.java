@@ -27,7 +27,13 @@ public final class KernelSimulator {
   public static RunResult run(HardwareSpec hw, Program program, DType peakDtype, RunOptions opts) {
     Simulation sim = new Simulation(opts.maxEvents());
     ChipModel chip = new ChipModel(hw, program, sim, opts.trace(), null);
-    long end = chip.run();
+    long end;
+    try {
+      end = chip.run();
+    } catch (ArithmeticException e) {
+      // A cycle count or tick product past 64 bits (ClockDomain and the cost model use exact arithmetic).
+      throw Simulation.tooLong();
+    }
     StatsSnapshot stats = chip.stats();
     return summarise(hw, program, peakDtype, end, stats);
   }

@@ -1,0 +1,53 @@
+package trnsim.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Round two of the bad-input contract (issue: settings that do nothing, overflow to exit 3,
+ * endless searches): every case is one line on stderr, exit 2, nothing on stdout, and the exact
+ * message is asserted. Each case failed before (exit 0 with an ignored setting, exit 3, or a hang).
+ */
+class InputContractsTest {
+  static Stream<Arguments> cases() {
+    return Stream.of(
+        // A key no model read (the DMA latency already holds the first HBM access): was exit 0, identical results.
+        Arguments.of("error: --set: chip.hbm.latency = '5ms': unknown key; known keys here: bandwidth, capacity, efficiency",
+            new String[] {"run", "-H", "trn2", "-w", "copy:bytes=1GiB", "--set", "chip.hbm.latency=5ms"}),
+        // A dataflow the trainium timing model ignored: was exit 0, identical results.
+        Arguments.of("error: --set: chip.core.tensor.dataflow = 'output_stationary': the trainium array is weight_stationary;"
+            + " other dataflows need type: systolic",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024", "--set", "chip.core.tensor.dataflow=output_stationary"}),
+        // Absurd rates: 1e300 sent the tiling search into an endless loop; 1e-300 overflowed (exit 3).
+        Arguments.of("error: --set: chip.core.tensor.dtype_rates.bf16 = '1.0E300': must be between 1/64 and 64 (a multiple of the bf16 rate)",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024", "--set", "chip.core.tensor.dtype_rates.bf16=1e300"}),
+        Arguments.of("error: --set: chip.core.tensor.dtype_rates.bf16 = '1.0E-300': must be between 1/64 and 64 (a multiple of the bf16 rate)",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024", "--set", "chip.core.tensor.dtype_rates.bf16=1e-300"}),
+        // Times past the tick range: were "internal error: cannot schedule in the past" (exit 3).
+        Arguments.of("error: simulated time would pass 2^63 ps (about 106 days): a bandwidth, rate, efficiency or clock in the config"
+            + " is too small to simulate",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024", "--set", "chip.hbm.bandwidth=1B/s"}),
+        Arguments.of("error: simulated time would pass 2^63 ps (about 106 days): a bandwidth, rate, efficiency or clock in the config"
+            + " is too small to simulate",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1024", "--set", "chip.hbm.efficiency=1e-300"}),
+        Arguments.of("error: simulated time would pass 2^63 ps (about 106 days): a bandwidth, rate, efficiency or clock in the config"
+            + " is too small to simulate",
+            new String[] {"run", "-H", "trn2", "-w", "elementwise:op=gelu,numel=1048576", "--set", "chip.core.scalar.unary16_rate=1e-300"}),
+        // A clock faster than the 1 ps tick: was "internal error: clock must be between 1 Hz and 1 THz".
+        Arguments.of("error: --set: chip.core.tensor.clock = '1001GHz': frequency above 1000 GHz (its period would be under the 1 ps tick)",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=512,k=512,n=512", "--set", "chip.core.tensor.clock=1001GHz"}));
+  }
+
+  @ParameterizedTest
+  @MethodSource("cases")
+  void oneLineExitTwoNothingOnStdout(String expected, String[] args) {
+    var r = CliHarness.run(args);
+    assertThat(r.code()).as(r.err()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err().strip()).isEqualTo(expected);
+  }
+}
