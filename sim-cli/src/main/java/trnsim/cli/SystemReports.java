@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import trnsim.core.compare.SpeedupDecomposition;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
 import trnsim.core.system.LlmResult;
@@ -181,16 +182,18 @@ final class SystemReports {
   }
 
   /**
-   * A {@code compare} row for a system workload on both configs. A side the model does not fit on
-   * gets no numbers and says why in its bottleneck column; any other error propagates.
+   * A {@code compare} row for a system workload on both configs (one spec per side). A side the model
+   * does not fit on gets no numbers and says why in its bottleneck column; any other error propagates.
    */
-  static Map<String, Object> compareRow(Workbench wb, String spec, HardwareSpec base, HardwareSpec tgt) {
+  static Map<String, Object> compareRow(Workbench wb, String label, String specB, String specT, HardwareSpec base,
+      HardwareSpec tgt) {
     LlmResult[] r = new LlmResult[2];
     String[] why = new String[2];
     HardwareSpec[] hw = {base, tgt};
+    String[] spec = {specB, specT};
     for (int i = 0; i < 2; i++) {
       try {
-        r[i] = wb.simulateSystem(hw[i], spec, RunOptions.defaults());
+        r[i] = wb.simulateSystem(hw[i], spec[i], RunOptions.defaults());
       } catch (trnsim.isa.workload.WorkloadException e) {
         if (!e.getMessage().contains("does not fit")) {
           throw e;
@@ -199,10 +202,10 @@ final class SystemReports {
       }
     }
     if (r[0] != null && r[1] != null) {
-      return compareRow(wb, spec, r[0], r[1]);
+      return compareRow(wb, label, r[0], r[1]);
     }
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("workload", spec);
+    m.put("workload", label);
     m.put("baseline_time_s", r[0] == null ? null : r[0].seconds());
     m.put("target_time_s", r[1] == null ? null : r[1].seconds());
     for (String k : List.of("speedup", "energy_ratio", "perf_per_watt_ratio", "cost_ratio")) {
@@ -211,6 +214,11 @@ final class SystemReports {
     m.put("baseline_bottleneck", r[0] == null ? why[0] : summary(r[0]));
     m.put("target_bottleneck", r[1] == null ? why[1] : summary(r[1]));
     operatingKeys(m, wb, r[0], r[1]);
+    m.put("speedup_basis", null);
+    m.put("baseline_run_time_s", r[0] == null ? null : r[0].seconds());
+    m.put("target_run_time_s", r[1] == null ? null : r[1].seconds());
+    m.put("explain", null);
+    m.put("error", null);
     return m;
   }
 
@@ -226,20 +234,37 @@ final class SystemReports {
     m.put("target_cost_usd", t == null ? null : t.costUsd());
   }
 
+  /**
+   * The decomposition of a system row's speedup. When both sides process the same tokens per step
+   * the ratio is per step; when they run different batches it is per token (the throughput ratio), so
+   * the times shown are seconds per token.
+   */
+  static SpeedupDecomposition decomposition(Workbench wb, LlmResult b, LlmResult t) {
+    boolean perToken = Math.abs(b.tokens() - t.tokens()) > 1e-9 * Math.max(b.tokens(), t.tokens());
+    Reports.Operating ob = wb.operating(b);
+    Reports.Operating ot = wb.operating(t);
+    return SpeedupDecomposition.of(perToken ? "per token" : "per step",
+        SpeedupDecomposition.system(b, perToken, ob.clockGhz(), ob.maxClockGhz()),
+        SpeedupDecomposition.system(t, perToken, ot.clockGhz(), ot.maxClockGhz()));
+  }
+
   /** A {@code compare} row for a system workload: throughput, energy and cost per token, not per kernel. */
-  static Map<String, Object> compareRow(Workbench wb, String spec, LlmResult b, LlmResult t) {
+  static Map<String, Object> compareRow(Workbench wb, String label, LlmResult b, LlmResult t) {
+    SpeedupDecomposition d = decomposition(wb, b, t);
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("workload", spec);
-    m.put("baseline_time_s", b.seconds());
-    m.put("target_time_s", t.seconds());
-    // System workloads may run different batches (dp differs): compare throughput, energy and cost per token.
-    m.put("speedup", t.tokensPerSecond() / b.tokensPerSecond());
+    m.put("workload", label);
+    m.put("baseline_time_s", d.baseline().secondsPerUnit());
+    m.put("target_time_s", d.target().secondsPerUnit());
+    m.put("speedup", d.speedup());
+    // Energy and cost per token: the same work whatever batch each side runs.
     m.put("energy_ratio", t.energyPerTokenJ() / b.energyPerTokenJ());
     m.put("perf_per_watt_ratio", b.energyPerTokenJ() / t.energyPerTokenJ());
     m.put("cost_ratio", t.costPerMillionTokensUsd() / b.costPerMillionTokensUsd());
     m.put("baseline_bottleneck", summary(b));
     m.put("target_bottleneck", summary(t));
     operatingKeys(m, wb, b, t);
+    CompareCommand.explainKeys(m, d, b.seconds(), t.seconds());
+    m.put("error", null);
     return m;
   }
 

@@ -48,10 +48,30 @@ public final class VerifyCommand implements Callable<Integer> {
   /** The claims file. */
   public record ClaimsFile(String description, List<Claim> claims) {}
 
-  /** One claim. Either {@code workload} or both {@code baseline_workload} and {@code target_workload}. */
+  /**
+   * One claim. Either {@code workload} or both {@code baseline_workload} and {@code target_workload}.
+   * {@code evidence} says what checking it shows ({@link #EVIDENCE}); {@code derivedFrom} names the
+   * config numbers a circular claim was used to set.
+   */
   public record Claim(String name, String statement, String baseline, String target, String workload,
       String baselineWorkload, String targetWorkload, String metric, String scope, Double published, Range expected,
-      String source, String comment) {}
+      String evidence, String derivedFrom, String source, String comment) {}
+
+  /**
+   * What a claim's check can show. arithmetic: the claim is a ratio of peak or config figures (chips,
+   * peak FLOP/s, bandwidth) and the simulation only confirms that both sides reach the same fraction of
+   * their peak; simulated: the value comes from the model's workload time or energy; circular: a config
+   * number was derived from the claim itself, so agreement is by construction.
+   */
+  static final List<String> EVIDENCE = List.of("arithmetic", "simulated", "circular");
+
+  /**
+   * The label check for speedup claims: a ratio within this factor of chips x per-chip peak (utilisation
+   * factor in [1/1.05, 1.05]) is arithmetic whatever the file says; one whose utilisation factor is beyond
+   * {@link #SIMULATED_BEYOND} is a simulation result. In between, either label is accepted.
+   */
+  static final double ARITHMETIC_WITHIN = 1.05;
+  static final double SIMULATED_BEYOND = 1.10;
 
   /** Expected range of the simulated value; either end may be left open. */
   public record Range(Double min, Double max) {}
@@ -62,7 +82,7 @@ public final class VerifyCommand implements Callable<Integer> {
   static final List<String> ABSOLUTE_METRICS = List.of("achieved_tflops", "achieved_hbm_gbps", "time_s");
 
   static final List<String> KEYS = List.of("name", "metric", "scope", "baseline", "target", "baseline_workload",
-      "target_workload", "published", "min", "max", "simulated", "pass", "message");
+      "target_workload", "published", "min", "max", "simulated", "pass", "message", "evidence", "derived_from", "evidence_check", "explain");
 
   @Override
   public Integer call() {
@@ -130,6 +150,15 @@ public final class VerifyCommand implements Callable<Integer> {
       if (!ratio && c.baselineWorkload() != null) {
         throw new ConfigException(f, at + ".baseline_workload", c.baselineWorkload(), "metric " + c.metric() + " has no baseline");
       }
+      if (c.evidence() != null && !EVIDENCE.contains(c.evidence())) {
+        throw new ConfigException(f, at + ".evidence", c.evidence(), "expected one of " + String.join(", ", EVIDENCE));
+      }
+      if ("circular".equals(c.evidence()) && (c.derivedFrom() == null || c.derivedFrom().isBlank())) {
+        throw new ConfigException(f, at + ".derived_from", null, "a circular claim names the config number(s) derived from it");
+      }
+      if (c.derivedFrom() != null && !"circular".equals(c.evidence())) {
+        throw new ConfigException(f, at + ".derived_from", c.derivedFrom(), "only circular claims have derived_from");
+      }
       Range r = c.expected();
       if (r == null || (r.min() == null && r.max() == null)) {
         throw new ConfigException(f, at + ".expected", null, "needs an expected range: {min: ..., max: ...}");
@@ -178,10 +207,24 @@ public final class VerifyCommand implements Callable<Integer> {
     m.put("published", c.published());
     m.put("min", c.expected().min());
     m.put("max", c.expected().max());
+    m.put("evidence", c.evidence() == null ? "unlabelled" : c.evidence());
+    m.put("derived_from", c.derivedFrom());
     double value;
     String message;
+    Object explain = null;
+    String evidenceCheck = null;
+    String cannot = null;
     try {
       HardwareSpec t = hw.computeIfAbsent(c.target(), n -> wb.hardware(n, List.of()));
+      if (wb.isSystemWorkload(tw) || (ratio && wb.isSystemWorkload(bw))) {
+        Map<String, Object> row = systemRow(c, wb, hw, t, bw, tw, ratio);
+        value = row.get(c.metric()) instanceof Double d ? d : Double.NaN;
+        explain = withMetric(c.metric(), value, row.get("explain"));
+        evidenceCheck = row.get("explain") instanceof Map<?, ?> x ? evidenceCheck(c, x) : null;
+        if (row.get("explain") == null && ratio) {
+          cannot = row.get("baseline_bottleneck") + "; " + row.get("target_bottleneck");
+        }
+      } else {
       // Claims are judged as compare reports them: each side at the clock its power limit allows.
       Workbench.Limited lt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> wb.simulateLimited(t, tw, RunOptions.defaults()));
       WorkloadResult rt = lt.result();
@@ -191,6 +234,8 @@ public final class VerifyCommand implements Callable<Integer> {
         Map<String, Object> row = CompareCommand.row(c.name(), lb.result(), rt, b, t, system ? b.totalChips() : 1,
             system ? t.totalChips() : 1, lb.energy(), lt.energy(), lb.operating(), lt.operating());
         value = (Double) row.get(c.metric());
+        explain = withMetric(c.metric(), value, row.get("explain"));
+        evidenceCheck = evidenceCheck(c, (Map<?, ?>) explain);
       } else {
         int chips = system ? t.totalChips() : 1;
         value = switch (c.metric()) {
@@ -199,9 +244,15 @@ public final class VerifyCommand implements Callable<Integer> {
           default -> rt.timeSeconds();
         };
       }
+      }
       boolean ok = Double.isFinite(value) && (c.expected().min() == null || value >= c.expected().min())
           && (c.expected().max() == null || value <= c.expected().max());
       message = ok ? "holds" : "simulated " + Tables.fmt(value) + " is outside the expected range " + range(c.expected());
+      if (cannot != null) {
+        message = "cannot simulate: " + cannot;
+      } else if (ok && evidenceCheck != null) {
+        message = "evidence label: " + evidenceCheck;
+      }
     } catch (WorkloadException | ConfigException e) {
       value = Double.NaN;
       message = "cannot simulate: " + e.getMessage();
@@ -210,7 +261,84 @@ public final class VerifyCommand implements Callable<Integer> {
     boolean pass = message.equals("holds");
     m.put("pass", pass);
     m.put("message", message);
+    m.put("evidence_check", evidenceCheck == null ? "ok" : evidenceCheck);
+    m.put("explain", explain);
     return m;
+  }
+
+  /**
+   * The explain object of a ratio claim, with the claimed metric written in terms of the speedup: for the
+   * same work, perf/W = speedup x power (baseline/target), energy = (1 / speedup) x power (target/baseline) and
+   * cost = (1 / speedup) x price per hour (target/baseline), all at the claim's scope (at system scope the power
+   * and price are the systems').
+   */
+  static Object withMetric(String metric, double value, Object explain) {
+    if (!(explain instanceof Map<?, ?> x)) {
+      return explain;
+    }
+    Map<String, Object> m = new LinkedHashMap<>();
+    for (var e : x.entrySet()) {
+      m.put(String.valueOf(e.getKey()), e.getValue());
+    }
+    double speedup = 1;
+    for (Object o : (List<?>) x.get("factors")) {
+      speedup *= (Double) ((Map<?, ?>) o).get("value");
+    }
+    String line = switch (metric) {
+      case "perf_per_watt_ratio" -> String.format(Locale.ROOT, "%.2fx perf/W = %.2fx speedup x %.2fx power (baseline/target)",
+          value, speedup, value / speedup);
+      case "energy_ratio" -> String.format(Locale.ROOT, "%.2fx energy = %.2fx time (1/speedup) x %.2fx power (target/baseline)",
+          value, 1 / speedup, value * speedup);
+      case "cost_ratio" -> String.format(Locale.ROOT, "%.2fx cost = %.2fx time (1/speedup) x %.2fx price per hour (target/baseline)",
+          value, 1 / speedup, value * speedup);
+      default -> null;
+    };
+    m.put("metric_text", line);
+    return m;
+  }
+
+  /** A claim on a system workload (llm-*): the system row compare prints, or the target's step alone. */
+  private Map<String, Object> systemRow(Claim c, Workbench wb, Map<String, HardwareSpec> hw, HardwareSpec t, String bw,
+      String tw, boolean ratio) {
+    if (ratio) {
+      HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
+      return SystemReports.compareRow(wb, c.name(), bw, tw, b, t);
+    }
+    trnsim.core.system.LlmResult r = wb.simulateSystem(t, tw, RunOptions.defaults());
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put(c.metric(), switch (c.metric()) {
+      case "achieved_tflops" -> r.modelFlops() / r.seconds() / 1e12;
+      case "time_s" -> r.seconds();
+      default -> Double.NaN; // HBM traffic of a whole step is not summed
+    });
+    return m;
+  }
+
+  /**
+   * Whether a speedup claim's evidence label fits its decomposition (null when it does, else why not).
+   * Only speedups are checked: an energy, perf/W or cost ratio has no peak-figure decomposition here.
+   */
+  static String evidenceCheck(Claim c, Map<?, ?> explain) {
+    if (!c.metric().equals("speedup") || c.evidence() == null || c.evidence().equals("circular")) {
+      return null;
+    }
+    double util = Double.NaN;
+    boolean otherWork = false;
+    for (Object o : (List<?>) explain.get("factors")) {
+      Map<?, ?> f = (Map<?, ?>) o;
+      util = f.get("name").equals("utilisation") ? (Double) f.get("value") : util;
+      otherWork |= f.get("name").equals("work per unit");
+    }
+    double off = Math.max(util, 1 / util);
+    if (c.evidence().equals("simulated") && off <= ARITHMETIC_WITHIN && !otherWork) {
+      return String.format(Locale.ROOT, "declared simulated, but the ratio is chips x per-chip peak to within %.0f%% (utilisation"
+          + " factor %.3fx): it compares peak figures; label it arithmetic", 100 * (ARITHMETIC_WITHIN - 1), util);
+    }
+    if (c.evidence().equals("arithmetic") && off > SIMULATED_BEYOND) {
+      return String.format(Locale.ROOT, "declared arithmetic, but utilisation contributes %.3fx (more than %.0f%%): the ratio is"
+          + " a simulation result; label it simulated", util, 100 * (SIMULATED_BEYOND - 1));
+    }
+    return null;
   }
 
   static String range(Range r) {
@@ -232,7 +360,8 @@ public final class VerifyCommand implements Callable<Integer> {
         for (var m : rows) {
           List<Object> cells = new ArrayList<>();
           for (String k : KEYS) {
-            cells.add(m.get(k));
+            Object v = m.get(k);
+            cells.add(k.equals("explain") && v instanceof Map<?, ?> x ? x.get("text") : v);
           }
           r.add(cells);
         }
@@ -244,11 +373,29 @@ public final class VerifyCommand implements Callable<Integer> {
         for (var m : rows) {
           boolean pass = Boolean.TRUE.equals(m.get("pass"));
           failed += pass ? 0 : 1;
-          r.add(List.of(m.get("name"), m.get("metric") + ("system".equals(m.get("scope")) ? " (system)" : ""),
+          r.add(List.of(m.get("name"), m.get("evidence"), m.get("metric") + ("system".equals(m.get("scope")) ? " (system)" : ""),
               m.get("published") == null ? "-" : Tables.fmt((Double) m.get("published")),
               range(new Range((Double) m.get("min"), (Double) m.get("max"))), m.get("simulated"), pass ? "PASS" : "FAIL"));
         }
-        out.print(Tables.text(List.of("claim", "metric", "published", "expected", "simulated", "result"), r));
+        out.print(Tables.text(List.of("claim", "evidence", "metric", "published", "expected", "simulated", "result"), r));
+        out.println();
+        out.println("evidence: arithmetic = a ratio of peak/config figures (the simulation only confirms the utilisation factor);");
+        out.println("simulated = workload time/energy from the model; circular = a config number was derived from the claim.");
+        out.println("Speedups as factors (chips, per-chip peak and utilisation target/baseline):");
+        for (var m : rows) {
+          if (m.get("explain") instanceof Map<?, ?> x) {
+            out.printf(Locale.ROOT, "  %s: %s%s%n", m.get("name"), x.get("metric_text") == null ? "" : x.get("metric_text") + ", ",
+                x.get("text"));
+          }
+        }
+        if (rows.stream().anyMatch(m -> m.get("derived_from") != null)) {
+          out.println("Circular claims and what was derived from them:");
+          for (var m : rows) {
+            if (m.get("derived_from") != null) {
+              out.printf(Locale.ROOT, "  %s: %s%n", m.get("name"), m.get("derived_from"));
+            }
+          }
+        }
         for (var m : rows) {
           if (!Boolean.TRUE.equals(m.get("pass"))) {
             out.printf(Locale.ROOT, "FAIL %s: %s%n", m.get("name"), m.get("message"));
@@ -269,10 +416,15 @@ public final class VerifyCommand implements Callable<Integer> {
     for (var m : rows) {
       sb.append("  <testcase classname=\"").append(xml("trnsim.verify." + stem)).append("\" name=\"")
           .append(xml(String.valueOf(m.get("name")))).append("\"");
-      String detail = String.format(Locale.ROOT, "%s of %s vs %s: simulated %s, expected %s%s", m.get("metric"), m.get("target"),
+      sb.append(">\n    <properties><property name=\"evidence\" value=\"").append(xml(String.valueOf(m.get("evidence"))))
+          .append("\"/></properties");
+      String detail = String.format(Locale.ROOT, "[%s] %s of %s vs %s: simulated %s, expected %s%s%s%s", m.get("evidence"),
+          m.get("metric"), m.get("target"),
           m.get("baseline") == null ? "-" : m.get("baseline"), Tables.fmt((Double) m.get("simulated")),
           range(new Range((Double) m.get("min"), (Double) m.get("max"))),
-          m.get("published") == null ? "" : ", published " + Tables.fmt((Double) m.get("published")));
+          m.get("published") == null ? "" : ", published " + Tables.fmt((Double) m.get("published")),
+          m.get("explain") instanceof Map<?, ?> x ? "; " + (x.get("metric_text") == null ? "" : x.get("metric_text") + ", ") + x.get("text") : "",
+          m.get("derived_from") == null ? "" : "; derived from the claim: " + m.get("derived_from"));
       if (Boolean.TRUE.equals(m.get("pass"))) {
         sb.append(">\n    <system-out>").append(xml(detail)).append("</system-out>\n  </testcase>\n");
       } else {

@@ -40,11 +40,12 @@ class CompareCommandTest {
   void defaultSuiteTableAndCsv() {
     var t = CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "-w", "elementwise:op=add,numel=4194304");
     assertThat(t.code()).isZero();
-    assertThat(t.out()).contains("speedup").contains("What bounds each side");
+    assertThat(t.out()).contains("speedup").contains("Why: each speedup as a product of factors");
     var c = CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "-w", "copy:bytes=8MiB", "--format", "csv");
     assertThat(c.out().lines().findFirst().orElseThrow())
         .startsWith("workload,baseline_time_s,target_time_s,speedup,energy_ratio,perf_per_watt_ratio,cost_ratio,baseline_bottleneck,target_bottleneck")
-        .endsWith(",baseline_clock_ghz,target_clock_ghz,baseline_power_limited,target_power_limited,baseline_cost_usd,target_cost_usd");
+        .contains(",baseline_clock_ghz,target_clock_ghz,baseline_power_limited,target_power_limited,baseline_cost_usd,target_cost_usd")
+        .endsWith(",speedup_basis,baseline_run_time_s,target_run_time_s,explain,error");
   }
 
   @Test
