@@ -29,7 +29,7 @@ public final class ModelLoader {
    */
   record ModelYaml(String name, Integer layers, Integer hidden, Integer heads, Integer kvHeads, Integer headDim,
       Integer ffn, Integer vocab, String mlp, String norm, Boolean bias, String positions, Integer maxPositions,
-      Boolean tiedEmbeddings) {
+      Boolean tiedEmbeddings, AttentionYaml attention, MoeYaml moe) {
     ModelYaml {
       Require.present(name, "name");
       Require.positive(layers, "layers");
@@ -67,8 +67,79 @@ public final class ModelLoader {
       ModelShape.Mlp m = mlp == null ? ModelShape.Mlp.SWIGLU : ModelShape.Mlp.parse(mlp);
       ModelShape.Norm n = norm == null ? ModelShape.Norm.RMSNORM : ModelShape.Norm.parse(norm);
       ModelShape.Positions p = positions == null ? ModelShape.Positions.ROPE : ModelShape.Positions.parse(positions);
-      return new ModelShape(name, layers, hidden, heads, kvHeads, headDim, ffn, vocab, m, n, Boolean.TRUE.equals(bias), p,
-          maxPositions == null ? 0 : maxPositions, Boolean.TRUE.equals(tiedEmbeddings));
+      var a = attention == null ? ModelShape.AttentionVariant.STANDARD : attention.variant();
+      try {
+        return new ModelShape(name, layers, hidden, heads, kvHeads, headDim, ffn, vocab, m, n, Boolean.TRUE.equals(bias), p,
+            maxPositions == null ? 0 : maxPositions, Boolean.TRUE.equals(tiedEmbeddings), a, moe == null ? null : moe.moe());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigFieldException(moe != null ? "moe" : "attention", null, e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * {@code attention:} variants (all optional): {@code qkv_bias}, {@code qk_norm}, {@code sinks},
+   * {@code window} with {@code window_layers}, and {@code mla:} (multi-head latent attention).
+   */
+  record AttentionYaml(Boolean qkvBias, Boolean qkNorm, Boolean sinks, Integer window, Integer windowLayers, MlaYaml mla) {
+    AttentionYaml {
+      if ((window == null) != (windowLayers == null)) {
+        throw new ConfigFieldException(window == null ? "attention.window" : "attention.window_layers", null,
+            "window and window_layers go together");
+      }
+      if (window != null) {
+        Require.positive(window, "attention.window");
+        Require.positive(windowLayers, "attention.window_layers");
+      }
+    }
+
+    ModelShape.AttentionVariant variant() {
+      return new ModelShape.AttentionVariant(Boolean.TRUE.equals(qkvBias), Boolean.TRUE.equals(qkNorm), Boolean.TRUE.equals(sinks),
+          window == null ? 0 : window, windowLayers == null ? 0 : windowLayers, mla == null ? null : mla.mla());
+    }
+  }
+
+  /** {@code attention.mla:} the latent ranks and head widths (Hugging Face DeepSeek key names). */
+  record MlaYaml(Integer qLoraRank, Integer kvLoraRank, Integer qkNopeHeadDim, Integer qkRopeHeadDim, Integer vHeadDim) {
+    MlaYaml {
+      Require.atLeast(qLoraRank, 0, "attention.mla.q_lora_rank");
+      Require.positive(kvLoraRank, "attention.mla.kv_lora_rank");
+      Require.positive(qkNopeHeadDim, "attention.mla.qk_nope_head_dim");
+      Require.positive(qkRopeHeadDim, "attention.mla.qk_rope_head_dim");
+      Require.positive(vHeadDim, "attention.mla.v_head_dim");
+    }
+
+    ModelShape.Mla mla() {
+      return new ModelShape.Mla(qLoraRank, kvLoraRank, qkNopeHeadDim, qkRopeHeadDim, vHeadDim);
+    }
+  }
+
+  /**
+   * {@code moe:} routed experts ({@code experts}, {@code top_k}, {@code expert_ffn}), optional
+   * shared experts ({@code shared_ffn}, {@code shared_gate}), leading dense layers
+   * ({@code dense_layers}), biases ({@code expert_bias}, {@code router_bias}) and the experts'
+   * storage type ({@code expert_weights}: mxfp4, fp8, bf16).
+   */
+  record MoeYaml(Integer experts, Integer topK, Integer expertFfn, Integer sharedFfn, Boolean sharedGate, Integer denseLayers,
+      Boolean expertBias, Boolean routerBias, String expertWeights) {
+    MoeYaml {
+      Require.atLeast(experts, 2, "moe.experts");
+      Require.positive(topK, "moe.top_k");
+      if (topK > experts) {
+        throw new ConfigFieldException("moe.top_k", topK, "must not exceed moe.experts (" + experts + ")");
+      }
+      Require.positive(expertFfn, "moe.expert_ffn");
+      Require.orDefault(sharedFfn, 0, 0, "moe.shared_ffn");
+      Require.orDefault(denseLayers, 0, 0, "moe.dense_layers");
+      if (expertWeights != null && !List.of("mxfp4", "fp8", "bf16").contains(expertWeights)) {
+        throw new ConfigFieldException("moe.expert_weights", expertWeights, "must be mxfp4, fp8 or bf16");
+      }
+    }
+
+    ModelShape.Moe moe() {
+      trnsim.isa.DType w = expertWeights == null ? null : trnsim.isa.DType.parse(expertWeights);
+      return new ModelShape.Moe(experts, topK, expertFfn, sharedFfn == null ? 0 : sharedFfn, Boolean.TRUE.equals(sharedGate),
+          denseLayers == null ? 0 : denseLayers, Boolean.TRUE.equals(expertBias), Boolean.TRUE.equals(routerBias), w);
     }
   }
 
@@ -82,9 +153,15 @@ public final class ModelLoader {
     if (cached != null) {
       return cached;
     }
+    if (HfConfigImport.isPath(name)) {
+      ModelShape s = HfConfigImport.load(Path.of(name));
+      cache.put(name, s);
+      return s;
+    }
     Path dir = root.resolve("workloads").resolve("models");
     if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]*") || !Files.isRegularFile(dir.resolve(name + ".yaml"))) {
-      throw new ConfigException("workload", "model", name, "unknown model; known: " + String.join(", ", names(dir)));
+      throw new ConfigException("workload", "model", name, "unknown model; known: " + String.join(", ", names(dir))
+          + " (or a path to a Hugging Face config.json)");
     }
     Path file = dir.resolve(name + ".yaml");
     JsonNode tree = new HardwareLoader(root).readYamlObject(file);

@@ -53,6 +53,14 @@ public final class LlmSystem {
   public static LlmResult run(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy,
       RunOptions opts) {
     try {
+      String name = w.params().get("model");
+      if (name != null) {
+        ModelShape m = models.apply(name);
+        if (m.isMoe() || m.attention().mla() != null) {
+          throw new WorkloadException(w.source(), w.kind() + ".model", name,
+              "mixture-of-experts and latent-attention execution is not modelled yet (the shape imports; parameter counts only)");
+        }
+      }
       return w.kind().equals("llm-train") ? LlmTraining.train(hw, w, models, energy, opts) : LlmInference.infer(hw, w, models, energy, opts);
     } catch (ProgramException e) {
       throw new WorkloadException(w.source(), w.kind(), w.toString(), e.getMessage());

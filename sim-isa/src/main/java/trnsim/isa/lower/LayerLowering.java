@@ -41,6 +41,9 @@ public final class LayerLowering {
     if (m == null) {
       throw new WorkloadException(w.source(), "layer.model", name, "unknown model" + (models == null ? " (no model table given)" : ""));
     }
+    if (m.isMoe() || m.attention().mla() != null) {
+      throw new WorkloadException(w.source(), "layer.model", name, "mixture-of-experts and latent-attention layers are not modelled yet");
+    }
     return new LoweredWorkload(w.toString(), steps(t, m, phase, batch, seq, ctx, dt), batch * seq);
   }
 
