@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
         CollectiveCommand.class,
         ConfigCommand.class,
         ValidateCommand.class,
+        ScaleSimCommand.class,
         AutoComplete.GenerateCompletion.class,
         CommandLine.HelpCommand.class})
 public final class TrnsimCommand implements Runnable {

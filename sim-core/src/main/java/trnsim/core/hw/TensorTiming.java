@@ -1,6 +1,8 @@
 package trnsim.core.hw;
 
 import trnsim.core.config.TensorEngineSpec;
+import trnsim.core.scalesim.SystolicDataflow;
+import trnsim.core.scalesim.SystolicFolds;
 import trnsim.isa.Instruction.MatMul;
 
 /** How long one matmul instruction occupies the tensor engine, in engine cycles. Selected by {@code tensor.type}. */
@@ -9,7 +11,7 @@ public sealed interface TensorTiming permits TensorTiming.Trainium, TensorTiming
 
   static TensorTiming of(TensorEngineSpec spec) {
     return spec.type().equals("systolic")
-        ? new Systolic(spec.rows(), spec.cols(), spec.dataflow())
+        ? new Systolic(spec.rows(), spec.cols(), SystolicDataflow.byName(spec.dataflow()))
         : new Trainium(spec.minMatmulCycles());
   }
 
@@ -27,45 +29,22 @@ public sealed interface TensorTiming permits TensorTiming.Trainium, TensorTiming
   }
 
   /**
-   * A classic R x C systolic array (SCALE-Sim's analytical model): every fold of the operands onto
-   * the array fills and drains before the next, costing {@code 2R + C + T - 2} cycles, where T is
-   * the dimension streamed through time. Weight stationary maps K x M onto the array and streams N;
-   * output stationary maps M x N and streams K; input stationary maps K x N and streams M.
+   * A classic R x C systolic array timed as SCALE-Sim v2 times it ({@link SystolicFolds}): every
+   * fold of the operands onto the array fills and drains before the next, {@code 2R + C + T - 2}
+   * cycles for weight and input stationary, {@code R + C + T - 2} for output stationary. One matmul
+   * instruction is a GEMM in SCALE-Sim's terms with the moving operand as the ifmap (its free size N
+   * is SCALE-Sim's M) and the stationary operand as the filter (its free size M is SCALE-Sim's N):
+   * weight stationary holds the stationary operand, as the Trainium engine does.
    */
-  record Systolic(int rows, int cols, String dataflow) implements TensorTiming {
+  record Systolic(int rows, int cols, SystolicDataflow dataflow) implements TensorTiming {
     @Override
     public long cycles(MatMul m, double rate) {
-      return Math.multiplyExact(foldCycles(m.k(), m.m(), m.n()), (long) Math.ceil(Math.max(1.0, 1.0 / rate)));
+      return Math.multiplyExact(folds(m.n(), m.m(), m.k()).demandCycles(), (long) Math.ceil(Math.max(1.0, 1.0 / rate)));
     }
 
-    /** Cycles for an M x K x N product on this array (whole GEMM or one instruction). */
-    public long foldCycles(long k, long mm, long n) {
-      long spatialRows;
-      long spatialCols;
-      long temporal;
-      switch (dataflow) {
-        case "output_stationary" -> {
-          spatialRows = mm;
-          spatialCols = n;
-          temporal = k;
-        }
-        case "input_stationary" -> {
-          spatialRows = k;
-          spatialCols = n;
-          temporal = mm;
-        }
-        default -> {
-          spatialRows = k;
-          spatialCols = mm;
-          temporal = n;
-        }
-      }
-      long folds = ceilDiv(spatialRows, rows) * ceilDiv(spatialCols, cols);
-      return folds * (2L * rows + cols + temporal - 2);
-    }
-
-    private static long ceilDiv(long a, long b) {
-      return (a + b - 1) / b;
+    /** The folds of an ifmap M x K times filter K x N product (SCALE-Sim's M, N, K). */
+    public SystolicFolds folds(long m, long n, long k) {
+      return SystolicFolds.of(rows, cols, dataflow, m, n, k);
     }
   }
 }

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import trnsim.core.scalesim.SystolicDataflow;
 import trnsim.core.config.HardwareLoader;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.engine.ClockDomain;
@@ -140,9 +141,16 @@ class ChipModelTest {
     b.core(0).add(new Instruction.MatMul(W, X, P, false));
     // Weight stationary, one fold: 2R + C + T - 2 = 256 + 128 + 512 - 2 cycles (SCALE-Sim).
     assertThat(run(sys, b.build())).isEqualTo(new ClockDomain(2_400_000_000L).tickOf(894));
-    TensorTiming.Systolic os = new TensorTiming.Systolic(32, 32, "output_stationary");
-    // 64 x 64 outputs on a 32 x 32 array: 4 folds, each streaming K = 100.
-    assertThat(os.foldCycles(100, 64, 64)).isEqualTo(4L * (64 + 32 + 100 - 2));
+    TensorTiming.Systolic os = new TensorTiming.Systolic(32, 32, SystolicDataflow.OUTPUT_STATIONARY);
+    // 64 x 64 outputs on a 32 x 32 array: 4 folds, each streaming K = 100 with no load phase:
+    // R + C + T - 2 (SCALE-Sim v2's output-stationary fold).
+    assertThat(os.folds(64, 64, 100).demandCycles()).isEqualTo(4L * (32 + 32 + 100 - 2));
+    // Output stationary keeps the same 128 x 512 outputs in 4 folds of 128 x 128 and streams K = 128.
+    HardwareSpec sysOs = hw("trn2", "chip.core.tensor.type=systolic", "chip.core.tensor.latency_cycles=0",
+        "chip.core.tensor.dataflow=output_stationary");
+    ProgramBuilder o = new ProgramBuilder("os", 16);
+    o.core(0).add(new Instruction.MatMul(W, X, P, false));
+    assertThat(run(sysOs, o.build())).isEqualTo(new ClockDomain(2_400_000_000L).tickOf(4L * (128 + 128 + 128 - 2)));
   }
 
   @Test
