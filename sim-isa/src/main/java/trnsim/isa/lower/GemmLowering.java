@@ -68,8 +68,16 @@ public final class GemmLowering {
    * @param repeat how many times the workload runs the whole GEMM
    */
   public static List<Step> steps(TargetSpec t, String label, GemmSpec g, int cores, long repeat) {
-    return steps(t, label, g, cores, repeat, ProgramBuilder.MAX_INSTRUCTIONS);
+    return steps(t, label, g, cores, repeat, COMPOSED_LIMIT);
   }
+
+  /**
+   * Instructions a GEMM composed into a larger workload (a layer, an LLM step) may hold before it is
+   * split: a quarter of the guard, because such a workload holds all its kernels at once (a training
+   * layer on a GPU template has a dozen GEMMs of millions of instructions each). A GEMM run on its
+   * own ({@code gemm:} workloads, the calibration points) is split only above the guard itself.
+   */
+  public static final long COMPOSED_LIMIT = ProgramBuilder.MAX_INSTRUCTIONS / 4;
 
   /** As above with another instruction limit than the resource guard (tests: a split small enough to simulate fast). */
   public static List<Step> steps(TargetSpec t, String label, GemmSpec g, int cores, long repeat, long maxInstructions) {

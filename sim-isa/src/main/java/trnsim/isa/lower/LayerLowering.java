@@ -195,7 +195,7 @@ public final class LayerLowering {
     steps.add(new Step("residual_attn_bwd", f.residual, 1, dt));
     addGemmBackward(t, steps, "o_proj", f.oProj, cores);
     if (o.attention() == Attention.FLASH) {
-      steps.add(new Step("attention_bwd", AttentionBackward.lower(t, f.attn, cores), 1, dt));
+      steps.addAll(AttentionSplit.steps(t, "attention_bwd", f.attn, cores, true));
     } else {
       if (selective) {
         for (Step s : f.eager) {
@@ -242,7 +242,7 @@ public final class LayerLowering {
     } else {
       a = new AttentionSpec(batch, m.heads(), seq, seq, hd, m.kvHeads(), true, dt);
       if (attention == Attention.FLASH) {
-        steps.add(new Step("attention", AttentionLowering.forward(t, a, cores), 1, dt));
+        steps.addAll(AttentionSplit.steps(t, "attention", a, cores, false));
       } else {
         eager = eagerForward(t, a, cores, attention == Attention.EAGER_UNFUSED);
         steps.addAll(eager);

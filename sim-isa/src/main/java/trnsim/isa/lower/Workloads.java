@@ -57,7 +57,7 @@ public final class Workloads {
         w.finish();
         if (tiling == null) {
           // the library's own choice: a GEMM above the resource guard runs as sub-GEMMs (GemmLowering.steps)
-          yield new LoweredWorkload(w.toString(), GemmLowering.steps(t, "gemm", g, cores), 0);
+          yield new LoweredWorkload(w.toString(), GemmLowering.steps(t, "gemm", g, cores, 1, trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS), 0);
         }
         guard(w, "gemm", (double) Kernels.ceilDiv(m, t.peCols()) * Kernels.ceilDiv(n, t.maxMovingFree())
             * Kernels.ceilDiv(k, t.kPerMatmul(t.supports(d) ? d : DType.BF16)));
