@@ -42,6 +42,11 @@ public final class ProgramBuilder {
     return dmaQueues;
   }
 
+  /** Instructions added so far, over all cores. */
+  public long instructions() {
+    return instructions;
+  }
+
   public ProgramBuilder note(String note) {
     notes.add(note);
     return this;

@@ -117,10 +117,10 @@ public final class LlmSystem {
     long vocab = ceilDiv(m.vocab(), tp);
     GemmSpec g = new GemmSpec(tokens, m.hidden(), vocab, dt, false, false);
     List<Step> steps = new ArrayList<>();
-    steps.add(new Step("lm_head", GemmLowering.lower(t, g, t.cores()), 1, dt));
+    steps.addAll(GemmLowering.steps(t, "lm_head", g, t.cores(), 1));
     if (train) {
-      steps.add(new Step("lm_head_dx", GemmLowering.lower(t, new GemmSpec(tokens, vocab, m.hidden(), dt, false, true), t.cores()), 1, dt));
-      steps.add(new Step("lm_head_dw", GemmLowering.lower(t, new GemmSpec(m.hidden(), tokens, vocab, dt, true, false), t.cores()), 1, dt));
+      steps.addAll(GemmLowering.steps(t, "lm_head_dx", new GemmSpec(tokens, vocab, m.hidden(), dt, false, true), t.cores(), 1));
+      steps.addAll(GemmLowering.steps(t, "lm_head_dw", new GemmSpec(m.hidden(), tokens, vocab, dt, true, false), t.cores(), 1));
     }
     return steps;
   }

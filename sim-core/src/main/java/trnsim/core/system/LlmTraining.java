@@ -390,7 +390,7 @@ final class LlmTraining {
   static List<Step> headSteps(TargetSpec t, long tokens, long hidden, long vocabCols, DType dt) {
     GemmSpec g = new GemmSpec(tokens, hidden, vocabCols, dt, false, false);
     List<Step> steps = new ArrayList<>();
-    steps.add(new Step("lm_head", GemmLowering.lower(t, g, t.cores()), 1, dt));
+    steps.addAll(GemmLowering.steps(t, "lm_head", g, t.cores(), 1));
     long chunks = 1;
     while (dt.bytes(LlmSystem.ceilDiv(vocabCols, chunks)) * 4 > t.sbufBytesPerPartition() * 0.8) {
       chunks *= 2;
@@ -398,8 +398,8 @@ final class LlmTraining {
     long cols = LlmSystem.ceilDiv(vocabCols, chunks);
     steps.add(new Step("loss", NormLowering.lower(t, "softmax", tokens * chunks, cols, dt, t.cores()), 1, dt));
     steps.add(new Step("loss_bwd", StreamLowering.elementwise(t, "exp", tokens * vocabCols, dt, t.cores()), 1, dt));
-    steps.add(new Step("lm_head_dx", GemmLowering.lower(t, new GemmSpec(tokens, vocabCols, hidden, dt, false, true), t.cores()), 1, dt));
-    steps.add(new Step("lm_head_dw", GemmLowering.lower(t, new GemmSpec(hidden, tokens, vocabCols, dt, true, false), t.cores()), 1, dt));
+    steps.addAll(GemmLowering.steps(t, "lm_head_dx", new GemmSpec(tokens, vocabCols, hidden, dt, false, true), t.cores(), 1));
+    steps.addAll(GemmLowering.steps(t, "lm_head_dw", new GemmSpec(hidden, tokens, vocabCols, dt, true, false), t.cores(), 1));
     return steps;
   }
 
@@ -559,7 +559,9 @@ final class LlmTraining {
     Map<String, double[]> out = new java.util.HashMap<>();
     for (int i = 0; i < steps.size(); i++) {
       var r = run.steps().get(i);
-      out.put(r.label(), new double[] {r.result().timeSeconds() * r.repeat(), (double) steps.get(i).program().hbmBytesMin() * steps.get(i).repeat()});
+      // a GEMM split into sub-GEMMs is several steps with one label: their sum
+      out.merge(r.label(), new double[] {r.result().timeSeconds() * r.repeat(), (double) steps.get(i).program().hbmBytesMin() * steps.get(i).repeat()},
+          (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
     }
     return out;
   }

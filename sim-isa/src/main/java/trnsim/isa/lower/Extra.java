@@ -41,8 +41,8 @@ final class Extra {
       int cores = Workloads.cores(w, t);
       w.finish();
       AttentionSpec a = new AttentionSpec(b, h, s, sKv, d, g, causal, dt);
-      return single(w, "attention_" + pass,
-          pass.equals("fwd") ? AttentionLowering.forward(t, a, cores) : AttentionBackward.lower(t, a, cores), dt);
+      return new LoweredWorkload(w.toString(), AttentionSplit.steps(t, "attention_" + pass, a, cores, pass.equals("bwd"),
+          trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS), 0);
     }
     if (kind.equals("attention-decode")) {
       long b = w.positive("b", null);

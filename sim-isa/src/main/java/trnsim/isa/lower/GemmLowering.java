@@ -46,6 +46,188 @@ public final class GemmLowering {
     return lower(t, g, cores, null);
   }
 
+  /** One piece of a split GEMM and how many identical copies of it the GEMM runs. */
+  public record Piece(GemmSpec gemm, long copies) {}
+
+  /**
+   * A GEMM as kernels that fit the simulator: itself when its program fits the resource guard
+   * (exactly the GEMMs that lowered before splitting existed), otherwise sub-GEMMs along N (each
+   * reads the whole A) or M (each reads the whole B), whichever re-reads the smaller operand, cut
+   * at tile boundaries into equal pieces plus at most one remainder, recursively along the other
+   * dimension if one tile row is still too large. Identical pieces are one {@link Step} with a
+   * repeat count, so each distinct piece is simulated once and its time multiplied.
+   *
+   * <p>Simplified: the pieces run back to back with a full synchronisation between them (a real
+   * library runs one kernel whose waves flow into each other), and each piece reads its shared
+   * operand from HBM again (a real kernel finds it in L2 or SBUF when it fits). The pieces'
+   * compulsory bytes ({@link Program#hbmBytesMin}) are the unsplit GEMM's, shared out in
+   * proportion to each piece's output: the re-reads are a cost of the simulation's cut, not of the
+   * problem, so rooflines and intensities stay those of the whole GEMM; the simulated traffic
+   * includes them.
+   *
+   * @param repeat how many times the workload runs the whole GEMM
+   */
+  public static List<Step> steps(TargetSpec t, String label, GemmSpec g, int cores, long repeat) {
+    return steps(t, label, g, cores, repeat, COMPOSED_LIMIT);
+  }
+
+  /**
+   * Instructions a GEMM composed into a larger workload (a layer, an LLM step) may hold before it is
+   * split: a quarter of the guard, because such a workload holds all its kernels at once (a training
+   * layer on a GPU template has a dozen GEMMs of millions of instructions each). A GEMM run on its
+   * own ({@code gemm:} workloads, the calibration points) is split only above the guard itself.
+   */
+  public static final long COMPOSED_LIMIT = ProgramBuilder.MAX_INSTRUCTIONS / 4;
+
+  /** As above with another instruction limit than the resource guard (tests: a split small enough to simulate fast). */
+  public static List<Step> steps(TargetSpec t, String label, GemmSpec g, int cores, long repeat, long maxInstructions) {
+    List<Piece> pieces = split(t, g, cores, maxInstructions);
+    List<Step> steps = new ArrayList<>();
+    for (Piece pc : pieces) {
+      Program p = lower(t, pc.gemm(), cores);
+      if (pieces.size() > 1 || pc.copies() > 1) {
+        p = asPieceOf(p, pc, g, pieces);
+      }
+      steps.add(new Step(label, p, pc.copies() * repeat, g.dtype()));
+    }
+    return steps;
+  }
+
+  /** As {@link #steps(TargetSpec, String, GemmSpec, int, long)}, run once. */
+  public static List<Step> steps(TargetSpec t, String label, GemmSpec g, int cores) {
+    return steps(t, label, g, cores, 1);
+  }
+
+  /** The pieces {@link #steps} lowers; one piece with one copy when the GEMM fits as it is. */
+  public static List<Piece> split(TargetSpec t, GemmSpec g, int cores, long maxInstructions) {
+    if (instructions(t, g, cores, maxInstructions) <= maxInstructions) {
+      return List.of(new Piece(g, 1));
+    }
+    List<Piece> out = new ArrayList<>();
+    splitInto(t, g, cores, 1, g.m() <= g.n(), maxInstructions, out);
+    return out;
+  }
+
+  private static void splitInto(TargetSpec t, GemmSpec g, int cores, long copies, boolean alongN, long limit, List<Piece> out) {
+    long count = instructions(t, g, cores, limit);
+    if (count <= limit) {
+      out.add(new Piece(g, copies));
+      return;
+    }
+    long tile = alongN ? t.maxMovingFree() : t.peCols();
+    long dim = alongN ? g.n() : g.m();
+    long tiles = Kernels.ceilDiv(dim, tile);
+    if (tiles < 2) {
+      long otherTiles = alongN ? Kernels.ceilDiv(g.m(), t.peCols()) : Kernels.ceilDiv(g.n(), t.maxMovingFree());
+      if (otherTiles < 2) {
+        Kernels.guard("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n() + " (one output tile; K too deep to split)", count);
+      }
+      splitInto(t, g, cores, copies, !alongN, limit, out);
+      return;
+    }
+    long parts = parts(t, g, cores, count, alongN, tiles, limit);
+    long size = Math.min(dim, Kernels.ceilDiv(tiles, parts) * tile);
+    long full = dim / size;
+    long rest = dim - full * size;
+    splitInto(t, resized(g, alongN, size), cores, copies * full, alongN, limit, out);
+    if (rest > 0) {
+      splitInto(t, resized(g, alongN, rest), cores, copies, alongN, limit, out);
+    }
+  }
+
+  /**
+   * How many pieces to cut {@code tiles} (along the split dimension) into. Instruction counts do not
+   * scale linearly with a piece's size (the core grid and blocks change with it), so candidates are
+   * counted: the fewest pieces that fit the limit; more, down to about a quarter of the limit each
+   * (one piece simulates in seconds), only while a piece keeps two output tiles per core (a thinner
+   * piece leaves cores idle that the whole GEMM would use); then a nearby count that divides the tiles
+   * evenly (one distinct piece to simulate).
+   */
+  private static long parts(TargetSpec t, GemmSpec g, int cores, long count, boolean alongN, long tiles, long limit) {
+    long tile = alongN ? t.maxMovingFree() : t.peCols();
+    double otherTiles = alongN ? Kernels.tiles(g.m(), t.peCols()) : Kernels.tiles(g.n(), t.maxMovingFree());
+    double minTiles = 2.0 * Math.min(cores, t.cores());
+    long p = Math.min(tiles, Math.max(2, count / limit));
+    while (p < tiles && pieceCount(t, g, cores, alongN, tiles, p, tile, limit) > limit) {
+      p++;
+    }
+    long fits = p;
+    while (p < tiles && pieceCount(t, g, cores, alongN, tiles, p, tile, limit) > limit / 4
+        && Kernels.ceilDiv(tiles, p + 1) * otherTiles >= minTiles) {
+      p++;
+    }
+    for (long d = p; d <= Math.min(tiles, 2 * p); d++) {
+      if (tiles % d == 0 && (d == p || Kernels.ceilDiv(tiles, d) * otherTiles >= minTiles)
+          && pieceCount(t, g, cores, alongN, tiles, d, tile, limit) <= limit) {
+        return d;
+      }
+    }
+    return Math.max(fits, p);
+  }
+
+  private static long pieceCount(TargetSpec t, GemmSpec g, int cores, boolean alongN, long tiles, long parts, long tile, long limit) {
+    long size = Math.min(alongN ? g.n() : g.m(), Kernels.ceilDiv(tiles, parts) * tile);
+    return instructions(t, resized(g, alongN, size), cores, limit);
+  }
+
+  private static GemmSpec resized(GemmSpec g, boolean alongN, long size) {
+    return alongN ? new GemmSpec(g.m(), g.k(), size, g.dtype(), g.transposeA(), g.transposeB())
+        : new GemmSpec(size, g.k(), g.n(), g.dtype(), g.transposeA(), g.transposeB());
+  }
+
+  /** A piece's program with its share of the whole GEMM's compulsory bytes and a note on the split. */
+  private static Program asPieceOf(Program p, Piece pc, GemmSpec whole, List<Piece> pieces) {
+    GemmSpec s = pc.gemm();
+    double eb = elemBytes(whole.dtype());
+    double ob = whole.outDtype().bits() / 8.0;
+    double share = (double) s.m() * s.n() / ((double) whole.m() * whole.n());
+    // own output and the operand it owns; the shared operand by output share
+    double bytes = s.m() * (double) s.n() * ob + share * (whole.m() * (double) whole.k() + whole.k() * (double) whole.n()) * eb;
+    List<String> notes = new ArrayList<>(p.notes());
+    long total = 0;
+    for (Piece q : pieces) {
+      total += q.copies();
+    }
+    notes.add(0, String.format(java.util.Locale.ROOT,
+        "split: gemm m=%d k=%d n=%d exceeds the resource guard; run as %d sub-GEMMs back to back (this one m=%d n=%d, %d copies,"
+            + " simulated once); each re-reads its shared operand from HBM", whole.m(), whole.k(), whole.n(), total, s.m(), s.n(),
+        pc.copies()));
+    return new Program(p.name(), p.cores(), notes, p.flops(), Math.round(bytes));
+  }
+
+  /**
+   * The instruction count of the lowered GEMM without building it, or an upper bound when that is far
+   * below the guard (the cheap case, no emission at all). Exactly: the cores' slabs come in at
+   * most four shapes (full, or cut at the M and N edges), and a core's instruction stream depends
+   * only on its slab's shape, so one core of each shape is emitted and counted.
+   */
+  static long instructions(TargetSpec t, GemmSpec g, int coresRequested) {
+    return instructions(t, g, coresRequested, ProgramBuilder.MAX_INSTRUCTIONS);
+  }
+
+  /** As above; the cheap upper bound is taken only when it is below a quarter of {@code limit}. */
+  static long instructions(TargetSpec t, GemmSpec g, int coresRequested, long limit) {
+    double matmuls = Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows());
+    // At most 2 DMA instructions per queue per matmul (both operands reloaded), plus evacuations.
+    if (matmuls > limit) {
+      return (long) Math.min(Long.MAX_VALUE / 4, matmuls); // a lower bound, already over the guard: split first
+    }
+    if (matmuls * (2.0 * t.dmaQueues() + 4) <= limit / 4.0) {
+      return (long) Math.ceil(matmuls * (2.0 * t.dmaQueues() + 4));
+    }
+    return exactInstructions(t, g, coresRequested);
+  }
+
+  /** The instruction count of {@link #lower(TargetSpec, GemmSpec, int)}, exactly. */
+  static long exactInstructions(TargetSpec t, GemmSpec g, int coresRequested) {
+    if (!t.supports(g.dtype())) {
+      return 0; // lower() reports the dtype
+    }
+    int cores = Math.min(coresRequested, t.cores());
+    GemmTiling tl = choose(t, g, cores);
+    return new Emitter(t, g, tl).count();
+  }
+
   /** The naive strategy: every output tile reloads its operand tiles, single-buffered. */
   public static GemmTiling naive(TargetSpec t, GemmSpec g, int cores) {
     GemmTiling b = choose(t, g, Math.min(cores, t.cores()));
@@ -176,6 +358,10 @@ public final class GemmLowering {
     final DType outType;
 
     Emitter(TargetSpec t, GemmSpec g, GemmTiling tl) {
+      this(t, g, tl, null);
+    }
+
+    Emitter(TargetSpec t, GemmSpec g, GemmTiling tl, ProgramBuilder into) {
       this.t = t;
       this.g = g;
       this.tl = tl;
@@ -187,7 +373,7 @@ public final class GemmLowering {
       this.outType = g.outDtype();
       String name = "gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n() + " " + g.dtype().label()
           + (g.transposeA() ? " ta" : "") + (g.transposeB() ? " tb" : "");
-      this.pb = new ProgramBuilder(name, t.dmaQueues());
+      this.pb = into != null ? into : new ProgramBuilder(name, t.dmaQueues());
     }
 
     /** A pool of SBUF slots holding operand blocks; remembers what each slot holds and who read it last. */
@@ -234,6 +420,36 @@ public final class GemmLowering {
         pb.note("transposed operand layouts load by DMA transpose, modelled at full DMA rate (published: up to 90%)");
       }
       return pb.build();
+    }
+
+    /** Instructions of {@link #emit()}, counted by emitting one core of each slab shape. */
+    long count() {
+      long tilesM = Kernels.ceilDiv(g.m(), mTile);
+      long tilesN = Kernels.ceilDiv(g.n(), nTile);
+      long tmPerCore = Kernels.ceilDiv(tilesM, tl.gridM());
+      long tnPerCore = Kernels.ceilDiv(tilesN, tl.gridN());
+      java.util.Map<Long, Long> perShape = new java.util.HashMap<>();
+      long total = 0;
+      for (int gm = 0; gm < tl.gridM(); gm++) {
+        for (int gn = 0; gn < tl.gridN(); gn++) {
+          long m0 = gm * tmPerCore * mTile;
+          long n0 = gn * tnPerCore * nTile;
+          long m1 = Math.min(g.m(), m0 + tmPerCore * mTile);
+          long n1 = Math.min(g.n(), n0 + tnPerCore * nTile);
+          if (m0 < m1 && n0 < n1) {
+            final long mm0 = m0;
+            final long mm1 = m1;
+            final long nn0 = n0;
+            final long nn1 = n1;
+            total += perShape.computeIfAbsent(key(m1 - m0, n1 - n0), k -> {
+              ProgramBuilder one = new ProgramBuilder("count", t.dmaQueues());
+              new Emitter(t, g, tl, one).emitCore(one.core(0), mm0, mm1, nn0, nn1);
+              return one.instructions();
+            });
+          }
+        }
+      }
+      return total;
     }
 
     void emitCore(ProgramBuilder.CoreBuilder c, long m0, long m1, long n0, long n1) {

@@ -198,7 +198,7 @@ public final class LayerLowering {
     steps.add(new Step("residual_attn_bwd", f.residual, 1, dt));
     addGemmBackward(t, steps, "o_proj", f.oProj, cores);
     if (o.attention() == Attention.FLASH) {
-      steps.add(new Step("attention_bwd", AttentionBackward.lower(t, f.attn, cores), 1, dt));
+      steps.addAll(AttentionSplit.steps(t, "attention_bwd", f.attn, cores, true));
     } else {
       if (selective) {
         for (Step s : f.eager) {
@@ -237,7 +237,7 @@ public final class LayerLowering {
     List<Step> eager = List.of();
     List<Step> steps = new ArrayList<>();
     steps.add(new Step(normName + "_attn", norm, 1, dt));
-    steps.add(new Step("qkv_proj", GemmLowering.lower(t, qkv, cores), 1, dt));
+    steps.addAll(GemmLowering.steps(t, "qkv_proj", qkv, cores, 1));
     addBias(t, steps, m, "qkv", tokens * qkvN, dt);
     if (phase.equals("decode")) {
       Program attn = DecodeAttention.lower(t, new AttentionSpec(batch, m.heads(), 1, ctx, hd, m.kvHeads(), false, dt), cores);
@@ -245,21 +245,21 @@ public final class LayerLowering {
     } else {
       a = new AttentionSpec(batch, m.heads(), seq, seq, hd, m.kvHeads(), true, dt);
       if (attention == Attention.FLASH) {
-        steps.add(new Step("attention", AttentionLowering.forward(t, a, cores), 1, dt));
+        steps.addAll(AttentionSplit.steps(t, "attention", a, cores, false));
       } else {
         eager = eagerForward(t, a, cores, attention == Attention.EAGER_UNFUSED);
         steps.addAll(eager);
       }
     }
-    steps.add(new Step("o_proj", GemmLowering.lower(t, oProj, cores), 1, dt));
+    steps.addAll(GemmLowering.steps(t, "o_proj", oProj, cores, 1));
     addBias(t, steps, m, "o", normTokens * m.hidden(), dt);
     steps.add(new Step("residual_attn", residual, 1, dt));
     steps.add(new Step(normName + "_mlp", norm, 1, dt));
     List<Step> mlp = new ArrayList<>();
-    mlp.add(new Step(gated ? "gate_up_proj" : "up_proj", GemmLowering.lower(t, up, cores), 1, dt));
+    mlp.addAll(GemmLowering.steps(t, gated ? "gate_up_proj" : "up_proj", up, cores, 1));
     addBias(t, mlp, m, "up", tokens * up.n(), dt);
     mlp.add(new Step(gated ? "silu_mul" : "gelu", activation, 1, dt));
-    mlp.add(new Step("down_proj", GemmLowering.lower(t, down, cores), 1, dt));
+    mlp.addAll(GemmLowering.steps(t, "down_proj", down, cores, 1));
     addBias(t, mlp, m, "down", normTokens * m.hidden(), dt);
     steps.addAll(mlp);
     steps.add(new Step("residual_mlp", residual, 1, dt));
@@ -289,14 +289,14 @@ public final class LayerLowering {
     long heads = a.b() * a.h();
     DType dt = a.dtype();
     List<Step> steps = new ArrayList<>();
-    steps.add(new Step("attn_scores", GemmLowering.lower(t, new GemmSpec(a.s(), a.d(), a.sKv(), dt, false, true), cores), heads, dt));
+    steps.addAll(GemmLowering.steps(t, "attn_scores", new GemmSpec(a.s(), a.d(), a.sKv(), dt, false, true), cores, heads));
     if (unfused) {
       // scores x coefficient, then masked_fill: one read and one write of the scores each (the mask is shared by the heads)
       steps.add(new Step("attn_scale", StreamLowering.elementwise(t, "bias", heads * a.s() * a.sKv(), dt, cores), 1, dt));
       steps.add(new Step("attn_mask", StreamLowering.elementwise(t, "bias", heads * a.s() * a.sKv(), dt, cores), 1, dt));
     }
     steps.add(new Step("attn_softmax", NormLowering.lower(t, "softmax", heads * a.s(), a.sKv(), dt, cores), 1, dt));
-    steps.add(new Step("attn_context", GemmLowering.lower(t, new GemmSpec(a.s(), a.sKv(), a.d(), dt, false, false), cores), heads, dt));
+    steps.addAll(GemmLowering.steps(t, "attn_context", new GemmSpec(a.s(), a.sKv(), a.d(), dt, false, false), cores, heads));
     return steps;
   }
 
@@ -313,22 +313,22 @@ public final class LayerLowering {
     long s = a.s();
     long k = a.sKv();
     long d = a.d();
-    steps.add(new Step("attn_context_dx", GemmLowering.lower(t, new GemmSpec(s, d, k, dt, false, true), cores), heads, dt));
-    steps.add(new Step("attn_context_dw", GemmLowering.lower(t, new GemmSpec(k, s, d, dt, true, false), cores), heads, dt));
+    steps.addAll(GemmLowering.steps(t, "attn_context_dx", new GemmSpec(s, d, k, dt, false, true), cores, heads));
+    steps.addAll(GemmLowering.steps(t, "attn_context_dw", new GemmSpec(k, s, d, dt, true, false), cores, heads));
     steps.add(new Step("attn_softmax_bwd", StreamLowering.elementwise(t, "mul", heads * s * k, dt, cores), 1, dt));
     if (unfused) {
       steps.add(new Step("attn_mask_bwd", StreamLowering.elementwise(t, "bias", heads * s * k, dt, cores), 1, dt));
       steps.add(new Step("attn_scale_bwd", StreamLowering.elementwise(t, "bias", heads * s * k, dt, cores), 1, dt));
     }
-    steps.add(new Step("attn_scores_dx", GemmLowering.lower(t, new GemmSpec(s, k, d, dt, false, false), cores), heads, dt));
-    steps.add(new Step("attn_scores_dw", GemmLowering.lower(t, new GemmSpec(k, s, d, dt, true, false), cores), heads, dt));
+    steps.addAll(GemmLowering.steps(t, "attn_scores_dx", new GemmSpec(s, k, d, dt, false, false), cores, heads));
+    steps.addAll(GemmLowering.steps(t, "attn_scores_dw", new GemmSpec(k, s, d, dt, true, false), cores, heads));
   }
 
   /** dX[M,K] = dY[M,N] W^T and dW[K,N] = X^T dY: the same FLOPs as the forward GEMM each. */
   static void addGemmBackward(TargetSpec t, List<Step> steps, String label, GemmSpec g, int cores) {
     GemmSpec dx = new GemmSpec(g.m(), g.n(), g.k(), g.dtype(), false, true);
     GemmSpec dw = new GemmSpec(g.k(), g.m(), g.n(), g.dtype(), true, false);
-    steps.add(new Step(label + "_dx", GemmLowering.lower(t, dx, cores), 1, g.dtype()));
-    steps.add(new Step(label + "_dw", GemmLowering.lower(t, dw, cores), 1, g.dtype()));
+    steps.addAll(GemmLowering.steps(t, label + "_dx", dx, cores, 1));
+    steps.addAll(GemmLowering.steps(t, label + "_dw", dw, cores, 1));
   }
 }
