@@ -47,6 +47,10 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--trace-window-us", paramLabel = "FROM:TO", description = "Trace only events within this window of simulated microseconds.")
   String traceWindow;
 
+  @Option(names = "--chart", paramLabel = "FILE.png|FILE.svg",
+      description = "System workloads (llm-*): draw where the step time goes (compute, tp/pp/dp communication, bubbles, optimizer).")
+  Path chart;
+
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
@@ -70,7 +74,13 @@ public final class RunCommand implements Callable<Integer> {
       if (trace != null) {
         throw new UserInputException("--trace = '" + trace + "': not available for system workloads (llm-*); trace a layer workload instead");
       }
-      return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out());
+      if (chart != null) {
+        Charts.format(chart, "--chart");
+      }
+      return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out(), chart);
+    }
+    if (chart != null) {
+      throw new UserInputException("--chart = '" + chart + "': only for system workloads (llm-*); for a kernel use plot roofline");
     }
     List<Workbench.Limited> runs = new ArrayList<>();
     for (String spec : specs) {
