@@ -334,7 +334,8 @@ public final class CompareCommand implements Callable<Integer> {
     out.println();
     out.println("Why: each speedup as a product of factors (chips, per-chip peak at the dtype and clock run, and utilisation");
     out.println("are target/baseline; work per unit is baseline/target); utilisation splits into the efficiency of the");
-    out.println("productive time and one factor per part of the time lost (> 1: the target loses less to it):");
+    out.println("productive time and one factor per part of the time lost (> 1: the target loses less to it);");
+    out.println("figures in parentheses are target vs baseline:");
     for (var m : rows) {
       out.printf(Locale.ROOT, "  %s%n", m.get("workload"));
       if (m.get("error") != null) {
