@@ -364,8 +364,7 @@ public final class CompareCommand implements Callable<Integer> {
       Map<?, ?> f = (Map<?, ?>) o;
       double v = (Double) f.get("value");
       if (Math.abs(v - 1) > 0.005) {
-        String share = String.valueOf(f.get("meaning")).replaceFirst(";.*$", "");
-        sb.append(sb.length() == 0 ? "" : " x ").append(String.format(Locale.ROOT, "%.2fx %s (%s)", v, f.get("name"), share));
+        sb.append(sb.length() == 0 ? "" : " x ").append(String.format(Locale.ROOT, "%.2fx %s (%s)", v, f.get("name"), f.get("meaning")));
       }
     }
     return sb.length() == 0 ? "no part differs by more than 0.5%" : sb.toString();

@@ -115,7 +115,7 @@ public record SpeedupDecomposition(String basis, double speedup, List<Factor> fa
       double growB = (cumB + lb) / cumB;
       double growT = (cumT + lt) / cumT;
       parts.add(new Factor(n, growB / growT, String.format(Locale.ROOT,
-          "%.1f%% vs %.1f%% of the time; stretches the time before it %.3fx vs %.3fx", 100 * lt / t.seconds(), 100 * lb / b.seconds(),
+          "%.1f%% vs %.1f%% of the time; x%.3f vs x%.3f on the time before it", 100 * lt / t.seconds(), 100 * lb / b.seconds(),
           growT, growB)));
       cumB += lb;
       cumT += lt;
