@@ -1,25 +1,12 @@
 package trnsim.cli;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.VectorGraphicsEncoder;
-import org.knowm.xchart.internal.chartpart.Chart;
 
-/** Saves XChart charts as PNG or SVG (chosen by the file extension), headless and atomically. */
+/** Saves figures as PNG or SVG (chosen by the file extension), headless and atomically; helpers for sweep axes. */
 final class Charts {
   private Charts() {}
-
-  static {
-    System.setProperty("java.awt.headless", "true");
-  }
-
-  static final int WIDTH = 900;
-  static final int HEIGHT = 600;
 
   /** Checks an output path names a chart format we write; returns the extension. */
   static String format(Path out, String option) {
@@ -33,21 +20,9 @@ final class Charts {
     throw new UserInputException(option + " = '" + out + "': must end with .png or .svg");
   }
 
-  static void save(Chart<?, ?> chart, Path out, String option) {
-    String fmt = format(out, option);
-    try {
-      byte[] bytes;
-      if (fmt.equals("png")) {
-        bytes = BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG);
-      } else {
-        ByteArrayOutputStream bos = new ByteArrayOutputStream();
-        VectorGraphicsEncoder.saveVectorGraphic(chart, bos, VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
-        bytes = bos.toByteArray();
-      }
-      AtomicFiles.writeBytes(out, bytes);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot render " + out + ": " + e.getMessage(), e);
-    }
+  /** Renders a figure in the format the file name says and writes it atomically (no partial chart on failure). */
+  static void save(Figure figure, Path out, String option) {
+    AtomicFiles.writeBytes(out, ChartRenderer.render(figure, format(out, option)));
   }
 
   /** Numeric value of a varied setting such as "2TB/s", "12MiB" or "4096" (NaN if not a number). */

@@ -65,6 +65,10 @@ public final class CollectiveCommand implements Callable<Integer> {
   @Option(names = "--raw", description = "With send-recv: a raw write between the two ranks' memories (an RDMA latency test such as ib_write_lat): wires only, no collective runtime.")
   boolean raw;
 
+  @Option(names = "--chart", paramLabel = "FILE.png|FILE.svg",
+      description = "With --sweep: draw latency and bus bandwidth against size, with the sizes where the algorithm changes.")
+  java.nio.file.Path chart;
+
   @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
   OutputFormat format;
 
@@ -125,6 +129,12 @@ public final class CollectiveCommand implements Callable<Integer> {
     if (n % systems != 0) {
       throw new UserInputException("--ranks = '" + n + "': must divide evenly over --systems " + systems);
     }
+    if (chart != null && sweep == null) {
+      throw new UserInputException("--chart = '" + chart + "': needs --sweep FROM:TO (a curve of sizes)");
+    }
+    if (chart != null) {
+      Charts.format(chart, "--chart");
+    }
     List<Integer> group = Collectives.spread(f, n);
     List<Long> sizes = sizes();
     List<Map<String, Object>> rows = new ArrayList<>();
@@ -137,6 +147,9 @@ public final class CollectiveCommand implements Callable<Integer> {
         throw new UserInputException("--op = '" + op + "': " + e.getMessage());
       }
       rows.add(row(hw, r, s));
+    }
+    if (chart != null) {
+      Charts.save(sweepChart(rows), chart, "--chart");
     }
     print(rows);
     return ExitCodes.OK;
@@ -192,6 +205,33 @@ public final class CollectiveCommand implements Callable<Integer> {
       m.put("note", r.note());
     }
     return m;
+  }
+
+  /**
+   * The sweep as two panels over message size: time (log) and bus bandwidth, with a dashed line
+   * between each pair of sizes whose algorithm differs (at their geometric mean), labelled with the new one.
+   */
+  static Figure.Xy sweepChart(List<Map<String, Object>> rows) {
+    List<Double> xs = new ArrayList<>();
+    List<Double> ts = new ArrayList<>();
+    List<Double> bw = new ArrayList<>();
+    List<Figure.Marker> switches = new ArrayList<>();
+    for (int i = 0; i < rows.size(); i++) {
+      var m = rows.get(i);
+      xs.add(((Long) m.get("bytes")).doubleValue());
+      ts.add((Double) m.get("time_s") * 1e6);
+      bw.add((Double) m.get("busbw_gbps"));
+      if (i > 0 && !m.get("algo").equals(rows.get(i - 1).get("algo"))) {
+        switches.add(new Figure.Marker(Math.sqrt(xs.get(i) * xs.get(i - 1)), "-> " + m.get("algo")));
+      }
+    }
+    var first = rows.get(0);
+    String name = first.get("op") + " over " + first.get("ranks") + " ranks of " + first.get("hardware") + ", " + first.get("dtype");
+    return new Figure.Xy(name, Figure.Axis.of("message size", Figure.Scale.LOG2, Figure.Format.BYTES), List.of(
+        new Figure.Panel(Figure.Axis.of("time (us)", Figure.Scale.LOG10, Figure.Format.NUMBER),
+            List.of(new Figure.Series("time", xs, ts, true, true))),
+        new Figure.Panel(Figure.Axis.of("bus bandwidth (GB/s)", Figure.Scale.LINEAR, Figure.Format.NUMBER),
+            List.of(new Figure.Series("bus bandwidth", xs, bw, true, true)))), switches);
   }
 
   /** nccom-test's element types onto trnsim's ({@link Collectives#elementType}). */

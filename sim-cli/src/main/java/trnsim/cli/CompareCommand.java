@@ -232,7 +232,9 @@ public final class CompareCommand implements Callable<Integer> {
    */
   static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
       int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et, Reports.Operating ob, Reports.Operating ot) {
-    boolean flops = b.flops() > 0 && t.flops() > 0;
+    // Explained by tensor FLOP/s when both sides do FLOPs on the tensor engine; otherwise by HBM bandwidth.
+    boolean flops = b.flops() > 0 && t.flops() > 0 && b.engineBusy().getOrDefault("tensor", 0.0) > 0
+        && t.engineBusy().getOrDefault("tensor", 0.0) > 0;
     String basis = chipsB == 1 && chipsT == 1 ? "per kernel" : "per kernel, system throughput";
     SpeedupDecomposition d = SpeedupDecomposition.of(basis, SpeedupDecomposition.kernel(b, flops, chipsB, ob.clockGhz()),
         SpeedupDecomposition.kernel(t, flops, chipsT, ot.clockGhz()));
@@ -334,7 +336,8 @@ public final class CompareCommand implements Callable<Integer> {
     out.println();
     out.println("Why: each speedup as a product of factors (chips, per-chip peak at the dtype and clock run, and utilisation");
     out.println("are target/baseline; work per unit is baseline/target); utilisation splits into the efficiency of the");
-    out.println("productive time and one factor per part of the time lost (> 1: the target loses less to it):");
+    out.println("productive time and one factor per part of the time lost (> 1: the target loses less to it);");
+    out.println("figures in parentheses are target vs baseline:");
     for (var m : rows) {
       out.printf(Locale.ROOT, "  %s%n", m.get("workload"));
       if (m.get("error") != null) {

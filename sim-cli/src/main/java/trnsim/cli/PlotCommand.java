@@ -8,10 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import trnsim.core.config.HardwareSpec;
@@ -114,28 +110,24 @@ public final class PlotCommand implements Runnable {
           hi = Math.max(hi, ai * 4);
         }
       }
-      XYChart c = new XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT)
-          .title(String.format(Locale.ROOT, "Roofline: %s (peak %.0f TFLOP/s, HBM %.0f GB/s, ridge %.0f FLOP/B)",
-              name, peak / 1e12, bw / 1e9, ridge))
-          .xAxisTitle("arithmetic intensity (FLOP / HBM byte)").yAxisTitle("TFLOP/s").build();
-      c.getStyler().setXAxisLogarithmic(true);
-      c.getStyler().setYAxisLogarithmic(true);
       // One roof per distinct tensor-engine peak (a suite can mix dtypes), all under the same HBM slope.
       java.util.TreeSet<Double> peaks = new java.util.TreeSet<>(java.util.Comparator.reverseOrder());
       for (var p : points) {
         peaks.add((Double) p.get("peak_tflops") * 1e12);
       }
+      List<Figure.Series> series = new ArrayList<>();
       for (double pk : peaks) {
-        List<Double> xs = new ArrayList<>();
-        List<Double> ys = new ArrayList<>();
-        int n = 64;
-        for (int i = 0; i <= n; i++) {
-          double x = lo * Math.pow(hi / lo, (double) i / n);
-          xs.add(x);
-          ys.add(Math.min(pk, x * bw) / 1e12);
+        // The roof is two straight lines on log-log axes: the HBM slope up to the ridge, then flat.
+        double r = pk / bw;
+        List<Double> xs = new ArrayList<>(List.of(lo));
+        List<Double> ys = new ArrayList<>(List.of(lo * bw / 1e12));
+        if (r > lo && r < hi) {
+          xs.add(r);
+          ys.add(pk / 1e12);
         }
-        XYSeries roof = c.addSeries(String.format(Locale.ROOT, "roofline, peak %.0f TFLOP/s", pk / 1e12), xs, ys);
-        roof.setMarker(SeriesMarkers.NONE);
+        xs.add(hi);
+        ys.add(Math.min(pk, hi * bw) / 1e12);
+        series.add(new Figure.Series(String.format(Locale.ROOT, "roofline, peak %.0f TFLOP/s", pk / 1e12), xs, ys, true, false));
       }
       int plotted = 0;
       for (var p : points) {
@@ -143,21 +135,19 @@ public final class PlotCommand implements Runnable {
         double t = (Double) p.get("achieved_tflops");
         if (Double.isFinite(ai) && ai > 0 && t > 0) {
           String label = String.valueOf(p.get("workload"));
-          label = label.length() > 60 ? label.substring(0, 57) + "..." : label;
-          String unique = label;
-          for (int k = 2; c.getSeriesMap().containsKey(unique); k++) {
-            unique = label + " #" + k;
-          }
-          XYSeries s = c.addSeries(unique,
-              List.of(ai), List.of(t));
-          s.setXYSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
+          series.add(new Figure.Series(label.length() > 60 ? label.substring(0, 57) + "..." : label, List.of(ai), List.of(t), false, true));
           plotted++;
         }
       }
       if (plotted == 0) {
         throw new UserInputException("--workload = '" + workload + "': no FLOPs or no HBM traffic, so no point on a roofline");
       }
-      Charts.save(c, out, "--out");
+      Figure.Xy fig = new Figure.Xy(String.format(Locale.ROOT, "Roofline: %s (peak %.0f TFLOP/s, HBM %.0f GB/s, ridge %.0f FLOP/B)",
+          name, peak / 1e12, bw / 1e9, ridge),
+          Figure.Axis.of("arithmetic intensity (FLOP per HBM byte)", Figure.Scale.LOG10, Figure.Format.NUMBER),
+          List.of(new Figure.Panel(Figure.Axis.of("achieved throughput (TFLOP/s)", Figure.Scale.LOG10, Figure.Format.NUMBER), series)),
+          List.of());
+      Charts.save(fig, out, "--out");
     }
 
     private void print(List<Map<String, Object>> points) {

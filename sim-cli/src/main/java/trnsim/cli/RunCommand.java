@@ -47,6 +47,10 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--trace-window-us", paramLabel = "FROM:TO", description = "Trace only events within this window of simulated microseconds.")
   String traceWindow;
 
+  @Option(names = "--chart", paramLabel = "FILE.png|FILE.svg",
+      description = "System workloads (llm-*): draw where the step time goes (compute, tp/pp/dp communication, bubbles, optimizer).")
+  Path chart;
+
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
@@ -67,17 +71,23 @@ public final class RunCommand implements Callable<Integer> {
     HardwareSpec hw = hardwareOptions.load(wb);
     List<String> specs = wb.expand(workload);
     if (specs.stream().anyMatch(wb::isSystemWorkload)) {
+      if (chart != null) {
+        Charts.format(chart, "--chart");
+      }
       if (trace == null || specs.size() != 1) {
-        return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out());
+        return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out(), chart);
       }
       int[] code = new int[1];
       AtomicFiles.write(trace, w -> {
         try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-          code[0] = SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out(), sink);
+          code[0] = SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out(), sink, chart);
           warnIfCut(sink);
         }
       });
       return code[0];
+    }
+    if (chart != null) {
+      throw new UserInputException("--chart = '" + chart + "': only for system workloads (llm-*); for a kernel use plot roofline");
     }
     List<Workbench.Limited> runs = new ArrayList<>();
     for (String spec : specs) {

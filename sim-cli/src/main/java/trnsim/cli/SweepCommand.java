@@ -524,36 +524,47 @@ public final class SweepCommand implements Callable<Integer> {
       }
       series.computeIfAbsent(name.length() == 0 ? metric : name.toString(), k -> new ArrayList<>()).add(n);
     }
-    String title = metric + " vs " + x.key() + " (" + hardwareOptions.name + ")";
-    if (Charts.numericAxis(x.values())) {
+    String title = quantity(metric) + " vs " + x.key() + " (" + hardwareOptions.name + ")";
+    Figure.Axis y = Figure.Axis.of(quantity(metric), Figure.Scale.LINEAR, Figure.Format.NUMBER);
+    boolean numeric = Charts.numericAxis(x.values());
+    Figure.Axis xa;
+    if (numeric) {
       String unit = Charts.unitSuffix(x.values().get(0));
-      var c = new org.knowm.xchart.XYChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT).title(title)
-          .xAxisTitle(x.key() + (unit.isEmpty() ? "" : " (" + unit + ")")).yAxisTitle(metric).build();
-      c.getStyler().setLegendVisible(series.size() > 1);
-      for (var e : series.entrySet()) {
-        List<Double> xs = new ArrayList<>();
-        List<Double> ys = new ArrayList<>();
-        for (JsonNode n : e.getValue()) {
-          xs.add(Charts.leadingNumber(n.path("vary").path(x.key()).asText()));
-          ys.add(number(n, metric));
-        }
-        c.addSeries(e.getKey(), xs, ys);
-      }
-      Charts.save(c, chart, "--chart");
+      xa = Figure.Axis.of(x.key() + (unit.isEmpty() ? "" : " (" + unit + ")"), Figure.Scale.LINEAR, Figure.Format.NUMBER);
     } else {
-      var c = new org.knowm.xchart.CategoryChartBuilder().width(Charts.WIDTH).height(Charts.HEIGHT).title(title)
-          .xAxisTitle(x.key()).yAxisTitle(metric).build();
-      c.getStyler().setLegendVisible(series.size() > 1);
-      for (var e : series.entrySet()) {
-        List<String> xs = new ArrayList<>();
-        List<Double> ys = new ArrayList<>();
-        for (JsonNode n : e.getValue()) {
-          xs.add(n.path("vary").path(x.key()).asText());
-          ys.add(number(n, metric));
-        }
-        c.addSeries(e.getKey(), xs, ys);
-      }
-      Charts.save(c, chart, "--chart");
+      xa = Figure.Axis.categories(x.key(), x.values());
     }
+    List<Figure.Series> lines = new ArrayList<>();
+    for (var e : series.entrySet()) {
+      List<Double> xs = new ArrayList<>();
+      List<Double> ys = new ArrayList<>();
+      for (JsonNode n : e.getValue()) {
+        String v = n.path("vary").path(x.key()).asText();
+        xs.add(numeric ? Charts.leadingNumber(v) : (double) x.values().indexOf(v));
+        ys.add(number(n, metric));
+      }
+      lines.add(new Figure.Series(e.getKey(), xs, ys, true, true));
+    }
+    Charts.save(new Figure.Xy(title, xa, List.of(new Figure.Panel(y, lines)), List.of()), chart, "--chart");
+  }
+
+  /** A metric key of run's JSON as a quantity with its unit, for axis labels. */
+  static String quantity(String metric) {
+    return switch (metric) {
+      case "time_s" -> "time (s)";
+      case "achieved_tflops" -> "achieved throughput (TFLOP/s)";
+      case "peak_tflops" -> "peak throughput (TFLOP/s)";
+      case "utilization" -> "tensor-engine utilisation (fraction of peak)";
+      case "achieved_hbm_gbps" -> "achieved HBM bandwidth (GB/s)";
+      case "energy_j" -> "energy (J)";
+      case "avg_power_w" -> "average power (W)";
+      case "tokens_per_s" -> "throughput (tokens/s)";
+      case "clock_ghz" -> "tensor clock (GHz)";
+      case "perf_per_watt" -> "performance per watt (FLOP/J)";
+      case "cost_usd" -> "cost (USD)";
+      case "hbm_bytes" -> "HBM traffic (bytes)";
+      case "flops" -> "work (FLOP)";
+      default -> metric.replace('_', ' ');
+    };
   }
 }

@@ -20,17 +20,18 @@ final class SystemReports {
       "energy_per_token_j", "cost_per_million_tokens_usd");
 
   /** {@code trnsim run} for a list of system workloads. */
-  static int run(Workbench wb, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out) {
-    return run(wb, hw, specs, format, maxEvents, out, null);
+  static int run(Workbench wb, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
+      java.nio.file.Path chart) {
+    return run(wb, hw, specs, format, maxEvents, out, null, chart);
   }
 
   /**
-   * As {@link #run(Workbench, HardwareSpec, List, OutputFormat, long, PrintWriter)}; with a trace
+   * As {@link #run(Workbench, HardwareSpec, List, OutputFormat, long, PrintWriter, java.nio.file.Path)}; with a trace
    * sink (one workload only), the step's simulated runs (layer, head) are drawn end to end on the
    * chip tracks and the step breakdown on its own track.
    */
   static int run(Workbench wb, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
-      trnsim.core.trace.TraceSink trace) {
+      trnsim.core.trace.TraceSink trace, java.nio.file.Path chart) {
     List<LlmResult> results = new ArrayList<>();
     for (String s : specs) {
       if (!wb.isSystemWorkload(s)) {
@@ -43,6 +44,9 @@ final class SystemReports {
       } else {
         results.add(wb.simulateSystem(hw, s, new RunOptions(null, maxEvents)));
       }
+    }
+    if (chart != null) {
+      Charts.save(breakdownChart(results), chart, "--chart");
     }
     switch (format) {
       case table -> {
@@ -75,6 +79,55 @@ final class SystemReports {
     }
     out.flush();
     return ExitCodes.OK;
+  }
+
+  /** The parts of a step's breakdown as people name them. */
+  static String partName(String key) {
+    return switch (key) {
+      case "compute" -> "compute";
+      case "recompute" -> "activation recomputation";
+      case "tp_comm" -> "tensor-parallel communication";
+      case "pp_comm" -> "pipeline-parallel communication";
+      case "dp_comm" -> "data-parallel gradient sync (exposed)";
+      case "ep_comm" -> "expert-parallel communication";
+      case "pipeline_bubble" -> "pipeline bubbles";
+      case "grad_accum" -> "gradient accumulation";
+      case "optimizer" -> "optimizer step";
+      case "runtime" -> "runtime and launch overhead";
+      case "prefill" -> "prefill";
+      default -> key.replace('_', ' ');
+    };
+  }
+
+  /** {@code run --chart} of system steps: one bar per step, stacked by where its time goes. */
+  static Figure.Bars breakdownChart(List<LlmResult> results) {
+    double max = 0;
+    for (LlmResult r : results) {
+      max = Math.max(max, r.seconds());
+    }
+    double scale = max >= 1 ? 1 : max >= 1e-3 ? 1e3 : 1e6;
+    String unit = max >= 1 ? "s" : max >= 1e-3 ? "ms" : "us";
+    List<Figure.Bar> bars = new ArrayList<>();
+    java.util.Set<String> phases = new java.util.TreeSet<>();
+    for (LlmResult r : results) {
+      phases.add(r.phase());
+      List<Figure.Segment> segs = new ArrayList<>();
+      for (var e : r.breakdown().entrySet()) {
+        if (e.getValue() > 0) {
+          segs.add(new Figure.Segment(partName(e.getKey()), e.getValue() * scale));
+        }
+      }
+      bars.add(new Figure.Bar(r.workload() + " on " + r.hardware() + " (" + r.chips() + " chips)", segs, r.seconds() * scale,
+          Reports.seconds(r.seconds())));
+    }
+    String what = phases.size() > 1 ? "time" : switch (phases.iterator().next()) {
+      case "train" -> "time per training step";
+      case "prefill" -> "time to first token";
+      case "generate" -> "request time";
+      default -> "time per output token";
+    };
+    return new Figure.Bars("Where the step time goes", Figure.Axis.of(what + " (" + unit + ")", Figure.Scale.LINEAR,
+        Figure.Format.NUMBER), bars);
   }
 
   static double commShare(LlmResult r) {

@@ -216,35 +216,12 @@ public final class VerifyCommand implements Callable<Integer> {
     String cannot = null;
     try {
       HardwareSpec t = hw.computeIfAbsent(c.target(), n -> wb.hardware(n, List.of()));
-      if (wb.isSystemWorkload(tw) || (ratio && wb.isSystemWorkload(bw))) {
-        Map<String, Object> row = systemRow(c, wb, hw, t, bw, tw, ratio);
-        value = row.get(c.metric()) instanceof Double d ? d : Double.NaN;
-        explain = withMetric(c.metric(), value, row.get("explain"));
-        evidenceCheck = row.get("explain") instanceof Map<?, ?> x ? evidenceCheck(c, x) : null;
-        if (row.get("explain") == null && ratio) {
-          cannot = row.get("baseline_bottleneck") + "; " + row.get("target_bottleneck");
-        }
-      } else {
-      // Claims are judged as compare reports them: each side at the clock its power limit allows.
-      Workbench.Limited lt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> wb.simulateLimited(t, tw, RunOptions.defaults()));
-      WorkloadResult rt = lt.result();
-      if (ratio) {
-        HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
-        Workbench.Limited lb = cache.computeIfAbsent(c.baseline() + "\n" + bw, k -> wb.simulateLimited(b, bw, RunOptions.defaults()));
-        Map<String, Object> row = CompareCommand.row(c.name(), lb.result(), rt, b, t, system ? b.totalChips() : 1,
-            system ? t.totalChips() : 1, lb.energy(), lt.energy(), lb.operating(), lt.operating());
-        value = (Double) row.get(c.metric());
-        explain = withMetric(c.metric(), value, row.get("explain"));
-        evidenceCheck = evidenceCheck(c, (Map<?, ?>) explain);
-      } else {
-        int chips = system ? t.totalChips() : 1;
-        value = switch (c.metric()) {
-          case "achieved_tflops" -> rt.achievedFlopsPerSecond() / 1e12 * chips;
-          case "achieved_hbm_gbps" -> rt.achievedHbmBytesPerSecond() / 1e9 * chips;
-          default -> rt.timeSeconds();
-        };
-      }
-      }
+      Outcome o = wb.isSystemWorkload(tw) || (ratio && wb.isSystemWorkload(bw))
+          ? systemOutcome(c, wb, hw, t, bw, tw, ratio) : kernelOutcome(c, wb, hw, cache, t, bw, tw, ratio, system);
+      value = o.value();
+      explain = withMetric(c.metric(), value, o.explain());
+      cannot = o.cannot();
+      evidenceCheck = explain instanceof Map<?, ?> x ? evidenceCheck(c, x) : null;
       boolean ok = Double.isFinite(value) && (c.expected().min() == null || value >= c.expected().min())
           && (c.expected().max() == null || value <= c.expected().max());
       message = ok ? "holds" : "simulated " + Tables.fmt(value) + " is outside the expected range " + range(c.expected());
@@ -297,21 +274,45 @@ public final class VerifyCommand implements Callable<Integer> {
     return m;
   }
 
-  /** A claim on a system workload (llm-*): the system row compare prints, or the target's step alone. */
-  private Map<String, Object> systemRow(Claim c, Workbench wb, Map<String, HardwareSpec> hw, HardwareSpec t, String bw,
-      String tw, boolean ratio) {
+  /** A claim's simulated value, the explain object of a ratio claim, and why it could not be simulated (else null). */
+  private record Outcome(double value, Object explain, String cannot) {}
+
+  /** A claim on kernel workloads: compare's kernel row (whole-system row at system scope), or the target alone. */
+  private Outcome kernelOutcome(Claim c, Workbench wb, Map<String, HardwareSpec> hw, Map<String, Workbench.Limited> cache,
+      HardwareSpec t, String bw, String tw, boolean ratio, boolean system) {
+    // Claims are judged as compare reports them: each side at the clock its power limit allows.
+    Workbench.Limited lt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> wb.simulateLimited(t, tw, RunOptions.defaults()));
+    WorkloadResult rt = lt.result();
     if (ratio) {
       HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
-      return SystemReports.compareRow(wb, c.name(), bw, tw, b, t);
+      Workbench.Limited lb = cache.computeIfAbsent(c.baseline() + "\n" + bw, k -> wb.simulateLimited(b, bw, RunOptions.defaults()));
+      Map<String, Object> row = CompareCommand.row(c.name(), lb.result(), rt, b, t, system ? b.totalChips() : 1,
+          system ? t.totalChips() : 1, lb.energy(), lt.energy(), lb.operating(), lt.operating());
+      return new Outcome((Double) row.get(c.metric()), row.get("explain"), null);
+    }
+    int chips = system ? t.totalChips() : 1;
+    return new Outcome(switch (c.metric()) {
+      case "achieved_tflops" -> rt.achievedFlopsPerSecond() / 1e12 * chips;
+      case "achieved_hbm_gbps" -> rt.achievedHbmBytesPerSecond() / 1e9 * chips;
+      default -> rt.timeSeconds();
+    }, null, null);
+  }
+
+  /** A claim on a system workload (llm-*): the system row compare prints, or the target's step alone. */
+  private Outcome systemOutcome(Claim c, Workbench wb, Map<String, HardwareSpec> hw, HardwareSpec t, String bw, String tw,
+      boolean ratio) {
+    if (ratio) {
+      HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
+      Map<String, Object> row = SystemReports.compareRow(wb, c.name(), bw, tw, b, t);
+      String cannot = row.get("explain") == null ? row.get("baseline_bottleneck") + "; " + row.get("target_bottleneck") : null;
+      return new Outcome(row.get(c.metric()) instanceof Double d ? d : Double.NaN, row.get("explain"), cannot);
     }
     trnsim.core.system.LlmResult r = wb.simulateSystem(t, tw, RunOptions.defaults());
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put(c.metric(), switch (c.metric()) {
+    return new Outcome(switch (c.metric()) {
       case "achieved_tflops" -> r.modelFlops() / r.seconds() / 1e12;
       case "time_s" -> r.seconds();
-      default -> Double.NaN; // HBM traffic of a whole step is not summed
-    });
-    return m;
+      default -> Double.NaN; // the HBM traffic of a whole step is not summed
+    }, null, null);
   }
 
   /**

@@ -132,6 +132,22 @@ class CompareExplainTest {
     assertThat(row.get("baseline_time_s").asDouble()).isEqualTo(runJson("trn2", w).get("time_s").asDouble());
   }
 
+  /** The same chip under a tighter power limit: the per-chip peak factor is the ratio of the clocks actually run. */
+  @Test
+  void aPowerLimitedSideIsExplainedByItsLoweredClock() throws Exception {
+    JsonNode rows = rows(CliHarness.run("compare", "--baseline", "trn3", "--target", "trn3", "--set-target", "chip.power.limit=300W",
+        "-w", "gemm:m=2048,k=2048,n=2048,dtype=mxfp8", "-w", "llm-infer:model=llama3-8b,phase=prefill,batch=1,ctx=1024",
+        "--format", "json"));
+    for (JsonNode row : rows) {
+      assertExplained(row);
+      assertThat(row.get("target_power_limited").asBoolean()).as(row.get("workload").asText()).isTrue();
+      double clocks = row.get("target_clock_ghz").asDouble() / row.get("baseline_clock_ghz").asDouble();
+      assertThat(clocks).isLessThan(0.99);
+      assertThat(factor(row, "per-chip peak")).as(row.get("workload").asText()).isCloseTo(clocks, within(1e-9));
+      assertThat(factor(row, "chips")).isEqualTo(1.0);
+    }
+  }
+
   @Test
   void aFailingRowIsReportedInItsRowAndTheOthersStillRun() throws Exception {
     var r = CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "-w", "copy:bytes=1MiB",

@@ -42,8 +42,8 @@ import trnsim.core.system.LlmResult;
 public record SpeedupDecomposition(String basis, double speedup, List<Factor> factors, List<Factor> utilisationParts,
     Side baseline, Side target) {
 
-  /** The lost part of a kernel's (or a step's compute) time in which the tensor engine does no work. */
-  public static final String IDLE_TENSOR = "tensor engine idle (memory, latency, other engines)";
+  /** The lost part of a kernel's (or a step's compute) time in which the tensor engine does no work: memory-bound phases, latency, vector and scalar work. */
+  public static final String IDLE_TENSOR = "tensor engine idle";
 
   /** One factor: its name, its value (target over baseline as a speedup: > 1 favours the target) and what it compares. */
   public record Factor(String name, double value, String meaning) {}
@@ -104,7 +104,7 @@ public record SpeedupDecomposition(String basis, double speedup, List<Factor> fa
     double eb = b.work() / (b.productiveSeconds() * b.chips() * b.peakPerChip());
     double et = t.work() / (t.productiveSeconds() * t.chips() * t.peakPerChip());
     parts.add(new Factor("productive-time efficiency", et / eb, String.format(Locale.ROOT,
-        "%.1f%% vs %.1f%% of peak while not losing time", 100 * et, 100 * eb)));
+        "%.1f%% vs %.1f%% of peak in the time not lost", 100 * et, 100 * eb)));
     Set<String> names = new LinkedHashSet<>(b.lostSeconds().keySet());
     names.addAll(t.lostSeconds().keySet());
     double cumB = b.productiveSeconds();
@@ -114,8 +114,9 @@ public record SpeedupDecomposition(String basis, double speedup, List<Factor> fa
       double lt = t.lostSeconds().getOrDefault(n, 0.0);
       double growB = (cumB + lb) / cumB;
       double growT = (cumT + lt) / cumT;
-      parts.add(new Factor(n, growB / growT, String.format(Locale.ROOT, "%.1f%% vs %.1f%% of the time",
-          100 * lt / t.seconds(), 100 * lb / b.seconds())));
+      parts.add(new Factor(n, growB / growT, String.format(Locale.ROOT,
+          "%.1f%% vs %.1f%% of the time; x%.3f vs x%.3f on the time before it", 100 * lt / t.seconds(), 100 * lb / b.seconds(),
+          growT, growB)));
       cumB += lb;
       cumT += lt;
     }
