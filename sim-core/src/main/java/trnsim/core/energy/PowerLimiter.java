@@ -15,13 +15,12 @@ import trnsim.core.stats.StatsSnapshot;
  * action-count model the energy of the work is fixed, so what a lower clock changes is time: a
  * compute-bound kernel takes {@code 1/s} as long at clock fraction {@code s}, and its dynamic power
  * falls by {@code s}. A memory-bound kernel's time is set by HBM, not by the core clock, so its
- * power hardly falls; throttling it would cost time and save little. The first guess is therefore
- * {@code s = (limit - static) / P_dyn(full clock)}, exact for compute-bound kernels; if the power is
- * still over, the next guesses extrapolate along the measured slope of power against clock, and
- * once a clock that fits is known the limiter brackets the answer (secant, then bisection) until
- * the power is within {@code tolerance} below the limit. Static power does not scale with the
- * clock. If even the lowest allowed clock is over the limit, the result says so
- * ({@link Result#limitMet()} false) rather than looping.
+ * power hardly falls; throttling it would cost time and save little. Since the energy of the work
+ * does not change with the clock, the limit fixes the run time it needs ({@code E_dyn / (limit -
+ * static)}), and the limiter only has to find the clock that gives that time: at most three
+ * simulations for a kernel whose clock-bound and clock-independent parts keep their proportions
+ * (see {@link #run}). Static power does not scale with the clock. If even the lowest allowed clock is
+ * over the limit, the result says so ({@link Result#limitMet()} false) rather than looping.
  *
  * <p>Real chips lower voltage with frequency (DVFS), which makes each operation cheaper; the
  * fixed-voltage law ignores this and so lands at a somewhat lower clock than silicon would.
@@ -145,33 +144,99 @@ public final class PowerLimiter {
     double powerW() {
       return energy.averagePowerPerChipW();
     }
+
+    double seconds() {
+      return sample.seconds();
+    }
   }
 
-  /** Runs {@code sim} at full clock and, if the power is over the limit, at lower clocks until it fits. */
+  /**
+   * Runs {@code sim} at full clock and, if the power is over the limit, at lower clocks until it fits.
+   *
+   * <p>Energy per action does not depend on the clock, so the power at clock fraction {@code s} is
+   * {@code static + E_dyn / T(s)}: the limit is met exactly when the run takes
+   * {@code T* = E_dyn / (limit - static)}. Only {@code T(s)} needs simulating. The second run assumes
+   * it is all clock-bound ({@code T(s) = T(1) / s}); the third fits {@code T(s) = A / s + B} through the
+   * two runs (B the part that HBM and links set, which no clock changes) and solves {@code T(s) = T*}.
+   * That is exact when the kernel's clock-bound and clock-independent parts keep their proportions,
+   * so three simulations suffice; a kernel whose bottleneck changes between the clocks falls back to
+   * bracketing (secant, then bisection) within the simulation budget.
+   */
   public Result run(HardwareSpec hw, Simulator sim) {
     double maxGhz = ClockScaling.tensorClockGhz(hw);
     Point full = simulate(hw, 1.0, sim);
-    int runs = 1;
     if (full.powerW() <= limitW) {
-      return result(full, maxGhz, false, true, runs);
+      return result(full, maxGhz, false, true, 1);
     }
+    java.util.List<Point> tried = new java.util.ArrayList<>(java.util.List.of(full));
+    Point second = simulate(hw, clamp(full.s() * full.seconds() / secondsNeeded(full)), sim);
+    tried.add(second);
+    if (inBand(second) || second.s() <= minClockFraction && second.powerW() > limitW) {
+      return result(second, maxGhz, true, second.powerW() <= limitW, 2);
+    }
+    double a = (second.seconds() - full.seconds()) / (1 / second.s() - 1 / full.s());
+    double b = full.seconds() - a / full.s();
+    double need = secondsNeeded(second);
+    double s3 = a > 0 && need > b ? a / (need - b) : minClockFraction;
+    if (Math.abs(clamp(s3) - second.s()) > 1e-9) {
+      Point third = simulate(hw, clamp(s3), sim);
+      tried.add(third);
+      if (inBand(third) || third.s() <= minClockFraction && third.powerW() > limitW) {
+        return result(third, maxGhz, true, third.powerW() <= limitW, 3);
+      }
+    }
+    return search(hw, sim, tried, maxGhz);
+  }
+
+  /** Simulated seconds at which a run with {@code p}'s dynamic energy draws the target power. */
+  private double secondsNeeded(Point p) {
     double target = limitW * (1 - tolerance / 2);
     double staticW = model.staticPowerW();
-    Point over = full;
+    if (target <= staticW) {
+      return Double.POSITIVE_INFINITY;
+    }
+    return p.energy().dynamicTotalJ() / (p.energy().chips() * (target - staticW));
+  }
+
+  private boolean inBand(Point p) {
+    return p.powerW() <= limitW && p.powerW() >= limitW * (1 - tolerance);
+  }
+
+  private double clamp(double s) {
+    return Double.isFinite(s) ? Math.max(minClockFraction, Math.min(1.0, s)) : minClockFraction;
+  }
+
+  /**
+   * The fallback when the two-term time law misses: brackets the clock between the closest run over
+   * the limit and the closest run under it (secant, or bisection when the secant keeps moving the
+   * same end), within the simulation budget.
+   */
+  private Result search(HardwareSpec hw, Simulator sim, java.util.List<Point> tried, double maxGhz) {
+    int runs = tried.size();
+    double target = limitW * (1 - tolerance / 2);
+    Point over = null;
     Point previousOver = null;
     Point fits = null;
+    for (Point p : tried) {
+      if (p.powerW() > limitW) {
+        if (over == null || p.s() < over.s()) {
+          previousOver = over;
+          over = p;
+        } else if (previousOver == null || p.s() < previousOver.s()) {
+          previousOver = p;
+        }
+      } else if (fits == null || p.s() > fits.s()) {
+        fits = p;
+      }
+    }
     Boolean lastStepFit = null;
     boolean sameSideTwice = false;
     while (runs < maxSimulations) {
       double s;
-      if (fits == null && previousOver == null) {
-        // Proportional law on the dynamic part: exact when all dynamic power scales with the clock.
-        double dyn = over.powerW() - staticW;
-        s = target > staticW && dyn > 0 ? over.s() * (target - staticW) / dyn : minClockFraction;
-      } else if (fits == null) {
+      if (fits == null) {
         // Still over: the power falls less than proportionally (memory-bound work). Extrapolate along the
         // measured slope of power against clock; a flat slope means the clock cannot fix it.
-        double slope = (previousOver.powerW() - over.powerW()) / (previousOver.s() - over.s());
+        double slope = previousOver == null ? 0 : (previousOver.powerW() - over.powerW()) / (previousOver.s() - over.s());
         s = slope > 1e-9 ? over.s() - (over.powerW() - target) / slope : minClockFraction;
       } else {
         // Secant between the bracket ends, aiming just inside the band; bisection instead when the last
