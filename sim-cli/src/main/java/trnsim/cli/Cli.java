@@ -37,7 +37,8 @@ public final class Cli {
       @Override
       public int execute(CommandLine.ParseResult parseResult) {
         applyVerbosity(parseResult);
-        return super.execute(parseResult);
+        int code = super.execute(parseResult);
+        return checkStdout(ctx, code);
       }
     });
     cl.setParameterExceptionHandler((ex, args) -> {
@@ -63,7 +64,8 @@ public final class Cli {
         return ExitCodes.BAD_INPUT;
       }
       if (ex instanceof java.io.UncheckedIOException io) {
-        e.println("error: I/O: " + io.getCause().getMessage());
+        e.println("error: I/O: " + printable(io.getMessage() != null && io.getMessage().startsWith("cannot ")
+            ? io.getMessage() : AtomicFiles.reason(io.getCause())));
         e.flush();
         return ExitCodes.BAD_INPUT;
       }
@@ -77,6 +79,19 @@ public final class Cli {
       return ExitCodes.INTERNAL;
     });
     return cl;
+  }
+
+  /**
+   * A report that could not be written to standard output (a full disk, a closed pipe) is a failure:
+   * PrintWriter swallows write errors, so they are checked once the command has finished.
+   */
+  static int checkStdout(CliContext ctx, int code) {
+    if (ctx.out().checkError()) {
+      ctx.err().println("error: standard output: write failed (disk full or output closed); the report is incomplete");
+      ctx.err().flush();
+      return code == ExitCodes.OK || code == ExitCodes.CLAIM_FAILED ? ExitCodes.BAD_INPUT : code;
+    }
+    return code;
   }
 
   /** Longest error line printed; a 1 MB value is cut, not echoed whole. */

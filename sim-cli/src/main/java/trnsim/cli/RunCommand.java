@@ -68,6 +68,7 @@ public final class RunCommand implements Callable<Integer> {
       throw new UserInputException("--trace-max-events = '" + traceMaxEvents + "': must be positive");
     }
     long[] window = parseWindow(traceWindow);
+    new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).output("--trace", trace).check();
     Workbench wb = new Workbench(ctx);
     HardwareSpec hw = hardwareOptions.load(wb);
     List<String> specs = wb.expand(workload);
