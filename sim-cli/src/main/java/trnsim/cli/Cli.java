@@ -32,11 +32,13 @@ public final class Cli {
     cl.setOut(out);
     cl.setErr(err);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
+    giveEverySubcommandTheVersion(cl);
     cl.setExecutionStrategy(new CommandLine.RunLast() {
       @Override
       public int execute(CommandLine.ParseResult parseResult) {
         applyVerbosity(parseResult);
-        return super.execute(parseResult);
+        int code = super.execute(parseResult);
+        return checkStdout(ctx, code);
       }
     });
     cl.setParameterExceptionHandler((ex, args) -> {
@@ -46,7 +48,7 @@ public final class Cli {
       if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
         hint = " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
       }
-      c.getErr().println("error: " + ex.getMessage().replace('\n', ' ').strip() + hint
+      c.getErr().println("error: " + printable(ex.getMessage().replace('\n', ' ').strip()) + hint
           + "; see '" + c.getCommandSpec().qualifiedName() + " --help'");
       c.getErr().flush();
       return ExitCodes.BAD_INPUT;
@@ -57,12 +59,13 @@ public final class Cli {
           || ex instanceof trnsim.isa.workload.WorkloadException
           || ex instanceof trnsim.isa.ProgramException
           || ex instanceof trnsim.core.engine.SimulationLimitException) {
-        e.println("error: " + ex.getMessage());
+        e.println("error: " + printable(ex.getMessage()));
         e.flush();
         return ExitCodes.BAD_INPUT;
       }
       if (ex instanceof java.io.UncheckedIOException io) {
-        e.println("error: I/O: " + io.getCause().getMessage());
+        e.println("error: I/O: " + printable(io.getMessage() != null && io.getMessage().startsWith("cannot ")
+            ? io.getMessage() : AtomicFiles.reason(io.getCause())));
         e.flush();
         return ExitCodes.BAD_INPUT;
       }
@@ -76,6 +79,62 @@ public final class Cli {
       return ExitCodes.INTERNAL;
     });
     return cl;
+  }
+
+  /**
+   * A report that could not be written to standard output (a full disk, a closed pipe) is a failure:
+   * PrintWriter swallows write errors, so they are checked once the command has finished.
+   */
+  static int checkStdout(CliContext ctx, int code) {
+    if (ctx.out().checkError()) {
+      ctx.err().println("error: standard output: write failed (disk full or output closed); the report is incomplete");
+      ctx.err().flush();
+      return code == ExitCodes.OK || code == ExitCodes.CLAIM_FAILED ? ExitCodes.BAD_INPUT : code;
+    }
+    return code;
+  }
+
+  /** Longest error line printed; a 1 MB value is cut, not echoed whole. */
+  static final int MAX_MESSAGE_CHARS = 400;
+
+  /**
+   * An error message as one printable line: control characters (NUL, ESC, newlines) are shown as
+   * {@code \\xNN} or {@code \\uNNNN} escapes so they cannot drive the terminal, and a message longer
+   * than {@value #MAX_MESSAGE_CHARS} characters is cut with its length stated.
+   */
+  static String printable(String message) {
+    if (message == null) {
+      return "";
+    }
+    StringBuilder sb = new StringBuilder();
+    for (int i = 0; i < message.length() && sb.length() < MAX_MESSAGE_CHARS; i++) {
+      char ch = message.charAt(i);
+      if (ch < 0x20 || ch == 0x7f) {
+        sb.append(String.format(java.util.Locale.ROOT, "\\x%02x", (int) ch));
+      } else if (Character.isISOControl(ch) || Character.getType(ch) == Character.FORMAT
+          || Character.isSurrogate(ch) && !(Character.isHighSurrogate(ch) && i + 1 < message.length()
+              && Character.isLowSurrogate(message.charAt(i + 1)))
+          || Character.isLowSurrogate(ch) && !(i > 0 && Character.isHighSurrogate(message.charAt(i - 1)))) {
+        sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) ch));
+      } else {
+        sb.append(ch);
+      }
+    }
+    if (sb.length() >= MAX_MESSAGE_CHARS && sb.length() < message.length()) {
+      sb.setLength(MAX_MESSAGE_CHARS - 3);
+      sb.append("... (message of ").append(message.length()).append(" characters cut)");
+    }
+    return sb.toString();
+  }
+
+  /** {@code -V} on a subcommand prints the same version as {@code trnsim -V} (it printed nothing). */
+  private static void giveEverySubcommandTheVersion(CommandLine cl) {
+    for (CommandLine sub : cl.getSubcommands().values()) {
+      if (sub.getCommandSpec().versionProvider() == null) {
+        sub.getCommandSpec().versionProvider(new VersionProvider());
+      }
+      giveEverySubcommandTheVersion(sub);
+    }
   }
 
   private static void applyVerbosity(CommandLine.ParseResult pr) {

@@ -50,6 +50,9 @@ public final class CollectiveCommand implements Callable<Integer> {
   @Option(names = "--lnc", description = "Physical cores per rank (overrides the chip's chip.lnc; must divide its cores).")
   Integer lnc;
 
+  /** Most ranks one collective may span (the largest published clusters are of this order). */
+  static final long MAX_RANKS = 1L << 17;
+
   @Option(names = "--systems", defaultValue = "1", description = "Identical systems joined by their EFA network (nccom-test -N) (default: ${DEFAULT-VALUE}).")
   int systems;
 
@@ -109,6 +112,12 @@ public final class CollectiveCommand implements Callable<Integer> {
       layout = RankLayout.of(hw.chip(), lnc);
     } catch (ConfigFieldException e) {
       throw new UserInputException("--lnc = '" + lnc + "': " + e.getMessage());
+    }
+    long perSystem = Fabric.of(hw, 1, layout).size();
+    if (perSystem * systems > MAX_RANKS) {
+      // Checked before the fabric is built: a million systems exhausted the heap.
+      throw new UserInputException("--systems = '" + systems + "': " + perSystem * systems + " ranks; at most " + MAX_RANKS
+          + " in one collective");
     }
     Fabric f = Fabric.of(hw, systems, layout);
     if (f.size() < 2) {

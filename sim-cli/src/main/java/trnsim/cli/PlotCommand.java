@@ -63,6 +63,7 @@ public final class PlotCommand implements Runnable {
     @Override
     public Integer call() {
       Charts.format(out, "--out");
+      new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).output("--out", out).check();
       Workbench wb = new Workbench(ctx);
       HardwareSpec hw = hardwareOptions.load(wb);
       List<Map<String, Object>> points = new ArrayList<>();

@@ -23,6 +23,11 @@ import trnsim.core.trace.ChromeTraceSink;
         "    (tp/pp/dp count ranks: logical NeuronCores)",
         "  llm-infer:model=llama3-70b[,phase=prefill|decode|generate,batch=8,prompt=,output=,max_seq=,weights=bf16|fp8|int8,tp=,lnc=,ctx=]"
             + "   (whole system; docs/model.md)",
+        "  softmax|rmsnorm|layernorm:rows=,cols=[,dtype=]   attention:b=,h=,s=,d=[,s_kv=,kv_heads=,causal=,pass=fwd|bwd,dtype=]",
+        "  attention-decode:b=,h=,ctx=,d=[,kv_heads=,dtype=]   layer:model=,phase=prefill|decode|train[,batch=,seq=,ctx=,dtype=]",
+        "  mamba:channels=,seq=[,state=16,batch=1,version=v1|v2|v3,seq_tile=512,hoist=true,dtype=fp32,cores=1]",
+        "  Counts take k (x1000) and Ki (x1024): m=4k is 4000, m=4Ki is 4096; sizes take a bare byte count or a unit"
+            + " (kB/MB/GB powers of 1000, KiB/MiB/GiB powers of 1024).",
         "  or the name of a file in configs/workloads/."})
 public final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
@@ -67,6 +72,7 @@ public final class RunCommand implements Callable<Integer> {
       throw new UserInputException("--trace-max-events = '" + traceMaxEvents + "': must be positive");
     }
     long[] window = parseWindow(traceWindow);
+    new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).output("--trace", trace).check();
     Workbench wb = new Workbench(ctx);
     HardwareSpec hw = hardwareOptions.load(wb);
     List<String> specs = wb.expand(workload);

@@ -111,6 +111,8 @@ public final class SweepCommand implements Callable<Integer> {
     if (chart != null) {
       Charts.format(chart, "--chart");
     }
+    new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name)
+        .output("--out", out).output("--csv", csv).output("--chart", chart).check();
     int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
     if (nThreads < 1 || nThreads > 256) {
       throw new UserInputException("--threads = '" + nThreads + "': must be between 1 and 256");
@@ -133,9 +135,6 @@ public final class SweepCommand implements Callable<Integer> {
       dims.add(d);
     }
     List<Point> points = points(dims, base.get(0));
-    if (points.size() > 100_000) {
-      throw new UserInputException("--vary: " + points.size() + " points; at most 100000 in one sweep");
-    }
     // Validate every distinct hardware variant before running anything: bad keys fail fast (exit 2).
     Map<List<String>, HardwareSpec> specs = new HashMap<>();
     for (Point p : points) {
@@ -262,13 +261,16 @@ public final class SweepCommand implements Callable<Integer> {
 
   private List<Point> points(List<Dimension> dims, String baseWorkload) {
     List<Point> out = new ArrayList<>();
-    int n = 1;
+    // Counted in a long and checked before any point is built: a product of value counts can pass
+    // an int, and building 10^6 points took seconds before the limit was checked.
+    long count = 1;
     for (Dimension d : dims) {
-      n = Math.multiplyExact(n, d.values().size());
-      if (n > 1_000_000) {
-        throw new UserInputException("--vary: too many points (more than 1000000)");
+      count *= d.values().size();
+      if (count > MAX_POINTS) {
+        throw new UserInputException("--vary: more than " + MAX_POINTS + " points in one sweep");
       }
     }
+    int n = (int) count;
     int[] idx = new int[dims.size()];
     for (int i = 0; i < n; i++) {
       int rem = i;
@@ -348,6 +350,9 @@ public final class SweepCommand implements Callable<Integer> {
   private static final Pattern NUMBER_UNIT = Pattern.compile("^([-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\\s*(\\S*)$");
   private static final Pattern RANGE = Pattern.compile("^(.+?)\\.\\.(.+):([0-9]+)$");
 
+  /** Most points one sweep may have. */
+  static final int MAX_POINTS = 100_000;
+
   /** Parses {@code KEY=V1,V2,...} or {@code KEY=A..B:N}. */
   static Dimension parseVary(String text) {
     int eq = text == null ? -1 : text.indexOf('=');
@@ -356,6 +361,10 @@ public final class SweepCommand implements Callable<Integer> {
     }
     String key = text.substring(0, eq).trim();
     String vals = text.substring(eq + 1).trim();
+    if (key.chars().filter(c -> c == '.').count() >= 16) {
+      // Checked before the pattern below, whose repetition recurses once per part (a 50,000-part path overflowed the stack).
+      throw new UserInputException("--vary: key path deeper than 16 parts");
+    }
     if (!key.matches("[a-z0-9_]+(\\.[a-z0-9_]+)*")) {
       throw new UserInputException("--vary = '" + text + "': '" + key + "' is not a key path (dotted snake_case)");
     }

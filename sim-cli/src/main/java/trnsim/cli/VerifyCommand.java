@@ -86,6 +86,7 @@ public final class VerifyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    new OutputPaths(ctx).input("CLAIMS.yaml", file).output("--junit", junit).check();
     ClaimsFile cf = ctx.hardware().bindFile(file, ClaimsFile.class);
     Workbench wb = new Workbench(ctx);
     List<Claim> claims = validate(cf, wb);
@@ -448,7 +449,11 @@ public final class VerifyCommand implements Callable<Integer> {
         case '"' -> sb.append("&quot;");
         case '\'' -> sb.append("&apos;");
         default -> {
-          if (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r') {
+          // XML 1.0 has no escape for these: C0 controls other than tab/newline, U+FFFE/U+FFFF and
+          // unpaired surrogates; each becomes '?' so the report stays well-formed.
+          if (ch < 0x20 && ch != '\n' && ch != '\t' && ch != '\r' || ch == 0xfffe || ch == 0xffff
+              || Character.isHighSurrogate(ch) && !(i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1)))
+              || Character.isLowSurrogate(ch) && !(i > 0 && Character.isHighSurrogate(s.charAt(i - 1)))) {
             sb.append('?');
           } else {
             sb.append(ch);

@@ -28,13 +28,21 @@ final class Workbench {
 
   /** Inline specs pass through; a name expands to the workload(s) in configs/workloads. */
   List<String> expand(String workload) {
-    boolean file = workload.endsWith(".yaml")
-        || java.nio.file.Files.isRegularFile(ctx.configs().resolve("workloads").resolve(workload + ".yaml"))
-        || java.nio.file.Files.isRegularFile(ctx.configs().resolve("workloads").resolve("suites").resolve(workload + ".yaml"));
+    boolean file = workload.endsWith(".yaml") || isWorkloadFile(workload, "workloads")
+        || isWorkloadFile(workload, "workloads/suites");
     if (workload.contains(":") || !file) {
       return List.of(workload);
     }
     return new ModelLoader(ctx.configs()).workloads(workload);
+  }
+
+  /** True when {@code configs/<dir>/<name>.yaml} is a file; text that cannot be a path (a NUL) is not one. */
+  private boolean isWorkloadFile(String name, String dir) {
+    try {
+      return java.nio.file.Files.isRegularFile(ctx.configs().resolve(dir).resolve(name + ".yaml"));
+    } catch (java.nio.file.InvalidPathException e) {
+      return false;
+    }
   }
 
   WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts) {

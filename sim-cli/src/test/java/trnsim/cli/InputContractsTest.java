@@ -39,7 +39,50 @@ class InputContractsTest {
             new String[] {"run", "-H", "trn2", "-w", "elementwise:op=gelu,numel=1048576", "--set", "chip.core.scalar.unary16_rate=1e-300"}),
         // A clock faster than the 1 ps tick: was "internal error: clock must be between 1 Hz and 1 THz".
         Arguments.of("error: --set: chip.core.tensor.clock = '1001GHz': frequency above 1000 GHz (its period would be under the 1 ps tick)",
-            new String[] {"run", "-H", "trn2", "-w", "gemm:m=512,k=512,n=512", "--set", "chip.core.tensor.clock=1001GHz"}));
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=512,k=512,n=512", "--set", "chip.core.tensor.clock=1001GHz"}),
+        // Full-width digits were accepted and kept un-normalised in the reported spec (resume keys differed).
+        Arguments.of("error: --workload: gemm.m = '\uff11\uff10\uff12\uff14': not a number (digits must be ASCII 0-9)",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=\uff11\uff10\uff12\uff14,k=1024,n=1024"}),
+        Arguments.of("error: --workload: copy.bytes = '\uff11MiB': not a number (digits must be ASCII 0-9)",
+            new String[] {"run", "-H", "trn2", "-w", "copy:bytes=\uff11MiB"}),
+        // NUL and ESC were printed raw (an ESC sequence recolours the terminal).
+        Arguments.of("error: --workload: gemm.m = 'a\\x00\\x1b[31mb': not a number",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=a\u0000\u001b[31mb,k=1,n=1"}),
+        // A 100,000-digit number: refused at once, not echoed whole.
+        Arguments.of("error: --workload: gemm.m = '" + "9".repeat(375) + "... (message of 100057 characters cut)",
+            new String[] {"run", "-H", "trn2", "-w", "gemm:m=" + "9".repeat(100_000) + ",k=1,n=1"}));
+  }
+
+  @org.junit.jupiter.api.Test
+  void aBareNumberIsBytesAndSuffixesFollowOneRule() throws Exception {
+    // copy:bytes=1048576 was refused ("expected a size such as 1GiB").
+    String bare = CliHarness.run("run", "-H", "trn2", "-w", "copy:bytes=1048576", "--format", "json").out();
+    String unit = CliHarness.run("run", "-H", "trn2", "-w", "copy:bytes=1MiB", "--format", "json").out();
+    assertThat(Json.MAPPER.readTree(bare).get("time_s")).isEqualTo(Json.MAPPER.readTree(unit).get("time_s"));
+    // k is 1000 and Ki is 1024 in workload counts too (m=4k is 4000, documented in run --help).
+    var k = Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2", "-w", "gemm:m=4k,k=512,n=512", "--format", "json").out());
+    var ki = Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2", "-w", "gemm:m=4Ki,k=512,n=512", "--format", "json").out());
+    assertThat(k.get("flops").asLong()).isEqualTo(2L * 4000 * 512 * 512);
+    assertThat(ki.get("flops").asLong()).isEqualTo(2L * 4096 * 512 * 512);
+    var sized = CliHarness.run("config", "show", "trn2", "--set", "chip.core.sbuf.size=25165824", "--format", "json");
+    assertThat(sized.code()).as(sized.err()).isZero();
+    assertThat(sized.out()).contains("24 MiB");
+  }
+
+  @org.junit.jupiter.api.Test
+  void versionOnEverySubcommandAndRunHelpListsEveryWorkloadKind() {
+    String top = CliHarness.run("-V").out();
+    assertThat(top).startsWith("trnsim ");
+    for (String sub : new String[] {"run", "compare", "sweep", "verify", "plot", "collective", "config", "validate"}) {
+      var r = CliHarness.run(sub, "-V");
+      assertThat(r.out()).as(sub).isEqualTo(top);
+    }
+    String help = CliHarness.run("run", "--help").out();
+    java.util.List<String> kinds = new java.util.ArrayList<>(trnsim.isa.lower.Workloads.kinds());
+    kinds.addAll(trnsim.core.system.LlmSystem.KINDS);
+    for (String kind : kinds) {
+      assertThat(help).as(kind).containsPattern("(^|[\\s|])" + java.util.regex.Pattern.quote(kind) + "[:|]");
+    }
   }
 
   @ParameterizedTest

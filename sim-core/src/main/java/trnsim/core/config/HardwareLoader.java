@@ -196,8 +196,17 @@ public final class HardwareLoader {
     return node;
   }
 
+  /** Longest {@code extends:} chain (the shipped configs use two or three links). */
+  static final int MAX_EXTENDS_DEPTH = 32;
+  /** Deepest {@code --set} key path (the deepest real key has five parts). */
+  static final int MAX_KEY_PARTS = 16;
+
   private ObjectNode readWithExtends(Path file, Set<Path> chain, Map<String, String> origins) {
     Path norm = file.toAbsolutePath().normalize();
+    if (chain.size() >= MAX_EXTENDS_DEPTH) {
+      throw new ConfigException(file.toString(), "extends", null,
+          "extends chain longer than " + MAX_EXTENDS_DEPTH + " files");
+    }
     if (!chain.add(norm)) {
       throw new ConfigException(file.toString(), "extends", null,
           "inheritance cycle: " + chain.stream().map(Path::toString).reduce((a, b) -> a + " -> " + b).orElse("")
@@ -210,10 +219,7 @@ public final class HardwareLoader {
       if (!ext.isTextual() || ext.asText().isBlank()) {
         throw new ConfigException(file.toString(), "extends", ext.toString(), "must be a file path (relative to this file)");
       }
-      Path base = file.toAbsolutePath().getParent().resolve(ext.asText());
-      if (!Files.isRegularFile(base)) {
-        throw new ConfigException(file.toString(), "extends", ext.asText(), "base config not found");
-      }
+      Path base = resolveBase(file, ext.asText());
       merged = readWithExtends(base, chain, origins);
       recordOrigins(node, "", file.toString(), origins);
       deepMerge(merged, node);
@@ -224,8 +230,38 @@ public final class HardwareLoader {
     return merged;
   }
 
+  /**
+   * Where {@code extends: x} points: {@code x} relative to the extending file, else a config name
+   * or file under {@code configs/hardware} ({@code extends: trn3} works from any folder). The error
+   * names every place it looked.
+   */
+  private Path resolveBase(Path file, String ext) {
+    List<Path> tried = new java.util.ArrayList<>();
+    try {
+      tried.add(file.toAbsolutePath().getParent().resolve(ext));
+      Path hw = root.resolve("hardware");
+      tried.add(hw.resolve(ext));
+      if (!ext.endsWith(".yaml") && !ext.endsWith(".yml")) {
+        tried.add(hw.resolve(ext + ".yaml"));
+      }
+    } catch (java.nio.file.InvalidPathException e) {
+      throw new ConfigException(file.toString(), "extends", ext, "not a file path");
+    }
+    for (Path p : tried) {
+      if (Files.exists(p)) {
+        return p;
+      }
+    }
+    throw new ConfigException(file.toString(), "extends", ext, "base config not found; looked for "
+        + tried.stream().map(Path::toString).distinct().reduce((a, b) -> a + ", " + b).orElse(""));
+  }
+
   ObjectNode readYamlObject(Path file) {
     byte[] bytes;
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      // A FIFO blocks forever and a device (or a symlink to /dev/zero) never ends: refuse before reading.
+      throw new ConfigException(file.toString(), null, null, "not a regular file (a directory, FIFO or device)");
+    }
     try {
       if (Files.size(file) > MAX_FILE_BYTES) {
         throw new ConfigException(file.toString(), null, null, "file is larger than " + MAX_FILE_BYTES + " bytes");
@@ -309,6 +345,10 @@ public final class HardwareLoader {
     }
     String path = set.substring(0, eq).trim();
     String raw = set.substring(eq + 1).trim();
+    if (path.chars().filter(c -> c == '.').count() >= MAX_KEY_PARTS) {
+      // Checked before the pattern below, whose repetition recurses once per part.
+      throw new ConfigException("--set", path, raw, "key path deeper than " + MAX_KEY_PARTS + " parts");
+    }
     if (!path.matches("[a-z0-9_]+(\\.[a-z0-9_]+)*")) {
       throw new ConfigException("--set", path, raw, "not a key path (dotted snake_case keys)");
     }

@@ -31,8 +31,9 @@ public record SystemSpec(
             "torus has " + product + " positions but the system has " + chips + " chips");
       }
     }
-    if (pricePerNodeHourUsd != null && !(pricePerNodeHourUsd > 0)) {
-      throw new ConfigFieldException("price_per_node_hour_usd", pricePerNodeHourUsd, "must be positive");
+    if (pricePerNodeHourUsd != null && !(pricePerNodeHourUsd > 0 && pricePerNodeHourUsd < 1e12)) {
+      // 1e309 parses as Infinity: refused with the rest of the out-of-range prices.
+      throw new ConfigFieldException("price_per_node_hour_usd", pricePerNodeHourUsd, "must be a positive finite price below 1e12 USD");
     }
   }
 

@@ -43,6 +43,14 @@ final class UnitsModule extends SimpleModule {
             throw ctxt.weirdStringException(text, type, e.getMessage());
           }
         }
+        if (t == JsonToken.VALUE_NUMBER_INT && type == DataSize.class) {
+          // A bare whole number is bytes (the one unit rule, docs/cli.md).
+          try {
+            return parser.apply(p.getText());
+          } catch (UnitException e) {
+            throw ctxt.weirdStringException(p.getText(), type, e.getMessage());
+          }
+        }
         if (t == JsonToken.VALUE_NUMBER_INT || t == JsonToken.VALUE_NUMBER_FLOAT) {
           throw ctxt.weirdStringException(p.getText(), type,
               "missing unit; expected " + expected);

@@ -137,9 +137,9 @@ class HardwareLoaderTest {
   }
 
   @Test
-  void bareNumberForUnitValueIsRejected() throws IOException {
-    ConfigException e = loadFails(BASE.replace("capacity: 32 GiB", "capacity: 32"));
-    assertThat(e.keyPath()).isEqualTo("chip.hbm.capacity");
+  void bareNumberIsBytesForSizesAndRejectedWhereAUnitIsNeeded() throws IOException {
+    ConfigException e = loadFails(BASE.replace("bandwidth: 820 GB/s", "bandwidth: 820"));
+    assertThat(e.keyPath()).isEqualTo("chip.hbm.bandwidth");
     assertThat(e.reason()).contains("missing unit");
   }
 

@@ -112,7 +112,7 @@ public final class Workloads {
     return new LoweredWorkload(w.toString(), List.of(new Step("gemm", p, 1, g.dtype())), 0);
   }
 
-  static List<String> kinds() {
+  public static List<String> kinds() {
     List<String> all = new ArrayList<>(KINDS);
     all.addAll(Extra.KINDS);
     return all;

@@ -17,6 +17,8 @@ public final class WorkloadSpec {
   private final String kind;
   private final Map<String, String> params;
   private final Set<String> used = new LinkedHashSet<>();
+  private static final java.util.regex.Pattern BYTES =
+      java.util.regex.Pattern.compile("^\\s*([0-9][0-9_]*(?:\\.[0-9]+)?)\\s*(kB|[KMGT]?i?B)?\\s*$");
 
   private WorkloadSpec(String source, String kind, Map<String, String> params) {
     this.source = source;
@@ -113,7 +115,27 @@ public final class WorkloadSpec {
     return x;
   }
 
+  /** Longest numeric value read (a 1 MB number is refused at once instead of parsed for seconds). */
+  static final int MAX_NUMBER_CHARS = 40;
+
+  /**
+   * Numbers are ASCII: full-width or other Unicode digits (which {@link java.math.BigDecimal}
+   * would accept) are refused, so the canonical spec text, and with it a sweep's resume key, is
+   * the text that was parsed.
+   */
+  private void requireAsciiNumber(String key, String v) {
+    if (v.length() > MAX_NUMBER_CHARS) {
+      throw bad(key, v, "not a number (" + v.length() + " characters)");
+    }
+    for (int i = 0; i < v.length(); i++) {
+      if (v.charAt(i) > 0x7e) {
+        throw bad(key, v, "not a number (digits must be ASCII 0-9)");
+      }
+    }
+  }
+
   private long parseCount(String v, String key) {
+    requireAsciiNumber(key, v);
     String s = v.replace("_", "").trim();
     long mult = 1;
     String lower = s.toLowerCase(Locale.ROOT);
@@ -141,17 +163,26 @@ public final class WorkloadSpec {
     }
   }
 
-  /** A byte count with a unit (B, KiB, MiB, GiB, kB, MB, GB). */
+  /**
+   * A byte count: a bare number is bytes ({@code 1048576}); units follow one rule, SI prefixes are
+   * powers of 1000 ({@code kB}/{@code KB}, {@code MB}, {@code GB}, {@code TB}) and binary ones powers
+   * of 1024 ({@code KiB}, {@code MiB}, {@code GiB}, {@code TiB}).
+   */
   public long bytes(String key, Long dflt) {
     String v = raw(key, dflt);
     if (v == null) {
       return dflt;
     }
-    var m = java.util.regex.Pattern.compile("^\\s*([0-9][0-9_]*(?:\\.[0-9]+)?)\\s*([KMGT]?i?B)\\s*$").matcher(v);
+    requireAsciiNumber(key, v);
+    var m = BYTES.matcher(v);
     if (!m.matches()) {
-      throw bad(key, v, "expected a size such as 1GiB or 256MiB");
+      throw bad(key, v, "expected a size such as 1GiB, 256MiB or 1048576 (bytes)");
     }
-    long mult = switch (m.group(2)) {
+    if (m.group(2) == null && m.group(1).contains(".")) {
+      throw bad(key, v, "a bare number is bytes and must be whole; write a unit such as 1.5MiB");
+    }
+    String unit = m.group(2) == null ? "B" : m.group(2);
+    long mult = switch (unit.equals("kB") ? "KB" : unit) {
       case "B" -> 1L;
       case "KB" -> 1000L;
       case "KiB" -> 1L << 10;
@@ -161,7 +192,7 @@ public final class WorkloadSpec {
       case "GiB" -> 1L << 30;
       case "TB" -> 1_000_000_000_000L;
       case "TiB" -> 1L << 40;
-      default -> throw bad(key, v, "unknown unit " + m.group(2));
+      default -> throw bad(key, v, "unknown unit " + unit);
     };
     java.math.BigDecimal d = new java.math.BigDecimal(m.group(1).replace("_", "")).multiply(java.math.BigDecimal.valueOf(mult));
     if (d.compareTo(java.math.BigDecimal.valueOf(1L << 50)) > 0) {

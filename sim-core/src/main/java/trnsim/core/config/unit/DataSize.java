@@ -4,7 +4,10 @@ import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A size in bytes. Accepts SI (kB, MB, GB, TB) and binary (KiB, MiB, GiB, TiB) prefixes. */
+/**
+ * A size in bytes. SI prefixes are powers of 1000 (kB, MB, GB, TB), binary ones powers of 1024
+ * (KiB, MiB, GiB, TiB); a bare whole number is bytes.
+ */
 public record DataSize(long bytes) implements Comparable<DataSize> {
   static final Map<String, BigDecimal> UNITS = new LinkedHashMap<>();
   private static final Map<String, BigDecimal> FORMAT = new LinkedHashMap<>();
@@ -34,7 +37,7 @@ public record DataSize(long bytes) implements Comparable<DataSize> {
   }
 
   public static DataSize parse(String text) {
-    return new DataSize(UnitParser.parse(text, "size", UNITS, "28 MiB", false));
+    return new DataSize(UnitParser.parse(text, "size", UNITS, "28 MiB", false, "B"));
   }
 
   public static DataSize ofBytes(long bytes) {

@@ -29,14 +29,32 @@ public final class UnitParser {
    */
   static long parse(String text, String what, Map<String, BigDecimal> units, String example,
       boolean allowZero) {
+    return parse(text, what, units, example, allowZero, null);
+  }
+
+  /** Longest quantity text parsed; longer text is refused at once (a 1 MB number took seconds). */
+  static final int MAX_CHARS = 64;
+
+  /**
+   * As {@link #parse(String, String, Map, String, boolean)}; {@code bareUnit} is the unit of a bare
+   * whole number (bytes for sizes), or null when a bare number is ambiguous and needs a unit.
+   */
+  static long parse(String text, String what, Map<String, BigDecimal> units, String example,
+      boolean allowZero, String bareUnit) {
     if (text == null || text.isBlank()) {
       throw new UnitException("empty " + what + "; expected something like '" + example + "'");
+    }
+    if (text.length() > MAX_CHARS) {
+      throw new UnitException("not a " + what + " (" + text.length() + " characters); expected something like '" + example + "'");
     }
     Matcher m = QUANTITY.matcher(text);
     if (!m.matches() || m.group(1).isEmpty() || m.group(1).equals("+") || m.group(1).equals("-")) {
       throw new UnitException("not a " + what + "; expected something like '" + example + "'");
     }
     String unit = m.group(2);
+    if (unit.isEmpty() && bareUnit != null && m.group(1).matches("[+-]?[\\d_]+")) {
+      unit = bareUnit;
+    }
     if (unit.isEmpty()) {
       throw new UnitException("missing unit for a " + what + "; expected something like '" + example + "'");
     }

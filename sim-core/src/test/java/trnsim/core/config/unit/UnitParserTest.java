@@ -19,6 +19,8 @@ class UnitParserTest {
       "2 kB, 2000",
       "1 TB, 1000000000000",
       "4_096 B, 4096",
+      "1048576, 1048576",
+      "4_096, 4096",
   })
   void sizes(String text, long bytes) {
     assertThat(DataSize.parse(text).bytes()).isEqualTo(bytes);
@@ -81,9 +83,25 @@ class UnitParserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"", "  ", "MiB", "abc", "3", "3.3.3 MiB", "- MiB", "1e MiB", "NaN B", "Infinity B"})
+  @ValueSource(strings = {"", "  ", "MiB", "abc", "3.5", "1e6", "3.3.3 MiB", "\uff11\uff10 MiB", "\uff11\uff10", "- MiB", "1e MiB", "NaN B", "Infinity B"})
   void nonsenseRejected(String text) {
     assertThatThrownBy(() -> DataSize.parse(text)).isInstanceOf(UnitException.class);
+  }
+
+  @Test
+  void aBareNumberIsBytesForSizesOnlyAndOtherQuantitiesSayWhichUnitToWrite() {
+    // One rule: a bare whole number is bytes; k/M/G/T are powers of 1000 and Ki/Mi/Gi/Ti of 1024.
+    assertThat(DataSize.parse("1000").bytes()).isEqualTo(DataSize.parse("1 kB").bytes());
+    assertThat(DataSize.parse("1024").bytes()).isEqualTo(DataSize.parse("1 KiB").bytes());
+    assertThatThrownBy(() -> Frequency.parse("2400000000")).hasMessage("missing unit for a frequency; expected something like '2.4 GHz'");
+    assertThatThrownBy(() -> Bandwidth.parse("1000")).hasMessageContaining("missing unit for a bandwidth");
+    assertThatThrownBy(() -> TimeSpan.parse("5")).hasMessageContaining("missing unit");
+  }
+
+  @Test
+  void aMegabyteNumberIsRefusedAtOnce() {
+    String huge = "1".repeat(1 << 20) + " MiB";
+    assertThatThrownBy(() -> DataSize.parse(huge)).hasMessage("not a size (1048580 characters); expected something like '28 MiB'");
   }
 
   @Test
