@@ -100,6 +100,12 @@ public final class GemmLowering {
 
   /** The pieces {@link #steps} lowers; one piece with one copy when the GEMM fits as it is. */
   public static List<Piece> split(TargetSpec t, GemmSpec g, int cores, long maxInstructions) {
+    double matmuls = Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows());
+    if (matmuls > MAX_MATMULS) {
+      throw new trnsim.isa.workload.WorkloadException("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n(), null, null,
+          String.format(java.util.Locale.ROOT, "needs %.3g matmul instructions, above the simulator's limit of %.3g for one GEMM"
+              + " (split or not); simulate a smaller problem", matmuls, (double) MAX_MATMULS));
+    }
     if (instructions(t, g, cores, maxInstructions) <= maxInstructions) {
       return List.of(new Piece(g, 1));
     }
@@ -148,21 +154,73 @@ public final class GemmLowering {
     double otherTiles = alongN ? Kernels.tiles(g.m(), t.peCols()) : Kernels.tiles(g.n(), t.maxMovingFree());
     double minTiles = 2.0 * Math.min(cores, t.cores());
     long p = Math.min(tiles, Math.max(2, count / limit));
-    while (p < tiles && pieceCount(t, g, cores, alongN, tiles, p, tile, limit) > limit) {
-      p++;
-    }
+    p = firstAtMost(t, g, cores, alongN, tiles, p, tiles, tile, limit, limit);
     long fits = p;
-    while (p < tiles && pieceCount(t, g, cores, alongN, tiles, p, tile, limit) > limit / 4
-        && Kernels.ceilDiv(tiles, p + 1) * otherTiles >= minTiles) {
-      p++;
+    long thinnest = p;
+    while (thinnest < tiles && Kernels.ceilDiv(tiles, thinnest + 1) * otherTiles >= minTiles) {
+      thinnest = thinnest < p + LINEAR_STEPS ? thinnest + 1 : Math.min(tiles, thinnest * 2);
     }
-    for (long d = p; d <= Math.min(tiles, 2 * p); d++) {
+    p = firstAtMost(t, g, cores, alongN, tiles, p, thinnest, tile, limit, limit / 4);
+    for (long d = p; d <= Math.min(tiles, Math.min(2 * p, p + DIVISOR_CANDIDATES)); d++) {
       if (tiles % d == 0 && (d == p || Kernels.ceilDiv(tiles, d) * otherTiles >= minTiles)
           && pieceCount(t, g, cores, alongN, tiles, d, tile, limit) <= limit) {
         return d;
       }
     }
     return Math.max(fits, p);
+  }
+
+  /**
+   * Matmul instructions one GEMM may need over all its pieces: 2^30, 250x a trn2 32768^3 GEMM. The
+   * pieces are simulated once each, but finding them and the heap of the largest grow with the
+   * problem; a GEMM beyond this (10^14-row inputs) is refused rather than left running for minutes.
+   */
+  static final long MAX_MATMULS = 1L << 30;
+
+  /** Candidates counted one by one before the search gallops (a huge GEMM would need millions). */
+  private static final int LINEAR_STEPS = 16;
+
+  /** Piece counts above the chosen one tried for an even division of the tiles. */
+  private static final int DIVISOR_CANDIDATES = 64;
+
+  /**
+   * The first piece count in [from, to] whose pieces hold at most {@code bound} instructions: one
+   * by one for {@link #LINEAR_STEPS} candidates (the usual case, exact), then by doubling and
+   * bisection, as a piece's count falls with the number of pieces.
+   */
+  private static long firstAtMost(TargetSpec t, GemmSpec g, int cores, boolean alongN, long tiles, long from, long to, long tile,
+      long limit, long bound) {
+    long p = from;
+    for (int i = 0; i < LINEAR_STEPS && p < to; i++, p++) {
+      if (pieceCount(t, g, cores, alongN, tiles, p, tile, limit) <= bound) {
+        return p;
+      }
+    }
+    // Past the linear candidates the pieces are small against the whole: their count is bounded
+    // without emission (an upper bound, so the pieces still fit), which keeps a GEMM of any size cheap.
+    long lo = p - 1;
+    long hi = p;
+    while (hi < to && pieceBound(t, g, alongN, tiles, hi, tile) > bound) {
+      lo = hi;
+      hi = Math.min(to, hi * 2);
+    }
+    while (hi - lo > 1) {
+      long mid = lo + (hi - lo) / 2;
+      if (pieceBound(t, g, alongN, tiles, mid, tile) <= bound) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    return hi;
+  }
+
+  /** An upper bound on a piece's instructions: every matmul reloads both operands on every queue. */
+  private static double pieceBound(TargetSpec t, GemmSpec g, boolean alongN, long tiles, long parts, long tile) {
+    long size = Math.min(alongN ? g.n() : g.m(), Kernels.ceilDiv(tiles, parts) * tile);
+    GemmSpec s = resized(g, alongN, size);
+    double matmuls = Kernels.tiles(s.m(), t.peCols()) * Kernels.tiles(s.n(), t.maxMovingFree()) * Kernels.tiles(s.k(), t.peRows());
+    return matmuls * (2.0 * t.dmaQueues() + 4);
   }
 
   private static long pieceCount(TargetSpec t, GemmSpec g, int cores, boolean alongN, long tiles, long parts, long tile, long limit) {
