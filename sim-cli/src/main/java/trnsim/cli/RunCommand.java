@@ -47,6 +47,9 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--trace-window-us", paramLabel = "FROM:TO", description = "Trace only events within this window of simulated microseconds.")
   String traceWindow;
 
+  @Option(names = "--no-steady-state", description = "Simulate every block of a GEMM instead of extrapolating its repeating steady state (for checking; docs/performance.md).")
+  boolean noSteadyState;
+
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
@@ -78,12 +81,12 @@ public final class RunCommand implements Callable<Integer> {
         final Workbench.Limited[] holder = new Workbench.Limited[1];
         AtomicFiles.write(trace, w -> {
           try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-            holder[0] = wb.simulateLimited(hw, spec, new RunOptions(sink, maxEvents));
+            holder[0] = wb.simulateLimited(hw, spec, new RunOptions(sink, maxEvents, !noSteadyState));
           }
         });
         runs.add(holder[0]);
       } else {
-        runs.add(wb.simulateLimited(hw, spec, new RunOptions(null, maxEvents)));
+        runs.add(wb.simulateLimited(hw, spec, new RunOptions(null, maxEvents, !noSteadyState)));
       }
     }
     PrintWriter out = ctx.out();

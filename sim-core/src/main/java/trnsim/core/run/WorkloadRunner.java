@@ -22,7 +22,12 @@ public final class WorkloadRunner {
   private WorkloadRunner() {}
 
   public static WorkloadResult run(HardwareSpec hw, LoweredWorkload w, RunOptions opts) {
-    Map<Program, RunResult> memo = new HashMap<>();
+    return run(hw, w, opts, Map.of());
+  }
+
+  /** As {@link #run(HardwareSpec, LoweredWorkload, RunOptions)}, with some kernels' results already known. */
+  static WorkloadResult run(HardwareSpec hw, LoweredWorkload w, RunOptions opts, Map<Program, RunResult> known) {
+    Map<Program, RunResult> memo = new HashMap<>(known);
     List<WorkloadResult.StepResult> steps = new ArrayList<>();
     double time = 0;
     long flops = 0;
