@@ -56,6 +56,9 @@ public final class RunCommand implements Callable<Integer> {
       description = "System workloads (llm-*): draw where the step time goes (compute, tp/pp/dp communication, bubbles, optimizer).")
   Path chart;
 
+  @Option(names = "--no-steady-state", description = "Simulate every block of a GEMM instead of extrapolating its repeating steady state (for checking; docs/performance.md).")
+  boolean noSteadyState;
+
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
@@ -101,13 +104,13 @@ public final class RunCommand implements Callable<Integer> {
         final Workbench.Limited[] holder = new Workbench.Limited[1];
         AtomicFiles.write(trace, w -> {
           try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-            holder[0] = wb.simulateLimited(hw, spec, new RunOptions(sink, maxEvents));
+            holder[0] = wb.simulateLimited(hw, spec, new RunOptions(sink, maxEvents, !noSteadyState));
             warnIfCut(sink);
           }
         });
         runs.add(holder[0]);
       } else {
-        runs.add(wb.simulateLimited(hw, spec, new RunOptions(null, maxEvents)));
+        runs.add(wb.simulateLimited(hw, spec, new RunOptions(null, maxEvents, !noSteadyState)));
       }
     }
     PrintWriter out = ctx.out();

@@ -46,6 +46,10 @@ final class Workbench {
   }
 
   WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts) {
+    WorkloadResult steady = trnsim.core.run.GemmSteadyState.tryRun(hw, workload, opts);
+    if (steady != null) {
+      return steady;
+    }
     WorkloadSpec spec = WorkloadSpec.parse(workload, "--workload");
     ModelLoader models = new ModelLoader(ctx.configs());
     LoweredWorkload lw;
@@ -152,7 +156,7 @@ final class Workbench {
       return new Limited(r, Reports.Energy.NONE, new Reports.Operating(maxGhz, maxGhz, false, limit, price), hw);
     }
     trnsim.core.energy.PowerLimiter limiter = trnsim.core.energy.PowerLimiter.forHardware(hw, ctx.configs());
-    RunOptions quiet = new RunOptions(null, opts.maxEvents());
+    RunOptions quiet = new RunOptions(null, opts.maxEvents(), opts.steadyState());
     java.util.Map<HardwareSpec, WorkloadResult> runs = new java.util.IdentityHashMap<>();
     trnsim.core.energy.PowerLimiter.Result lr = limiter.run(hw, h -> {
       WorkloadResult r = simulate(h, workload, quiet);

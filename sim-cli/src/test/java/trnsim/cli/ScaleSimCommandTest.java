@@ -75,6 +75,7 @@ class ScaleSimCommandTest {
     expectBad(cfg, good.replace("Dataflow : ws", "Dataflow : rs"), topo, "gemm", "Dataflow = 'rs'");
     expectBad(cfg, good.replace("run_name = array128_ws", ""), topo, "gemm", "general.run_name");
     expectBad(cfg, good.replace("CALC", "USER"), topo, "gemm", "InterfaceBandwidth = 'USER'");
+    expectBad(cfg, good.replace("run_name = array128_ws", "run_name = ../escape"), topo, "gemm", "run_name = '../escape'");
     Files.writeString(topo, "Layer, M, N, K,\ng, 8, -8, 8,\n");
     expectBad(cfg, good, topo, "gemm", "line 2, N = '-8'");
     Files.writeString(topo, "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,\n"

@@ -39,8 +39,13 @@ public final class KernelSimulator {
   }
 
   static RunResult summarise(HardwareSpec hw, Program program, DType peakDtype, long endTick, StatsSnapshot stats) {
+    return summarise(hw, program.name(), program.notes(), program.cores().size(), peakDtype, endTick, stats);
+  }
+
+  /** As above, for a kernel known by its name, notes and core count (one whose program was never built whole). */
+  static RunResult summarise(HardwareSpec hw, String name, List<String> notes, int cores, DType peakDtype, long endTick,
+      StatsSnapshot stats) {
     double seconds = endTick / (double) Simulation.TICKS_PER_SECOND;
-    int cores = program.cores().size();
     double clock = hw.chip().core().tensor().clock().hertz();
     var t = hw.chip().core().tensor();
     double rate = t.dtypeRates().getOrDefault(peakDtype.rateKey(), 1.0);
@@ -86,8 +91,8 @@ public final class KernelSimulator {
     engines.add(new EngineUse("dma", dmaDenom > 0 ? dmaBusy / dmaDenom : 0, 0, dmaN));
     double hbmFrac = seconds > 0 ? hbmBytes / seconds / hbmPeak : 0;
     double descFrac = dmaDenom > 0 ? dmaDesc / dmaDenom : 0;
-    String bottleneck = bottleneck(engines, hbmFrac, descFrac, program.cores().size(), hw.chip().cores());
-    return new RunResult(hw.name(), program.name(), program.notes(), seconds, flops, peak, hbmBytes, hbmPeak,
+    String bottleneck = bottleneck(engines, hbmFrac, descFrac, cores, hw.chip().cores());
+    return new RunResult(hw.name(), name, notes, seconds, flops, peak, hbmBytes, hbmPeak,
         cores, engines, bottleneck, instructions, stats);
   }
 

@@ -3,10 +3,11 @@ package trnsim.core.run;
 import trnsim.core.trace.TraceSink;
 
 /**
- * How to run: a trace sink (or none) and an event budget that stops runaway simulations with a
- * clear message instead of exhausting the heap.
+ * How to run: a trace sink (or none), an event budget that stops runaway simulations with a
+ * clear message instead of exhausting the heap, and whether kernels in a repeating steady state
+ * may be extrapolated instead of simulated block by block ({@link GemmSteadyState}).
  */
-public record RunOptions(TraceSink trace, long maxEvents) {
+public record RunOptions(TraceSink trace, long maxEvents, boolean steadyState) {
   public static final long DEFAULT_MAX_EVENTS = 500_000_000L;
 
   public RunOptions {
@@ -16,6 +17,15 @@ public record RunOptions(TraceSink trace, long maxEvents) {
     if (maxEvents <= 0) {
       throw new IllegalArgumentException("event budget must be positive");
     }
+  }
+
+  /** Steady-state acceleration on. */
+  public RunOptions(TraceSink trace, long maxEvents) {
+    this(trace, maxEvents, true);
+  }
+
+  public RunOptions withSteadyState(boolean on) {
+    return new RunOptions(trace, maxEvents, on);
   }
 
   public static RunOptions defaults() {

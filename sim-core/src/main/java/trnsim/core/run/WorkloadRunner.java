@@ -27,14 +27,20 @@ public final class WorkloadRunner {
   private static final long MAX_RECORDED_EVENTS = 4_000_000L;
 
   public static WorkloadResult run(HardwareSpec hw, LoweredWorkload w, RunOptions opts) {
+    return run(hw, w, opts, Map.of());
+  }
+
+  /** As {@link #run(HardwareSpec, LoweredWorkload, RunOptions)}, with some kernels' results already known. */
+  static WorkloadResult run(HardwareSpec hw, LoweredWorkload w, RunOptions opts, Map<Program, RunResult> known) {
     if (opts.trace() != trnsim.core.trace.TraceSink.NONE) {
       return runTraced(hw, w, opts);
     }
-    return summarise(hw, w, simulateSteps(hw, w, opts));
+    return summarise(hw, w, simulateSteps(hw, w, opts, known));
   }
 
-  private static List<WorkloadResult.StepResult> simulateSteps(HardwareSpec hw, LoweredWorkload w, RunOptions opts) {
-    Map<Program, RunResult> memo = new HashMap<>();
+  private static List<WorkloadResult.StepResult> simulateSteps(HardwareSpec hw, LoweredWorkload w, RunOptions opts,
+      Map<Program, RunResult> known) {
+    Map<Program, RunResult> memo = new HashMap<>(known);
     List<WorkloadResult.StepResult> steps = new ArrayList<>();
     for (Step s : w.steps()) {
       RunResult r = memo.computeIfAbsent(s.program(), p -> KernelSimulator.run(hw, p, s.dtype(), opts));

@@ -38,7 +38,11 @@ public final class ScaleSimFiles {
     if (dataflow == null || df.length() != 2) {
       throw new ConfigException(f, "architecture_presets.Dataflow", df, "must be ws, os or is");
     }
-    return new ScaleSimConfig(required(kv, f, "general", "run_name"),
+    String runName = required(kv, f, "general", "run_name");
+    if (runName.contains("/") || runName.contains("\\") || runName.equals(".") || runName.equals("..")) {
+      throw new ConfigException(f, "general.run_name", runName, "must be a folder name, not a path");
+    }
+    return new ScaleSimConfig(runName,
         positiveInt(kv, f, "ArrayHeight"), positiveInt(kv, f, "ArrayWidth"),
         positiveInt(kv, f, "IfmapSramSzkB"), positiveInt(kv, f, "FilterSramSzkB"), positiveInt(kv, f, "OfmapSramSzkB"),
         dataflow);

@@ -1,0 +1,93 @@
+package trnsim.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.energy.EnergyModel;
+import trnsim.core.energy.PowerLimiter;
+import trnsim.core.run.GemmSteadyState;
+import trnsim.core.run.KernelSimulator;
+import trnsim.core.run.RunOptions;
+import trnsim.core.run.RunResult;
+import trnsim.core.scalesim.ScaleSimConfig;
+import trnsim.core.scalesim.ScaleSimLayer;
+import trnsim.core.scalesim.ScaleSimLayerStats;
+import trnsim.core.scalesim.SystolicDataflow;
+import trnsim.isa.DType;
+import trnsim.isa.Program;
+import trnsim.isa.lower.GemmSpec;
+
+/**
+ * Issue 14 (speed at any scale): the closed-form SCALE-Sim layer, a GEMM by steady-state
+ * extrapolation against the same GEMM simulated block by block, and the power limiter's search.
+ * Single-shot: each of these is one user-visible operation (seconds for the GEMMs).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Fork(1)
+@Warmup(iterations = 1)
+@Measurement(iterations = 3)
+public class SpeedBench {
+  /** M x K x N on trn2: large enough that the steady state is extrapolated (32 M blocks per core). */
+  @Param({"32768x4096x32768"})
+  String shape;
+
+  private HardwareSpec trn2;
+  private GemmSpec gemm;
+  private Program full;
+  private final RunOptions opts = RunOptions.defaults();
+
+  @Setup
+  public void setUp() {
+    trn2 = Bench.hardware("trn2");
+    String[] d = shape.split("x");
+    gemm = new GemmSpec(Long.parseLong(d[0]), Long.parseLong(d[1]), Long.parseLong(d[2]), DType.BF16, false, false);
+    full = Bench.lower(trn2, null, "gemm:m=" + d[0] + ",k=" + d[1] + ",n=" + d[2]).steps().get(0).program();
+  }
+
+  /** SCALE-Sim's 4096^3 ws layer on a 128 x 128 array, closed form (SCALE-Sim v2: over an hour). */
+  @Benchmark
+  @BenchmarkMode(Mode.AverageTime)
+  @OutputTimeUnit(TimeUnit.MICROSECONDS)
+  @Warmup(iterations = 2, time = 1)
+  @Measurement(iterations = 3, time = 1)
+  public long scaleSimLayer() {
+    ScaleSimConfig cfg = new ScaleSimConfig("bench", 128, 128, 1024, 1024, 512, SystolicDataflow.WEIGHT_STATIONARY);
+    ScaleSimLayerStats s = ScaleSimLayerStats.of(cfg, ScaleSimLayer.gemm("g", 4096, 4096, 4096));
+    return s.totalCycles() + s.folds().ifmapSram().stopCycle() + s.ifmapDram().words();
+  }
+
+  /** The GEMM from three reduced kernels (lowering included: that is what the accelerator does). */
+  @Benchmark
+  public RunResult gemmSteadyState() {
+    return GemmSteadyState.run(trn2, gemm, trn2.chip().cores(), opts);
+  }
+
+  /** The same GEMM simulated block by block (already lowered). */
+  @Benchmark
+  public RunResult gemmFull() {
+    return KernelSimulator.run(trn2, full, DType.BF16, opts);
+  }
+
+  /** The power limiter on a mixed (DMA + tensor) GEMM at 150 W: at most three simulations. */
+  @Benchmark
+  public PowerLimiter.Result powerLimit() {
+    Program p = Bench.lower(trn2, null, "gemm:m=1024,k=1024,n=1024").steps().get(0).program();
+    PowerLimiter limiter = new PowerLimiter(EnergyModel.forHardware(trn2, Bench.configs()), 150);
+    return limiter.run(trn2, hw -> {
+      RunResult r = KernelSimulator.run(hw, p, DType.BF16, opts);
+      return new PowerLimiter.Sample(r.timeSeconds(), r.stats());
+    });
+  }
+}
