@@ -103,7 +103,7 @@ public final class GemmLowering {
     double matmuls = Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows());
     if (matmuls > MAX_MATMULS) {
       throw new trnsim.isa.workload.WorkloadException("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n(), null, null,
-          String.format(java.util.Locale.ROOT, "needs %.3g matmul instructions, above the simulator's limit of %.3g for one GEMM"
+          String.format(java.util.Locale.ROOT, "needs %.3g matmul instructions, above the simulator's resource guard of %.3g for one GEMM"
               + " (split or not); simulate a smaller problem", matmuls, (double) MAX_MATMULS));
     }
     if (instructions(t, g, cores, maxInstructions) <= maxInstructions) {
