@@ -1,0 +1,62 @@
+package trnsim.core.system;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import trnsim.core.config.HardwareLoader;
+import trnsim.core.config.ModelLoader;
+import trnsim.core.run.RunOptions;
+import trnsim.isa.workload.WorkloadSpec;
+
+/** Interleaved 1F1B and ZeRO-2/3 against their closed forms. */
+class TrainingPlansTest {
+  static final java.nio.file.Path CONFIGS = java.nio.file.Path.of("..", "configs").toAbsolutePath().normalize();
+
+  static LlmResult run(String w) {
+    var hw = new HardwareLoader(CONFIGS).load("trn2-48xl", List.of()).spec();
+    return LlmSystem.run(hw, WorkloadSpec.parse(w, "test"), new ModelLoader(CONFIGS)::model, null, RunOptions.defaults());
+  }
+
+  static final String PP = "llm-train:model=llama3.2-1b,seq=1024,global_batch=32,tp=4,pp=4,dp=4,microbatches=8";
+
+  @Test
+  void interleavingDividesTheBubbleByVppAndMultipliesTheTransfers() {
+    LlmResult plain = run(PP);
+    LlmResult v2 = run(PP + ",vpp=2");
+    LlmResult v4 = run(PP + ",vpp=4");
+    // bubble (p-1)/(v m) of the ideal: half and a quarter of the plain schedule's
+    assertThat(v2.breakdown().get("pipeline_bubble")).isCloseTo(plain.breakdown().get("pipeline_bubble") / 2, within(1e-9));
+    assertThat(v4.breakdown().get("pipeline_bubble")).isCloseTo(plain.breakdown().get("pipeline_bubble") / 4, within(1e-9));
+    assertThat(v2.breakdown().get("pp_comm")).isCloseTo(2 * plain.breakdown().get("pp_comm"), within(1e-9));
+    assertThat(v2.breakdown().get("compute")).isEqualTo(plain.breakdown().get("compute"));
+    assertThat(v2.seconds()).isLessThan(plain.seconds());
+    assertThatThrownBy(() -> run(PP + ",vpp=3")).hasMessageContaining("llm-train.vpp").hasMessageContaining("16 layers");
+    assertThatThrownBy(() -> run("llm-train:model=llama3.2-1b,vpp=2")).hasMessageContaining("pp >= 2");
+  }
+
+  static final String DP = "llm-train:model=llama3.2-1b,seq=1024,global_batch=32,tp=4,pp=1,dp=16,microbatches=2";
+
+  @Test
+  void zeroStagesShardGradientsThenWeightsAndAddTheirCollectives() {
+    LlmResult z1 = run(DP + ",zero=1");
+    LlmResult z2 = run(DP + ",zero=2");
+    LlmResult z3 = run(DP + ",zero=3");
+    double w1 = z1.memoryBytes().get("weights");
+    double g1 = z1.memoryBytes().get("gradients");
+    // ZeRO-2: gradients 1/dp; ZeRO-3: weights 1/dp plus one gathered layer (16 layers: 1/16 of the layers' share)
+    assertThat(z2.memoryBytes().get("gradients")).isCloseTo(g1 / 16, within(g1 * 1e-9));
+    assertThat(z2.memoryBytes().get("weights")).isEqualTo(w1);
+    assertThat(z3.memoryBytes().get("weights")).isBetween(w1 / 16, w1 / 16 + w1 / 16);
+    assertThat(z2.memoryBytes().get("optimizer")).isEqualTo(z1.memoryBytes().get("optimizer"));
+    // ZeRO-2 reduce-scatters every microbatch (2 here) instead of once per step
+    assertThat(z2.collectives()).anyMatch(c -> c.startsWith("data-parallel gradient reduce-scatter (ZeRO-2") && c.contains("x2 per step"));
+    assertThat(z2.breakdown().get("dp_comm")).isGreaterThan(z1.breakdown().get("dp_comm"));
+    // ZeRO-3: two parameter all-gathers and one gradient reduce-scatter per layer and microbatch
+    assertThat(z3.collectives()).anyMatch(c -> c.startsWith("ZeRO-3 parameter all-gather") && c.contains("x64 per step"));
+    assertThat(z3.collectives()).anyMatch(c -> c.startsWith("ZeRO-3 gradient reduce-scatter") && c.contains("x32 per step"));
+    assertThat(z3.breakdown().get("compute")).isEqualTo(z1.breakdown().get("compute"));
+  }
+}
