@@ -47,11 +47,24 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--trace-window-us", paramLabel = "FROM:TO", description = "Trace only events within this window of simulated microseconds.")
   String traceWindow;
 
+  @Option(names = "--explain", description = "llm-train: search every plan that fits memory (plan=search) and list the top plans, "
+      + "their step time and memory, and why the others lose.")
+  boolean explain;
+
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
   public RunCommand(CliContext ctx) {
     this.ctx = ctx;
+  }
+
+  /** llm-train workloads with the plan search on (unless plan= is given); --explain on anything else is bad input. */
+  private List<String> explained(List<String> specs) {
+    if (specs.stream().noneMatch(s -> s.trim().startsWith("llm-train"))) {
+      throw new UserInputException("--explain: applies to llm-train workloads (it lists the plans the search compared); got " + workload);
+    }
+    return specs.stream().map(s -> s.trim().startsWith("llm-train") && !s.contains("plan=") ? s + (s.contains(":") ? "," : ":")
+        + "plan=search" : s).toList();
   }
 
   @Override
@@ -66,6 +79,9 @@ public final class RunCommand implements Callable<Integer> {
     Workbench wb = new Workbench(ctx);
     HardwareSpec hw = hardwareOptions.load(wb);
     List<String> specs = wb.expand(workload);
+    if (explain) {
+      specs = explained(specs);
+    }
     if (specs.stream().anyMatch(wb::isSystemWorkload)) {
       if (trace != null) {
         throw new UserInputException("--trace = '" + trace + "': not available for system workloads (llm-*); trace a layer workload instead");

@@ -45,13 +45,13 @@ final class LlmTraining {
       Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
       boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives,
       boolean tpOverlap, boolean recomputeGiven, boolean fusedOptimizer, Integer ep, MoeLoad.Routing routing, boolean search, int vpp,
-      int zeroStage) {
+      int zeroStage, boolean fp8) {
 
     /** The same options with another recomputation mode (chosen by trnsim when the given mode does not fit). */
     Options withRecompute(Recompute r) {
       return new Options(model, framework, seq, mbs, globalBatch, zero, dt, precision, systems, lnc, tp, pp, dp, microbatches, r, sp,
           attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven, fusedOptimizer, ep, routing, search, vpp,
-          zeroStage);
+          zeroStage, fp8);
     }
 
     static Options parse(WorkloadSpec w) {
@@ -89,9 +89,14 @@ final class LlmTraining {
       // simulation is several times cheaper than a search's one per tensor-parallel degree
       boolean search = w.choice("plan", "first", "search", "first").equals("search");
       int vpp = (int) Math.min(1024, w.positive("vpp", 1L));
+      boolean fp8 = w.bool("fp8", false);
+      if (fp8 && dt != DType.BF16) {
+        throw new WorkloadException(w.source(), "llm-train.fp8", "true", "fp8 mixed training runs the projections in fp8 and the rest "
+            + "in bf16; it needs dtype=bf16 (got " + dt.label() + ")");
+      }
       w.finish();
       return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
-          cc, tpOverlap, rcGiven, fusedOpt, ep, routing, search, vpp, zeroStage);
+          cc, tpOverlap, rcGiven, fusedOpt, ep, routing, search, vpp, zeroStage, fp8);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -261,6 +266,9 @@ final class LlmTraining {
     int totalRanks = hw.totalChips() * given.systems() * rpc;
     double capacity = hw.chip().hbm().capacity().bytes();
     checkGiven(m, given, rpc, src);
+    if (given.fp8() && !Targets.of(hw).supports(DType.FP8_E4M3)) {
+      throw new WorkloadException(src, "llm-train.fp8", "true", hw.name() + "'s tensor engine has no fp8 rate (chip.core.tensor.dtype_rates)");
+    }
     List<String> defaulted = new ArrayList<>();
     Options o = given;
     Plan plan = null;
@@ -839,7 +847,8 @@ final class LlmTraining {
       long batch = o.mbs() * replicas;
       long tokensChip = batch * o.seq();
       long normTokens = o.sp() ? LlmSystem.ceilDiv(tokensChip * g, tp) : tokensChip;
-      var layerSpec = new LayerLowering.TrainLayer(batch, o.seq(), normTokens, o.recompute(), o.attention());
+      var layerSpec = new LayerLowering.TrainLayer(batch, o.seq(), normTokens, o.recompute(), o.attention(),
+          o.fp8() ? DType.FP8_E4M3 : null);
       MoeLoad load = m.isMoe() ? MoeLoad.of(m.moe(), tokensChip * plan.ep(), plan.ep(), o.routing()) : null;
       String key = chipShard + " " + layerSpec + " " + o.dt() + " " + load;
       ModelShape shardForSim = chipShard;

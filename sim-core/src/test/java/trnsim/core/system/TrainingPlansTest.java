@@ -59,4 +59,30 @@ class TrainingPlansTest {
     assertThat(z3.collectives()).anyMatch(c -> c.startsWith("ZeRO-3 gradient reduce-scatter") && c.contains("x32 per step"));
     assertThat(z3.breakdown().get("compute")).isEqualTo(z1.breakdown().get("compute"));
   }
+
+  @Test
+  void fp8MixedTrainingRunsTheProjectionsInFp8Only() {
+    String base = "llm-train:model=llama3.2-1b,seq=1024,global_batch=32,tp=4,pp=1,dp=16";
+    LlmResult bf16 = run(base);
+    LlmResult fp8 = run(base + ",fp8=true");
+    java.util.Map<String, Double> a = times(bf16);
+    java.util.Map<String, Double> b = times(fp8);
+    // Trainium2 runs fp8 matmuls at twice the bf16 rate: every projection (forward and both backward GEMMs) gets faster
+    for (String g : List.of("qkv_proj", "o_proj", "gate_up_proj", "down_proj", "qkv_proj_dx", "down_proj_dw")) {
+      assertThat(b.get(g)).as(g).isLessThan(a.get(g));
+    }
+    // the attention core and the element-wise kernels stay bf16: the same kernels
+    assertThat(b.get("attention")).isEqualTo(a.get("attention"));
+    assertThat(b.get("silu_mul")).isEqualTo(a.get("silu_mul"));
+    assertThat(fp8.seconds()).isLessThan(bf16.seconds());
+    assertThatThrownBy(() -> run(base + ",fp8=true,dtype=fp32")).hasMessageContaining("llm-train.fp8");
+  }
+
+  static java.util.Map<String, Double> times(LlmResult r) {
+    java.util.Map<String, Double> m = new java.util.HashMap<>();
+    for (var s : r.layer().steps()) {
+      m.put(s.label(), s.result().timeSeconds() * s.repeat());
+    }
+    return m;
+  }
 }

@@ -154,12 +154,20 @@ public final class LayerLowering {
    *     {@code batch x seq}, or {@code / tp} of it per rank under sequence parallelism
    * @param recompute what the backward recomputes
    * @param attention flash or eager attention core
+   * @param gemmDtype type of the projections' GEMMs, forward and backward (fp8 mixed training:
+   *     FP8_E4M3 with the attention core, norms and element-wise kernels at the layer's type), or
+   *     null for the layer's type
    */
-  public record TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention) {
+  public record TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention, DType gemmDtype) {
     public TrainLayer {
       if (batch <= 0 || seq <= 0 || normTokens <= 0) {
         throw new IllegalArgumentException("batch, seq and normTokens must be positive");
       }
+    }
+
+    /** GEMMs at the layer's type. */
+    public TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention) {
+      this(batch, seq, normTokens, recompute, attention, null);
     }
 
     /** No recomputation, no sequence parallelism, flash attention. */
@@ -181,7 +189,7 @@ public final class LayerLowering {
     if (phase.equals("train")) {
       return trainSteps(t, m, TrainLayer.plain(batch, seq), dt, moe);
     }
-    return forward(t, m, phase, batch, seq, batch * seq, ctx, Attention.FLASH, dt, moe).steps;
+    return forward(t, m, phase, batch, seq, batch * seq, ctx, Attention.FLASH, dt, moe, dt).steps;
   }
 
   /**
@@ -197,7 +205,8 @@ public final class LayerLowering {
   /** As above; {@code moe}: the MLP is the mixture of experts with this chip's load ({@link MoeLowering}), null for dense. */
   public static List<Step> trainSteps(TargetSpec t, ModelShape m, TrainLayer o, DType dt, MoeLoad moe) {
     int cores = t.cores();
-    Forward f = forward(t, m, "train", o.batch(), o.seq(), o.normTokens(), 0, o.attention(), dt, moe);
+    Forward f = forward(t, m, "train", o.batch(), o.seq(), o.normTokens(), 0, o.attention(), dt, moe,
+        o.gemmDtype() == null ? dt : o.gemmDtype());
     List<Step> steps = new ArrayList<>(f.steps);
     if (o.recompute() == Recompute.FULL) {
       for (Step s : f.steps) {
@@ -267,17 +276,17 @@ public final class LayerLowering {
       GemmSpec up, GemmSpec down, AttentionSpec attn, List<Step> eager, List<Step> mlp) {}
 
   private static Forward forward(TargetSpec t, ModelShape m, String phase, long batch, long seq, long normTokens, long ctx,
-      Attention attention, DType dt, MoeLoad moe) {
+      Attention attention, DType dt, MoeLoad moe, DType gemm) {
     int cores = t.cores();
     long tokens = batch * seq;
     long hd = m.headDim();
     long qkvN = (m.heads() + 2L * m.kvHeads()) * hd;
     long attnOut = (long) m.heads() * hd;
     boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
-    GemmSpec qkv = new GemmSpec(tokens, m.hidden(), qkvN, dt, false, false);
-    GemmSpec oProj = new GemmSpec(tokens, attnOut, m.hidden(), dt, false, false);
-    GemmSpec up = new GemmSpec(tokens, m.hidden(), (gated ? 2L : 1L) * m.ffn(), dt, false, false);
-    GemmSpec down = new GemmSpec(tokens, m.ffn(), m.hidden(), dt, false, false);
+    GemmSpec qkv = new GemmSpec(tokens, m.hidden(), qkvN, gemm, false, false);
+    GemmSpec oProj = new GemmSpec(tokens, attnOut, m.hidden(), gemm, false, false);
+    GemmSpec up = new GemmSpec(tokens, m.hidden(), (gated ? 2L : 1L) * m.ffn(), gemm, false, false);
+    GemmSpec down = new GemmSpec(tokens, m.ffn(), m.hidden(), gemm, false, false);
     String normName = m.norm().kernel();
     Program norm = NormLowering.lower(t, normName, normTokens, m.hidden(), dt, cores);
     Program residual = StreamLowering.elementwise(t, "add", normTokens * m.hidden(), dt, cores);
@@ -287,7 +296,7 @@ public final class LayerLowering {
     List<Step> eager = List.of();
     List<Step> steps = new ArrayList<>();
     steps.add(new Step(normName + "_attn", norm, 1, dt));
-    steps.add(new Step("qkv_proj", GemmLowering.lower(t, qkv, cores), 1, dt));
+    steps.add(new Step("qkv_proj", GemmLowering.lower(t, qkv, cores), 1, gemm));
     addBias(t, steps, m, "qkv", tokens * qkvN, dt);
     if (phase.equals("decode")) {
       Program attn = DecodeAttention.lower(t, new AttentionSpec(batch, m.heads(), 1, ctx, hd, m.kvHeads(), false, dt), cores);
@@ -301,7 +310,7 @@ public final class LayerLowering {
         steps.addAll(eager);
       }
     }
-    steps.add(new Step("o_proj", GemmLowering.lower(t, oProj, cores), 1, dt));
+    steps.add(new Step("o_proj", GemmLowering.lower(t, oProj, cores), 1, gemm));
     addBias(t, steps, m, "o", normTokens * m.hidden(), dt);
     steps.add(new Step("residual_attn", residual, 1, dt));
     steps.add(new Step(normName + "_mlp", norm, 1, dt));
@@ -309,10 +318,10 @@ public final class LayerLowering {
     if (moe != null) {
       mlp.addAll(MoeLowering.forward(t, m, moe, tokens, dt));
     } else {
-      mlp.add(new Step(gated ? "gate_up_proj" : "up_proj", GemmLowering.lower(t, up, cores), 1, dt));
+      mlp.add(new Step(gated ? "gate_up_proj" : "up_proj", GemmLowering.lower(t, up, cores), 1, gemm));
       addBias(t, mlp, m, "up", tokens * up.n(), dt);
       mlp.add(new Step(gated ? "silu_mul" : "gelu", activation, 1, dt));
-      mlp.add(new Step("down_proj", GemmLowering.lower(t, down, cores), 1, dt));
+      mlp.add(new Step("down_proj", GemmLowering.lower(t, down, cores), 1, gemm));
       addBias(t, mlp, m, "down", normTokens * m.hidden(), dt);
     }
     steps.addAll(mlp);
