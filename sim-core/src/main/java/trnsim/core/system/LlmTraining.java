@@ -45,13 +45,18 @@ final class LlmTraining {
       Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
       boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives,
       boolean tpOverlap, boolean recomputeGiven, boolean fusedOptimizer, Integer ep, MoeLoad.Routing routing, boolean search, int vpp,
-      int zeroStage, boolean fp8) {
+      int zeroStage, boolean fp8, int cp) {
+
+    /** Tokens of one sequence on one rank: the sequence split over the context-parallel ranks. */
+    long rankSeq() {
+      return seq / cp;
+    }
 
     /** The same options with another recomputation mode (chosen by trnsim when the given mode does not fit). */
     Options withRecompute(Recompute r) {
       return new Options(model, framework, seq, mbs, globalBatch, zero, dt, precision, systems, lnc, tp, pp, dp, microbatches, r, sp,
           attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven, fusedOptimizer, ep, routing, search, vpp,
-          zeroStage, fp8);
+          zeroStage, fp8, cp);
     }
 
     static Options parse(WorkloadSpec w) {
@@ -90,13 +95,18 @@ final class LlmTraining {
       boolean search = w.choice("plan", "first", "search", "first").equals("search");
       int vpp = (int) Math.min(1024, w.positive("vpp", 1L));
       boolean fp8 = w.bool("fp8", false);
+      int cp = (int) Math.min(1024, w.positive("cp", 1L));
+      if (cp > 1 && seq % (2L * cp) != 0) {
+        throw new WorkloadException(w.source(), "llm-train.cp", String.valueOf(cp), "seq (" + seq + ") must split into 2 x cp equal chunks "
+            + "(load-balanced causal context parallelism)");
+      }
       if (fp8 && dt != DType.BF16) {
         throw new WorkloadException(w.source(), "llm-train.fp8", "true", "fp8 mixed training runs the projections in fp8 and the rest "
             + "in bf16; it needs dtype=bf16 (got " + dt.label() + ")");
       }
       w.finish();
       return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
-          cc, tpOverlap, rcGiven, fusedOpt, ep, routing, search, vpp, zeroStage, fp8);
+          cc, tpOverlap, rcGiven, fusedOpt, ep, routing, search, vpp, zeroStage, fp8, cp);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -240,7 +250,7 @@ final class LlmTraining {
   static TrainMemory.Memory memory(ModelShape m, Plan p, Options o, int ranksPerChip) {
     ModelShape rank = rankShard(m, p.tp());
     int layers = p.layersPerStage(m);
-    var acts = new TrainMemory.Activations(o.mbs(), o.seq(), o.sp(), o.recompute(), o.attention(), o.dropout(), o.actBytes());
+    var acts = new TrainMemory.Activations(o.mbs(), o.rankSeq(), o.sp(), o.recompute(), o.attention(), o.dropout(), o.actBytes());
     boolean only = p.pp() == 1;
     double perLayer = rankLayerParams(m, rank, p.ep());
     double firstParams = TrainMemory.stageParams(m, rank, layers, true, only, only, perLayer);
@@ -367,6 +377,9 @@ final class LlmTraining {
       throw new WorkloadException(src, "llm-train.tp", o.tp().toString(), "must be a multiple or a divisor of the " + rpc
           + " ranks per chip (tp counts ranks: logical NeuronCores)");
     }
+    if (o.cp() > 1 && o.ep() != null && o.ep() > 1) {
+      throw new WorkloadException(src, "llm-train.cp", String.valueOf(o.cp()), "context and expert parallelism together are not modelled");
+    }
     if (o.vpp() > 1 && (o.pp() == null || o.pp() < 2 || m.layers() % (o.pp() * o.vpp()) != 0)) {
       throw new WorkloadException(src, "llm-train.vpp", String.valueOf(o.vpp()), "interleaving needs pp >= 2 given and the model's "
           + m.layers() + " layers divisible by pp x vpp");
@@ -378,7 +391,7 @@ final class LlmTraining {
     if (o.pp() != null && o.pp() > m.layers()) {
       throw new WorkloadException(src, "llm-train.pp", o.pp().toString(), "more stages than the model's " + m.layers() + " layers");
     }
-    if (o.sp() && o.tp() != null && o.seq() % o.tp() != 0) {
+    if (o.sp() && o.tp() != null && o.rankSeq() % o.tp() != 0) {
       throw new WorkloadException(src, "llm-train.seq", String.valueOf(o.seq()),
           "must be divisible by tp (" + o.tp() + ") under sequence parallelism");
     }
@@ -406,7 +419,7 @@ final class LlmTraining {
       tps.add(o.tp());
     } else {
       for (int tp = 1; tp <= Math.min(Math.max(8, m.kvHeads()) * rpc, totalRanks); tp *= 2) {
-        if (LlmSystem.tpProblem(m, tp) == null && (!o.sp() || o.seq() % tp == 0)) {
+        if (LlmSystem.tpProblem(m, tp) == null && (!o.sp() || o.rankSeq() % tp == 0)) {
           tps.add(tp);
         }
       }
@@ -420,11 +433,16 @@ final class LlmTraining {
         if (o.dp() == null && totalRanks % (tp * pp) != 0) {
           continue;
         }
-        int dp = o.dp() != null ? o.dp() : totalRanks / (tp * pp);
+        // context-parallel ranks take their place in the data dimension: dp here counts dp x cp ranks
+        int dp = o.dp() != null ? o.dp() * o.cp() : totalRanks / (tp * pp);
+        if (dp % o.cp() != 0) {
+          continue;
+        }
         if ((long) tp * pp * dp > totalRanks || dp == 0) {
           continue;
         }
-        int mb = o.microbatches() != null ? o.microbatches() : (int) Math.max(1, LlmSystem.ceilDiv(o.globalBatch(), (long) dp * o.mbs()));
+        int mb = o.microbatches() != null ? o.microbatches()
+            : (int) Math.max(1, LlmSystem.ceilDiv(o.globalBatch(), (long) dp / o.cp() * o.mbs()));
         int ep = o.ep() == null ? 1 : o.ep();
         if (dp % ep != 0) {
           continue;
@@ -450,7 +468,7 @@ final class LlmTraining {
       throw new WorkloadException(src, o.pp() != null ? "llm-train.pp" : "llm-train.dp", String.valueOf(o.pp() != null ? o.pp() : o.dp()), what);
     }
     // Plans whose data parallelism the global batch can feed (dp x mbs <= global batch) come first.
-    java.util.function.ToIntFunction<Plan> starved = p -> (long) p.dp() * o.mbs() > o.globalBatch() ? 1 : 0;
+    java.util.function.ToIntFunction<Plan> starved = p -> (long) p.dp() / o.cp() * o.mbs() > o.globalBatch() ? 1 : 0;
     plans.sort(java.util.Comparator.comparingInt(starved).thenComparingInt((Plan p) -> p.tp() * p.pp())
         .thenComparingInt(p -> -p.tp()));
     TrainMemory.Memory smallest = null;
@@ -532,14 +550,38 @@ final class LlmTraining {
     return steps;
   }
 
+  /**
+   * A context-parallel rank's layer: each rank holds {@code 2 cp} load-balanced causal chunks' worth
+   * of queries (seq / cp of them) against the whole sequence's keys, so its share of the causal
+   * attention is {@code 1/cp} of the sequence's: {@code cp} times the causal attention over its own
+   * seq / cp tokens that the layer lowering simulated. The attention-core kernels (flash or eager,
+   * forward, backward and recompute) are repeated {@code cp} times.
+   */
+  static List<Step> contextParallel(List<Step> steps, int cp) {
+    if (cp == 1) {
+      return steps;
+    }
+    List<Step> out = new ArrayList<>();
+    for (Step s : steps) {
+      boolean core = s.label().startsWith("attention") || s.label().startsWith("attn_");
+      out.add(core ? new Step(s.label(), s.program(), s.repeat() * cp, s.dtype()) : s);
+    }
+    return out;
+  }
+
   /** Expert-parallel groups: the same (stage, tp rank) of {@code ep} consecutive data-parallel replicas. */
   static List<List<Integer>> epGroups(Plan p) {
+    return dataGroups(p, p.ep());
+  }
+
+  /** Groups of {@code size} consecutive ranks of the data dimension with the same (stage, tp rank): ep or cp groups. */
+  static List<List<Integer>> dataGroups(Plan p, int size) {
     List<List<Integer>> out = new ArrayList<>();
-    for (int d0 = 0; d0 < p.dp(); d0 += p.ep()) {
+    for (int d0 = 0; d0 < p.dp(); d0 += size) {
       for (int s = 0; s < p.pp(); s++) {
         for (int t = 0; t < p.tp(); t++) {
           List<Integer> g = new ArrayList<>();
-          for (int d = d0; d < d0 + p.ep(); d++) {
+          for (int d = d0; d < d0 + size; d++) {
             g.add((d * p.pp() + s) * p.tp() + t);
           }
           out.add(g);
@@ -605,10 +647,10 @@ final class LlmTraining {
     if (p.tp() == 1) {
       return new TpComm(0, 0, 0, 0, 0, List.of(), 0, null, null, null);
     }
-    double act = (double) o.mbs() * o.seq() * m.hidden() * o.actBytes();
+    double act = (double) o.mbs() * o.rankSeq() * m.hidden() * o.actBytes();
     int ranks = g.tp().size() * p.tp();
     List<String> lines = new ArrayList<>();
-    double lossBytes = 4.0 * o.mbs() * o.seq();
+    double lossBytes = 4.0 * o.mbs() * o.rankSeq();
     Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, algo, DType.FP32, false);
     boolean full = o.recompute() == Recompute.FULL;
     boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
@@ -822,10 +864,11 @@ final class LlmTraining {
       int rpc = layout.ranksPerChip();
       int chips = layout.chipsFor(plan.ranks());
       List<String> notes = new ArrayList<>();
-      long sequences = (long) dp * mbCount * o.mbs();
+      int cp = o.cp();
+      long sequences = (long) dp / cp * mbCount * o.mbs();
       if (sequences != o.globalBatch()) {
         notes.add(String.format(Locale.ROOT, "global batch %d sequences is not dp x microbatches x mbs = %d x %d x %d; "
-            + "the step runs %d sequences", o.globalBatch(), dp, mbCount, o.mbs(), sequences));
+            + "the step runs %d sequences", o.globalBatch(), dp / cp, mbCount, o.mbs(), sequences));
       }
       int layers = plan.layersPerStage(m);
       if (m.layers() % pp != 0) {
@@ -845,15 +888,15 @@ final class LlmTraining {
         chipShard = chipShard.withMoe(chipShard.name(), scaledExperts(m.moe(), g, tp));
       }
       long batch = o.mbs() * replicas;
-      long tokensChip = batch * o.seq();
+      long tokensChip = batch * o.rankSeq();
       long normTokens = o.sp() ? LlmSystem.ceilDiv(tokensChip * g, tp) : tokensChip;
-      var layerSpec = new LayerLowering.TrainLayer(batch, o.seq(), normTokens, o.recompute(), o.attention(),
+      var layerSpec = new LayerLowering.TrainLayer(batch, o.rankSeq(), normTokens, o.recompute(), o.attention(),
           o.fp8() ? DType.FP8_E4M3 : null);
       MoeLoad load = m.isMoe() ? MoeLoad.of(m.moe(), tokensChip * plan.ep(), plan.ep(), o.routing()) : null;
       String key = chipShard + " " + layerSpec + " " + o.dt() + " " + load;
       ModelShape shardForSim = chipShard;
       var layerSim = sims.run(hw, "layer " + key, "llm-train layer (one microbatch, one chip)", tokensChip,
-          () -> LayerLowering.trainSteps(target, shardForSim, layerSpec, o.dt(), load), opts);
+          () -> contextParallel(LayerLowering.trainSteps(target, shardForSim, layerSpec, o.dt(), load), cp), opts);
       var headSim = sims.run(hw, "head " + tokensChip + " " + chipShard.vocab() + " " + o.dt(),
           "llm-train LM head and loss (one microbatch, one chip)", tokensChip,
           () -> headSteps(target, tokensChip, m.hidden(), shardForSim.vocab(), o.dt()), opts);
@@ -907,12 +950,29 @@ final class LlmTraining {
         linkBytesPerRank += (ag.linkBytes() * (o.recompute() == Recompute.FULL ? 3 : 2) + rs.linkBytes()) / (groups.dp().size() * dp)
             * layers * mbCount;
       }
+      // Context parallelism: each layer gathers the other ranks' keys and values of the sequence before its attention
+      // (forward, and again for the backward and a full recompute) and reduce-scatters their gradients after it; exposed
+      // (the ring's overlap with the attention blocks is not modelled)
+      double cpFwd = 0;
+      double cpBwd = 0;
+      if (cp > 1) {
+        double kv = 2.0 * o.mbs() * o.seq() * rank.kvHeads() * m.headDim() * o.actBytes();
+        var cpg = dataGroups(plan, cp);
+        Collectives.Result ag = Collectives.run(fabric, Collectives.Op.ALL_GATHER, cpg, kv, Collectives.Algo.AUTO, o.dt(), false);
+        Collectives.Result rs = Collectives.run(fabric, Collectives.Op.REDUCE_SCATTER, cpg, kv, Collectives.Algo.AUTO, o.dt(), false);
+        cpFwd = ag.seconds();
+        cpBwd = (o.recompute() == Recompute.FULL ? 2 : 1) * ag.seconds() + rs.seconds();
+        int ags = o.recompute() == Recompute.FULL ? 3 : 2;
+        coll.add(LlmSystem.describe("context-parallel K/V all-gather (" + ags + " per layer per microbatch)", ag, (long) ags * layers * mbCount));
+        coll.add(LlmSystem.describe("context-parallel dK/dV reduce-scatter (1 per layer per microbatch)", rs, (long) layers * mbCount));
+        linkBytesPerRank += (ag.linkBytes() * ags + rs.linkBytes()) / (cpg.size() * cp) * layers * mbCount;
+      }
       double a2aFwd = 0;
       double a2aBwd = 0;
       double moeLayersPerStage = (double) layers * m.moeLayers() / m.layers();
       if (plan.ep() > 1) {
         Collectives.Result a2a = Collectives.run(fabric, Collectives.Op.ALL_TO_ALL, epGroups(plan),
-            LlmInference.a2aBytes(m, o.mbs() * o.seq(), tp, o.dt()), Collectives.Algo.AUTO, o.dt(), false);
+            LlmInference.a2aBytes(m, o.mbs() * o.rankSeq(), tp, o.dt()), Collectives.Algo.AUTO, o.dt(), false);
         a2aFwd = 2 * a2a.seconds();
         a2aBwd = (o.recompute() == Recompute.FULL ? 4 : 2) * a2a.seconds();
         long perStep = Math.round(moeLayersPerStage * (o.recompute() == Recompute.FULL ? 6 : 4) * mbCount);
@@ -922,7 +982,7 @@ final class LlmTraining {
       double transfer = 0;
       if (pp > 1) {
         Collectives.Result p2p = Collectives.run(fabric, Collectives.Op.SEND_RECV, groups.ppPairs().subList(0, tp),
-            (double) o.mbs() * o.seq() * m.hidden() * o.actBytes() / tp, Collectives.Algo.AUTO);
+            (double) o.mbs() * o.rankSeq() * m.hidden() * o.actBytes() / tp, Collectives.Algo.AUTO);
         transfer = p2p.seconds();
         coll.add(LlmSystem.describe("pipeline send/recv per microbatch and direction (1/tp of the activations per rank)", p2p,
             2L * mbCount));
@@ -945,9 +1005,9 @@ final class LlmTraining {
       for (int s = 0; s < pp; s++) {
         boolean first = s == 0;
         boolean last = s == pp - 1;
-        fwd[s] = layers * (layer.fwd() + tc.layerFwd() + z3Fwd) + moeLayersPerStage * a2aFwd + (first ? tc.embedding() : 0)
+        fwd[s] = layers * (layer.fwd() + tc.layerFwd() + z3Fwd + cpFwd) + moeLayersPerStage * a2aFwd + (first ? tc.embedding() : 0)
             + (last ? head.fwd() + tc.headFwd() : 0);
-        bwd[s] = layers * (layer.bwd() + layer.recompute() + tc.layerBwd() + z3Bwd) + moeLayersPerStage * a2aBwd
+        bwd[s] = layers * (layer.bwd() + layer.recompute() + tc.layerBwd() + z3Bwd + cpBwd) + moeLayersPerStage * a2aBwd
             + (last ? head.bwd() + tc.headBwd() : 0)
             + accumPerMb * (mbCount - 1) / mbCount;
         work[s] = fwd[s] + bwd[s];
@@ -1001,6 +1061,9 @@ final class LlmTraining {
       if (plan.ep() > 1) {
         breakdown.put("ep_comm", epTime);
       }
+      if (cp > 1) {
+        breakdown.put("cp_comm", mbCount * layers * (cpFwd + cpBwd));
+      }
       breakdown.put("pp_comm", ppComm);
       breakdown.put("pipeline_bubble", bubble);
       breakdown.put("grad_accum", accum);
@@ -1029,7 +1092,10 @@ final class LlmTraining {
       Map<String, Integer> par = new LinkedHashMap<>();
       par.put("tp", tp);
       par.put("pp", pp);
-      par.put("dp", dp);
+      par.put("dp", dp / cp);
+      if (cp > 1) {
+        par.put("cp", cp);
+      }
       if (m.isMoe()) {
         par.put("ep", plan.ep());
       }

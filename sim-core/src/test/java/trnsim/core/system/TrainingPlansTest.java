@@ -85,4 +85,31 @@ class TrainingPlansTest {
     }
     return m;
   }
+
+  @Test
+  void contextParallelismSplitsTheSequenceAndGathersKeysAndValues() {
+    String base = "llm-train:model=llama3.2-1b,seq=8192,global_batch=32,tp=4,pp=1,dp=4";
+    LlmResult one = run(base);
+    LlmResult cp2 = run(base + ",cp=2");
+    // cp ranks join the data dimension: twice the chips, the same sequences per step
+    assertThat(cp2.chips()).isEqualTo(2 * one.chips());
+    assertThat(cp2.tokens()).isEqualTo(one.tokens());
+    assertThat(cp2.parallelism()).containsEntry("cp", 2).containsEntry("dp", 4);
+    // activations are linear in a rank's tokens: half of them
+    assertThat(cp2.memoryBytes().get("activations")).isCloseTo(one.memoryBytes().get("activations") / 2, within(1.0));
+    // each rank computes 1/cp of the sequence's causal attention (up to the diagonal tiles)
+    double a1 = flops(one, "attention");
+    double a2 = flops(cp2, "attention");
+    assertThat(a2).isCloseTo(a1 / 2, within(a1 * 0.02));
+    // K and V of the whole sequence for the rank's 8 / 4 kv heads of 64: 2 x 8192 x 2 x 64 x 2 bytes = 4 MiB, 2 per layer and microbatch
+    assertThat(cp2.collectives()).anyMatch(c -> c.startsWith("context-parallel K/V all-gather") && c.contains("4.00 MiB")
+        && c.contains("x256 per step")); // 16 layers x 8 microbatches x 2
+    assertThat(cp2.breakdown().get("cp_comm")).isPositive();
+    assertThatThrownBy(() -> run(base + ",cp=3")).hasMessageContaining("llm-train.cp");
+  }
+
+  static double flops(LlmResult r, String label) {
+    return r.layer().steps().stream().filter(s -> s.label().equals(label)).mapToDouble(s -> (double) s.result().flops() * s.repeat())
+        .sum();
+  }
 }
