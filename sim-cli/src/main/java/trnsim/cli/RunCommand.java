@@ -19,10 +19,11 @@ import trnsim.core.trace.ChromeTraceSink;
         "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul|bias,numel=N   (all take cores=N)",
         "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1,",
         "    lnc=,framework=generic|nxd|megatron-neuron,recompute=none|selective|selective-mlp|full,sp=,attn=flash|eager|eager-unfused,",
-        "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron,optimizer=fused|unfused]",
-        "    (tp/pp/dp count ranks: logical NeuronCores)",
+        "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron,optimizer=fused|unfused,",
+        "    plan=first|search,vpp=1,cp=1,zero=0|1|2|3,fp8=false]   (tp/pp/dp count ranks: logical NeuronCores)",
         "  llm-infer:model=llama3-70b[,phase=prefill|decode|generate,batch=8,prompt=,output=,max_seq=,weights=bf16|fp8|int8,tp=,lnc=,ctx=]"
             + "   (whole system; docs/model.md)",
+        "  model= is a shipped name or a Hugging Face config.json path; MoE models also take ep=1,imbalance=1,capacity= (all three kinds)",
         "  or the name of a file in configs/workloads/."})
 public final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;

@@ -33,8 +33,8 @@ import trnsim.isa.workload.WorkloadSpec;
  * send/recv, data-parallel gradient reduce-scatter and parameter all-gather) run on the
  * system's {@link Fabric}; the pipeline follows the {@link Pipeline1F1B} schedule.
  *
- * <p>Workload kinds: {@code llm-train:model=,[tp=,pp=,dp=,microbatches=,mbs=,seq=,global_batch=,zero=,dtype=,systems=]}
- * and {@code llm-infer:model=,[phase=prefill|decode|generate,batch=,prompt=,output=,max_seq=,buckets=,tpot=,ctx=,tp=,lnc=,dtype=,weights=]}
+ * <p>Workload kinds: {@code llm-train:model=,[tp=,pp=,dp=,microbatches=,mbs=,seq=,global_batch=,zero=,dtype=,systems=,plan=,vpp=,cp=,fp8=]}
+ * and {@code llm-infer:model=,[phase=prefill|decode|generate,batch=,prompt=,output=,max_seq=,buckets=,tpot=,ctx=,tp=,lnc=,dtype=,weights=]}; MoE models also take {@code ep=,imbalance=,capacity=}
  * ({@link LlmInference}).
  */
 public final class LlmSystem {
