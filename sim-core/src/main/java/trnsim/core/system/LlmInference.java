@@ -237,7 +237,10 @@ final class LlmInference {
   static void checkEp(ModelShape m, Params p, String src) {
     boolean routingGiven = p.routing().imbalance() != 1.0 || p.routing().capacityFactor() > 0;
     if (!m.isMoe() && (p.ep() > 1 || routingGiven)) {
-      throw new WorkloadException(src, "llm-infer.ep", String.valueOf(p.ep()),
+      String key = p.ep() > 1 ? "ep" : p.routing().imbalance() != 1.0 ? "imbalance" : "capacity";
+      String val = p.ep() > 1 ? String.valueOf(p.ep()) : String.valueOf(key.equals("imbalance") ? p.routing().imbalance()
+          : p.routing().capacityFactor());
+      throw new WorkloadException(src, "llm-infer." + key, val,
           "ep, imbalance and capacity apply to mixture-of-experts models only; " + m.name() + " is dense");
     }
     if (m.isMoe() && m.moe().experts() % p.ep() != 0) {

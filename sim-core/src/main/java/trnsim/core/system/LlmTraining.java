@@ -364,7 +364,10 @@ final class LlmTraining {
   private static void checkGiven(ModelShape m, Options o, int rpc, String src) {
     boolean routingGiven = o.routing().imbalance() != 1.0 || o.routing().capacityFactor() > 0;
     if (!m.isMoe() && (o.ep() != null || routingGiven)) {
-      throw new WorkloadException(src, "llm-train.ep", String.valueOf(o.ep()),
+      String key = o.ep() != null ? "ep" : o.routing().imbalance() != 1.0 ? "imbalance" : "capacity";
+      String val = o.ep() != null ? o.ep().toString() : String.valueOf(key.equals("imbalance") ? o.routing().imbalance()
+          : o.routing().capacityFactor());
+      throw new WorkloadException(src, "llm-train." + key, val,
           "ep, imbalance and capacity apply to mixture-of-experts models only; " + m.name() + " is dense");
     }
     if (m.isMoe() && o.ep() != null && m.moe().experts() % o.ep() != 0) {

@@ -137,6 +137,8 @@ class LlmMoeTest {
     LlmResult r = run("trn2-ultraserver", "llm-infer:model=" + QWEN3_JSON + ",phase=decode,batch=8,ctx=2048");
     assertThat(r.seconds()).isPositive();
     assertThatThrownBy(() -> run("trn2-ultraserver", "llm-infer:model=" + QWEN3_JSON + ",ep=2")).hasMessageContaining("llm-infer.ep");
+    assertThatThrownBy(() -> run("trn2-ultraserver", "llm-infer:model=" + QWEN3_JSON + ",imbalance=2"))
+        .hasMessageContaining("llm-infer.imbalance").hasMessageContaining("dense");
   }
 
   static Stream<String> shippedModels() throws Exception {
