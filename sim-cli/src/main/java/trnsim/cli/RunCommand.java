@@ -19,8 +19,8 @@ import trnsim.core.trace.ChromeTraceSink;
         "  copy:bytes=1GiB   elementwise:op=gelu|silu|exp|relu|add|mul|bias,numel=N   (all take cores=N)",
         "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1,",
         "    lnc=,framework=generic|nxd|megatron-neuron,recompute=none|selective|selective-mlp|full,sp=,attn=flash|eager|eager-unfused,",
-        "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron,optimizer=fused|unfused]",
-        "    (tp/pp/dp count ranks: logical NeuronCores)",
+        "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron,optimizer=fused|unfused,",
+        "    plan=first|search,vpp=1,cp=1,zero=0|1|2|3,fp8=false]   (tp/pp/dp count ranks: logical NeuronCores)",
         "  llm-infer:model=llama3-70b[,phase=prefill|decode|generate,batch=8,prompt=,output=,max_seq=,weights=bf16|fp8|int8,tp=,lnc=,ctx=]"
             + "   (whole system; docs/model.md)",
         "  softmax|rmsnorm|layernorm:rows=,cols=[,dtype=]   attention:b=,h=,s=,d=[,s_kv=,kv_heads=,causal=,pass=fwd|bwd,dtype=]",
@@ -28,6 +28,7 @@ import trnsim.core.trace.ChromeTraceSink;
         "  mamba:channels=,seq=[,state=16,batch=1,version=v1|v2|v3,seq_tile=512,hoist=true,dtype=fp32,cores=1]",
         "  Counts take k (x1000) and Ki (x1024): m=4k is 4000, m=4Ki is 4096; sizes take a bare byte count or a unit"
             + " (kB/MB/GB powers of 1000, KiB/MiB/GiB powers of 1024).",
+        "  model= is a shipped name or a Hugging Face config.json path; MoE models also take ep=1,imbalance=1,capacity= (all three kinds)",
         "  or the name of a file in configs/workloads/."})
 public final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
@@ -59,11 +60,24 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--no-steady-state", description = "Simulate every block of a GEMM instead of extrapolating its repeating steady state (for checking; docs/performance.md).")
   boolean noSteadyState;
 
+  @Option(names = "--explain", description = "llm-train: search every plan that fits memory (plan=search) and list the top plans, "
+      + "their step time and memory, and why the others lose.")
+  boolean explain;
+
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
   public RunCommand(CliContext ctx) {
     this.ctx = ctx;
+  }
+
+  /** llm-train workloads with the plan search on (unless plan= is given); --explain on anything else is bad input. */
+  private List<String> explained(List<String> specs) {
+    if (specs.stream().noneMatch(s -> s.trim().startsWith("llm-train"))) {
+      throw new UserInputException("--explain: applies to llm-train workloads (it lists the plans the search compared); got " + workload);
+    }
+    return specs.stream().map(s -> s.trim().startsWith("llm-train") && !s.contains("plan=") ? s + (s.contains(":") ? "," : ":")
+        + "plan=search" : s).toList();
   }
 
   @Override
@@ -78,7 +92,7 @@ public final class RunCommand implements Callable<Integer> {
     new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).output("--trace", trace).check();
     Workbench wb = new Workbench(ctx);
     HardwareSpec hw = hardwareOptions.load(wb);
-    List<String> specs = wb.expand(workload);
+    List<String> specs = explain ? explained(wb.expand(workload)) : wb.expand(workload);
     if (specs.stream().anyMatch(wb::isSystemWorkload)) {
       if (chart != null) {
         Charts.format(chart, "--chart");

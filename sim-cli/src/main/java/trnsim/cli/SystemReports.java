@@ -131,7 +131,7 @@ final class SystemReports {
   }
 
   static double commShare(LlmResult r) {
-    return r.share("tp_comm") + r.share("pp_comm") + r.share("dp_comm");
+    return r.share("tp_comm") + r.share("pp_comm") + r.share("dp_comm") + r.share("ep_comm") + r.share("cp_comm");
   }
 
   static Map<String, Object> json(LlmResult r) {

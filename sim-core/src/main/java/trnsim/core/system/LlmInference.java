@@ -19,6 +19,7 @@ import trnsim.isa.lower.InferenceLowering;
 import trnsim.isa.lower.InferenceLowering.RankShard;
 import trnsim.isa.lower.LoweredWorkload;
 import trnsim.isa.lower.ModelShape;
+import trnsim.isa.lower.MoeLoad;
 import trnsim.isa.lower.Step;
 import trnsim.isa.target.TargetSpec;
 import trnsim.isa.workload.WorkloadException;
@@ -48,7 +49,8 @@ final class LlmInference {
 
   /** Parsed workload. */
   record Params(String model, String phase, long batch, long prompt, long output, long ctx, long maxSeq, Buckets buckets,
-      Integer tp, Integer lnc, DType dtype, DType weights, boolean perStepForm, boolean flashPrefill, boolean fused, boolean medianTpot) {}
+      Integer tp, Integer lnc, DType dtype, DType weights, boolean perStepForm, boolean flashPrefill, boolean fused, boolean medianTpot,
+      int ep, MoeLoad.Routing routing) {}
 
   static final List<String> WEIGHT_TYPES = List.of("bf16", "fp16", "fp8", "int8");
 
@@ -92,8 +94,22 @@ final class LlmInference {
     if (weights.bits() > dt.bits()) {
       throw new WorkloadException(w.source(), "llm-infer.weights", wt, "storage wider than the compute type " + dt.label());
     }
+    int ep = (int) Math.min(Integer.MAX_VALUE, w.positive("ep", 1L));
+    MoeLoad.Routing routing = routing(w);
     w.finish();
-    return new Params(name, phase, batch, prompt, output, ctx, maxSeq, buckets, tp, lnc, dt, weights, !hasPrompt, flash, fused, median);
+    return new Params(name, phase, batch, prompt, output, ctx, maxSeq, buckets, tp, lnc, dt, weights, !hasPrompt, flash, fused, median, ep,
+        routing);
+  }
+
+  /** {@code imbalance=} (busiest expert-parallel rank's load over the mean, default 1) and {@code capacity=} (default dropless). */
+  static MoeLoad.Routing routing(WorkloadSpec w) {
+    double imbalance = w.number("imbalance", 1.0);
+    double capacity = w.number("capacity", 0.0);
+    try {
+      return new MoeLoad.Routing(imbalance, capacity);
+    } catch (IllegalArgumentException e) {
+      throw new WorkloadException(w.source(), w.kind() + ".imbalance", String.valueOf(imbalance), e.getMessage());
+    }
   }
 
   /** The ranks' shard of the model at tensor-parallel degree {@code tp}. */
@@ -102,7 +118,37 @@ final class LlmInference {
     return new RankShard(m.hidden(), m.heads() / tp, kv, m.headDim(), m.ffn() / tp, LlmSystem.ceilDiv(m.vocab(), tp));
   }
 
-  /** Weight bytes one rank holds: layers at the storage width, LM head and embedding shard at the compute width. */
+  /**
+   * Weight bytes one rank holds: layers at the storage width, LM head and embedding shard at the
+   * compute width. Latent attention and MoE layers: every layer's parameters split over the
+   * tensor-parallel ranks except the router (replicated, at the compute width); a MoE layer's
+   * routed experts also split over the {@code ep} expert-parallel ranks, at the experts' storage
+   * width ({@link #expertWeights}).
+   */
+  static double weightBytesPerRank(ModelShape m, int tp, int ep, DType dt, DType weights) {
+    if (!m.isMoe() && m.attention().mla() == null) {
+      return weightBytesPerRank(m, tp, dt, weights);
+    }
+    double wb = weights.bits() / 8.0;
+    double layers = m.layers() * (double) m.attentionParameters() / tp * wb
+        + (m.layers() - m.moeLayers()) * (double) m.denseMlpParameters() / tp * wb;
+    if (m.isMoe()) {
+      var e = m.moe();
+      double router = (double) m.hidden() * e.experts() * dt.bits() / 8.0;
+      double shared = (double) m.mlp().matrices() * m.hidden() * e.sharedFfn() / tp * wb;
+      double experts = (double) e.experts() / ep * m.expertParameters() / tp * expertWeights(m, weights).bits() / 8.0;
+      layers += m.moeLayers() * (router + shared + experts);
+    }
+    return layers + 2.0 * LlmSystem.ceilDiv(m.vocab(), tp) * m.hidden() * dt.bits() / 8.0;
+  }
+
+  /** Storage type of the routed experts: the model's own (gpt-oss: MXFP4) when narrower than the layers' {@code weights}. */
+  static DType expertWeights(ModelShape m, DType weights) {
+    DType own = m.isMoe() ? m.moe().expertWeights() : null;
+    return own != null && own.bits() < weights.bits() ? own : weights;
+  }
+
+  /** Weight bytes one rank holds for a dense Llama-style model (every linear layer at the storage width). */
   static double weightBytesPerRank(ModelShape m, int tp, DType dt, DType weights) {
     RankShard s = shard(m, tp);
     double layers = (double) s.layerWeightElements() * m.layers() * weights.bits() / 8.0;
@@ -112,11 +158,19 @@ final class LlmInference {
 
   /** KV-cache bytes one rank holds for {@code batch} sequences of {@code maxSeq} positions (its kv heads, replicated ones included). */
   static double kvBytesPerRank(ModelShape m, int tp, long batch, long maxSeq, DType dt) {
-    return 2.0 * m.layers() * shard(m, tp).kvHeads() * m.headDim() * batch * maxSeq * dt.bits() / 8.0;
+    var a = m.attention();
+    if (a.mla() != null) {
+      // the latent and the rotary key, replicated on every rank of the group (each rank attends all its heads over it)
+      return (double) m.layers() * (a.mla().kvLoraRank() + a.mla().qkRopeDim()) * batch * maxSeq * dt.bits() / 8.0;
+    }
+    double perPosition = 2.0 * shard(m, tp).kvHeads() * m.headDim() * batch * dt.bits() / 8.0;
+    // sliding-window layers keep a ring of the window's positions
+    return perPosition * ((double) (m.layers() - a.windowLayers()) * maxSeq + (double) a.windowLayers() * Math.min(maxSeq, a.window()));
   }
 
   static double memoryPerChip(ModelShape m, int tp, RankLayout layout, Params p) {
-    return layout.ranksPerChip() * (weightBytesPerRank(m, tp, p.dtype(), p.weights()) + kvBytesPerRank(m, tp, p.batch(), p.maxSeq(), p.dtype()));
+    return layout.ranksPerChip() * (weightBytesPerRank(m, tp, p.ep(), p.dtype(), p.weights())
+        + kvBytesPerRank(m, tp, p.batch(), p.maxSeq(), p.dtype()));
   }
 
   static String tpProblem(ModelShape m, int tp) {
@@ -136,7 +190,12 @@ final class LlmInference {
     int rpc = layout.ranksPerChip();
     int totalRanks = hw.totalChips() * rpc;
     double capacity = hw.chip().hbm().capacity().bytes();
+    checkEp(m, p, src);
     if (p.tp() != null) {
+      if (p.ep() > 1 && (totalRanks / p.tp()) % p.ep() != 0) {
+        throw new WorkloadException(src, "llm-infer.ep", String.valueOf(p.ep()), "must divide the " + totalRanks / p.tp()
+            + " tensor-parallel replicas (ep groups the same rank of ep replicas)");
+      }
       if (tpProblem(m, p.tp()) != null) {
         throw new WorkloadException(src, "llm-infer.tp", p.tp().toString(), tpProblem(m, p.tp()));
       }
@@ -157,7 +216,7 @@ final class LlmInference {
     int tp = p.tp() != null ? p.tp() : -1;
     int maxTp = 1;
     for (int t = 1; t <= totalRanks && tp < 0; t *= 2) {
-      if (tpProblem(m, t) != null || totalRanks % t != 0) {
+      if (tpProblem(m, t) != null || totalRanks % t != 0 || (totalRanks / t) % p.ep() != 0) {
         continue;
       }
       maxTp = t;
@@ -173,6 +232,20 @@ final class LlmInference {
           100 * LlmSystem.HBM_USABLE));
     }
     return new Run(hw, m, p, layout, tp, energy, opts).result(w.toString(), p.tp() == null ? List.of("tp") : List.of());
+  }
+
+  static void checkEp(ModelShape m, Params p, String src) {
+    boolean routingGiven = p.routing().imbalance() != 1.0 || p.routing().capacityFactor() > 0;
+    if (!m.isMoe() && (p.ep() > 1 || routingGiven)) {
+      String key = p.ep() > 1 ? "ep" : p.routing().imbalance() != 1.0 ? "imbalance" : "capacity";
+      String val = p.ep() > 1 ? String.valueOf(p.ep()) : String.valueOf(key.equals("imbalance") ? p.routing().imbalance()
+          : p.routing().capacityFactor());
+      throw new WorkloadException(src, "llm-infer." + key, val,
+          "ep, imbalance and capacity apply to mixture-of-experts models only; " + m.name() + " is dense");
+    }
+    if (m.isMoe() && m.moe().experts() % p.ep() != 0) {
+      throw new WorkloadException(src, "llm-infer.ep", String.valueOf(p.ep()), "must divide the model's " + m.moe().experts() + " experts");
+    }
   }
 
   /** One resolved plan: tp, layout, fabric, the simulated kernels and their composition. */
@@ -194,7 +267,9 @@ final class LlmInference {
     final List<List<Integer>> groups;
     final double launch;
     final double requestOverhead;
-    final Map<Long, WorkloadResult> decodeLayers = new TreeMap<>();
+    final Map<String, WorkloadResult> layerRuns = new TreeMap<>();
+    final List<Kind> kinds;
+    final List<List<Integer>> epGroups;
     WorkloadResult headResult;
     WorkloadResult samplingResult;
     double joules;
@@ -227,26 +302,91 @@ final class LlmInference {
       }
       this.launch = hw.runtime().graphLaunch().seconds();
       this.requestOverhead = hw.runtime().requestOverhead().seconds();
+      this.kinds = Kind.of(m);
+      this.epGroups = new ArrayList<>();
+      for (int r = 0; r < replicas; r += p.ep()) {
+        for (int i = 0; i < tp; i++) {
+          List<Integer> g = new ArrayList<>();
+          for (int e = 0; e < p.ep(); e++) {
+            g.add((r + e) * tp + i);
+          }
+          epGroups.add(g);
+        }
+      }
+    }
+
+    /**
+     * The model's distinct layers and how many of each: dense or MoE MLP, full or sliding-window
+     * attention (windowed layers assumed spread evenly over the dense and MoE ones).
+     */
+    record Kind(int count, boolean moe, boolean windowed) {
+      static List<Kind> of(ModelShape m) {
+        int moe = m.moeLayers();
+        int win = m.attention().windowLayers();
+        int winMoe = (int) Math.round((double) win * moe / m.layers());
+        List<Kind> out = new ArrayList<>();
+        for (Kind k : List.of(new Kind(m.layers() - moe - (win - winMoe), false, false), new Kind(win - winMoe, false, true),
+            new Kind(moe - winMoe, true, false), new Kind(winMoe, true, true))) {
+          if (k.count() > 0) {
+            out.add(k);
+          }
+        }
+        return out;
+      }
+
+      String label() {
+        return (moe ? "moe" : "dense") + (windowed ? ", sliding-window" : "");
+      }
+    }
+
+    /** The layer variant of a kind for {@code tokens} tokens per rank: its MoE shard over tp and its load over the ep group. */
+    InferenceLowering.Variant variant(Kind k, long tokens) {
+      var mla = m.attention().mla();
+      if (!k.moe()) {
+        return new InferenceLowering.Variant(mla, null, null, null);
+      }
+      var e = m.moe();
+      var rankMoe = new ModelShape.Moe(e.experts(), e.topK(), e.expertFfn() / tp, e.sharedFfn() / tp, e.sharedGate(), e.denseLayers(),
+          e.expertBias(), e.routerBias(), e.expertWeights());
+      return new InferenceLowering.Variant(mla, rankMoe, MoeLoad.of(e, tokens * p.ep(), p.ep(), p.routing()), expertWeights(m, p.weights()));
     }
 
     /** One execution of the token-generation graph with a KV span of {@code span}: seconds, and its parts. */
     Exec decodeStep(long span) {
-      WorkloadResult layer = decodeLayers.computeIfAbsent(span, s -> WorkloadRunner.run(hw, new LoweredWorkload(
-          "llm-infer decode layer (one chip, span " + s + ")", InferenceLowering.decodeLayer(target, shard, p.batch(), s, opts), p.batch()),
-          runOpts));
-      return exec(layer, p.batch());
+      List<Counted> layers = new ArrayList<>();
+      for (Kind k : kinds) {
+        long s = m.attention().span(span, k.windowed());
+        layers.add(new Counted(k, layerRuns.computeIfAbsent("decode " + k.label() + " span " + s, key -> WorkloadRunner.run(hw,
+            new LoweredWorkload("llm-infer decode layer (one chip, " + k.label() + ", span " + s + ")",
+                InferenceLowering.decodeLayer(target, shard, p.batch(), s, opts, variant(k, p.batch())), p.batch()), runOpts))));
+      }
+      return exec(layers, p.batch());
     }
 
     /** Time to first token: the request's fixed runtime cost and one execution of the context-encoding graph. */
     Exec prefill() {
-      WorkloadResult layer = WorkloadRunner.run(hw, new LoweredWorkload("llm-infer context-encoding layer (one chip)",
-          InferenceLowering.prefillLayer(target, shard, p.batch(), p.prompt(), opts), p.batch() * p.prompt()), runOpts);
-      Exec x = exec(layer, p.batch() * p.prompt());
-      return new Exec(x.layer(), x.compute(), x.comm(), x.launch() + requestOverhead, x.ar(), x.gather());
+      long tokens = p.batch() * p.prompt();
+      List<Counted> layers = new ArrayList<>();
+      for (Kind k : kinds) {
+        // the prompt's causal attention runs in full (the window's block skipping is not modelled in context encoding)
+        layers.add(new Counted(k, layerRuns.computeIfAbsent("prefill " + k.label(), key -> WorkloadRunner.run(hw, new LoweredWorkload(
+            "llm-infer context-encoding layer (one chip, " + k.label() + ")",
+            InferenceLowering.prefillLayer(target, shard, p.batch(), p.prompt(), opts, variant(k, tokens)), tokens), runOpts))));
+      }
+      Exec x = exec(layers, tokens);
+      return new Exec(x.layers(), x.compute(), x.comm(), x.epComm(), x.launch() + requestOverhead, x.ar(), x.gather(), x.a2a());
     }
 
-    /** A graph execution: launch + layers x (kernels + two all-reduces of {@code tokens} activations) + LM head, logits gather, sampling. */
-    Exec exec(WorkloadResult layer, long tokens) {
+    /** A simulated layer and how many layers of the model it stands for. */
+    record Counted(Kind kind, WorkloadResult run) {}
+
+    /**
+     * A graph execution: launch + layers x (kernels + two all-reduces of {@code tokens} activations)
+     * + MoE layers x (dispatch + combine all-to-alls over the expert-parallel group) + LM head,
+     * logits gather, sampling. Each rank of a tensor-parallel group dispatches 1/tp of the tokens'
+     * top-k copies: {@code tokens x hidden x top-k x dtype bytes / tp} per rank and direction.
+     */
+    Exec exec(List<Counted> layers, long tokens) {
       if (headResult == null) {
         headResult = WorkloadRunner.run(hw, new LoweredWorkload("llm-infer lm head (one chip)",
             InferenceLowering.head(target, shard, p.batch(), opts), p.batch()), runOpts);
@@ -257,9 +397,19 @@ final class LlmInference {
       Collectives.Result ar = inGraph(Collectives.Op.ALL_REDUCE, arBytes);
       double gatherBytes = (double) p.batch() * shard.vocab() * tp * p.dtype().bits() / 8.0;
       Collectives.Result gather = inGraph(Collectives.Op.ALL_GATHER, gatherBytes);
-      double compute = m.layers() * layer.timeSeconds() + headResult.timeSeconds() + samplingResult.timeSeconds();
+      double compute = headResult.timeSeconds() + samplingResult.timeSeconds();
+      for (Counted c : layers) {
+        compute += c.kind().count() * c.run().timeSeconds();
+      }
       double comm = 2.0 * m.layers() * ar.seconds() + gather.seconds();
-      return new Exec(layer, compute, comm, launch, ar, gather);
+      Collectives.Result a2a = null;
+      double ep = 0;
+      if (p.ep() > 1) {
+        a2a = Collectives.run(fabric, Collectives.Op.ALL_TO_ALL, epGroups, a2aBytes(m, tokens, tp, p.dtype()), Collectives.Algo.AUTO,
+            p.dtype(), false);
+        ep = 2.0 * m.moeLayers() * a2a.seconds();
+      }
+      return new Exec(layers, compute, comm, ep, launch, ar, gather, a2a);
     }
 
     /**
@@ -280,9 +430,19 @@ final class LlmInference {
       return best;
     }
 
-    record Exec(WorkloadResult layer, double compute, double comm, double launch, Collectives.Result ar, Collectives.Result gather) {
+    record Exec(List<Counted> layers, double compute, double comm, double epComm, double launch, Collectives.Result ar,
+        Collectives.Result gather, Collectives.Result a2a) {
       double seconds() {
-        return compute + comm + launch;
+        return compute + comm + epComm + launch;
+      }
+
+      /** The layer shown in reports: the kind that stands for the most layers (the last such, so MoE over dense at a tie). */
+      WorkloadResult layer() {
+        Counted best = layers.get(0);
+        for (Counted c : layers) {
+          best = c.kind().count() >= best.kind().count() ? c : best;
+        }
+        return best.run();
       }
     }
 
@@ -357,6 +517,7 @@ final class LlmInference {
         processed = tokens;
         breakdown.put("compute", x.compute());
         breakdown.put("tp_comm", x.comm());
+        putEp(breakdown, x.epComm());
         breakdown.put("runtime", x.launch());
         notes.add("time = time to first token: one context-encoding pass of the batch's " + p.prompt() + "-token prompts, which yields the first token");
       } else if (p.phase().equals("decode") && p.perStepForm()) {
@@ -368,6 +529,7 @@ final class LlmInference {
         processed = tokens;
         breakdown.put("compute", x.compute());
         breakdown.put("tp_comm", x.comm());
+        putEp(breakdown, x.epComm());
         breakdown.put("runtime", x.launch());
         notes.add("time = one decode step at context " + p.ctx() + " with a KV span of " + span(p.ctx()) + " positions");
       } else {
@@ -399,6 +561,7 @@ final class LlmInference {
           double f = mean.seconds() / mean.sample().seconds();
           breakdown.put("compute", mean.sample().compute() * f);
           breakdown.put("tp_comm", mean.sample().comm() * f);
+          putEp(breakdown, mean.sample().epComm() * f);
           breakdown.put("runtime", mean.sample().launch() * f);
           notes.add("time = mean time per output token over the " + (long) decodeSteps + " decode steps (contexts " + first + ".." + last + ")");
         } else {
@@ -412,6 +575,7 @@ final class LlmInference {
           breakdown.put("prefill", pre.seconds());
           breakdown.put("compute", mean.sample().compute() * f);
           breakdown.put("tp_comm", mean.sample().comm() * f);
+          putEp(breakdown, mean.sample().epComm() * f);
           breakdown.put("runtime", mean.sample().launch() * f);
           notes.add(String.format(Locale.ROOT, "time = whole request: time to first token %s + %d decode steps x %s mean; tokens = batch x output",
               LlmSystem.seconds(pre.seconds()), (long) decodeSteps, LlmSystem.seconds(mean.seconds())));
@@ -420,6 +584,12 @@ final class LlmInference {
       }
       collectives.add(LlmSystem.describe("tensor-parallel all-reduce (2 per layer)", sample.ar(), 2L * m.layers()));
       collectives.add(LlmSystem.describe("logits all-gather", sample.gather(), 1));
+      if (sample.a2a() != null) {
+        collectives.add(LlmSystem.describe("expert-parallel all-to-all (dispatch + combine per MoE layer)", sample.a2a(), 2L * m.moeLayers()));
+      }
+      if (m.isMoe()) {
+        notes.add(moeNote(sample));
+      }
       notes.add(0, String.format(Locale.ROOT, "simulated: one chip running %d rank shard(s) of a %d-rank tensor-parallel group (%d kv head(s) per rank%s, %s"
               + " weights%s); composed: x%d layers, all-reduces over %d ranks on %d chip(s), x%d independent replicas",
           layout.ranksPerChip(), tp, shard.kvHeads(), tp > m.kvHeads() ? ", replicated " + tp / m.kvHeads() + "x" : "", p.weights().label(),
@@ -428,10 +598,11 @@ final class LlmInference {
       notes.add(String.format(Locale.ROOT, "runtime: %s per graph execution (runtime.graph_launch)%s", LlmSystem.seconds(launch),
           p.phase().equals("decode") ? "" : String.format(Locale.ROOT, " + %s per request before its first token (runtime.request_overhead)",
               LlmSystem.seconds(requestOverhead))));
-      double modelFlops = 2.0 * (m.parameters() - (double) m.vocab() * m.hidden()) * processed;
+      // active parameters only: a MoE token runs its top-k experts
+      double modelFlops = 2.0 * (m.activeParameters() - (double) m.vocab() * m.hidden()) * processed;
       double mfu = modelFlops / (seconds * chipsUsed * LlmSystem.peak(hw, p.dtype()));
       Map<String, Double> memory = new LinkedHashMap<>();
-      memory.put("weights", layout.ranksPerChip() * weightBytesPerRank(m, tp, p.dtype(), p.weights()));
+      memory.put("weights", layout.ranksPerChip() * weightBytesPerRank(m, tp, p.ep(), p.dtype(), p.weights()));
       memory.put("kv_cache", layout.ranksPerChip() * kvBytesPerRank(m, tp, p.batch(), p.maxSeq(), p.dtype()));
       memory.put("total", memoryPerChip(m, tp, layout, p));
       memory.put("capacity", (double) hw.chip().hbm().capacity().bytes());
@@ -449,9 +620,28 @@ final class LlmInference {
       }
       par.put("max_seq", (int) p.maxSeq());
       par.put("lnc", layout.lnc());
+      if (m.isMoe()) {
+        par.put("ep", p.ep());
+      }
       par.put("chips_per_group", chipsPerGroup);
       return new LlmResult(hw.name(), workload, phaseLabel, par, defaulted, chipsUsed, seconds, tokens, breakdown, memory, mfu, modelFlops,
           joulesTotal, cost, shown, collectives, notes);
+    }
+
+    static void putEp(Map<String, Double> breakdown, double seconds) {
+      if (seconds > 0) {
+        breakdown.put("ep_comm", seconds);
+      }
+    }
+
+    String moeNote(Exec x) {
+      var e = m.moe();
+      MoeLoad load = variant(new Kind(1, true, false), p.batch()).load();
+      return String.format(Locale.ROOT, "mixture of experts: %d of %d layers route each token to %d of %d experts (%d per rank at ep=%d, "
+          + "widths / tp=%d%s); decode: %d of the rank's experts active, %d token(s) each (%s)%s", m.moeLayers(), m.layers(), e.topK(),
+          e.experts(), load.localExperts(), p.ep(), tp, e.sharedFfn() > 0 ? ", shared experts " + e.sharedFfn() + " wide" : "",
+          load.activeExperts(), load.tokensPerExpert(), p.routing().describe(),
+          expertWeights(m, p.weights()) != p.weights() ? "; expert weights stored " + expertWeights(m, p.weights()).label() : "");
     }
 
     String spanNote(Map<Long, Long> stepsPerSpan) {
@@ -468,9 +658,12 @@ final class LlmInference {
     double energyOf(Exec x, double seconds) {
       double perChip = 0;
       double kernelTime = 0;
-      for (WorkloadResult r : new WorkloadResult[] {x.layer(), headResult, samplingResult}) {
-        long times = r == x.layer() ? m.layers() : 1;
-        for (var s : r.steps()) {
+      List<Counted> parts = new ArrayList<>(x.layers());
+      parts.add(new Counted(new Kind(1, false, false), headResult));
+      parts.add(new Counted(new Kind(1, false, false), samplingResult));
+      for (Counted c : parts) {
+        long times = c.kind().count();
+        for (var s : c.run().steps()) {
           perChip += energy.report(s.result().stats(), s.result().timeSeconds()).totalEnergyJ() * s.repeat() * times;
           kernelTime += s.result().timeSeconds() * s.repeat() * times;
         }
@@ -481,6 +674,11 @@ final class LlmInference {
       perChip += energy.staticPowerW() * Math.max(0, seconds - kernelTime);
       return perChip * chipsUsed;
     }
+  }
+
+  /** All-to-all send buffer of one rank for one direction: its 1/tp share of the tokens' top-k copies. */
+  static double a2aBytes(ModelShape m, long tokens, int tp, DType dt) {
+    return (double) tokens * m.hidden() * m.moe().topK() * dt.bits() / 8.0 / tp;
   }
 
   /**

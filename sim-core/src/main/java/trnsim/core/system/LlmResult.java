@@ -53,6 +53,14 @@ public record LlmResult(
     notes = List.copyOf(notes);
   }
 
+  /** The same result with {@code extra} notes appended. */
+  public LlmResult withNotes(List<String> extra) {
+    List<String> all = new java.util.ArrayList<>(notes);
+    all.addAll(extra);
+    return new LlmResult(hardware, workload, phase, parallelism, defaulted, chips, seconds, tokens, breakdown, memoryBytes, mfu, modelFlops,
+        energyJoules, costUsd, layer, collectives, all);
+  }
+
   public double tokensPerSecond() {
     return tokens / seconds;
   }

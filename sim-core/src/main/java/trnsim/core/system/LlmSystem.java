@@ -33,8 +33,8 @@ import trnsim.isa.workload.WorkloadSpec;
  * send/recv, data-parallel gradient reduce-scatter and parameter all-gather) run on the
  * system's {@link Fabric}; the pipeline follows the {@link Pipeline1F1B} schedule.
  *
- * <p>Workload kinds: {@code llm-train:model=,[tp=,pp=,dp=,microbatches=,mbs=,seq=,global_batch=,zero=,dtype=,systems=]}
- * and {@code llm-infer:model=,[phase=prefill|decode|generate,batch=,prompt=,output=,max_seq=,buckets=,tpot=,ctx=,tp=,lnc=,dtype=,weights=]}
+ * <p>Workload kinds: {@code llm-train:model=,[tp=,pp=,dp=,microbatches=,mbs=,seq=,global_batch=,zero=,dtype=,systems=,plan=,vpp=,cp=,fp8=]}
+ * and {@code llm-infer:model=,[phase=prefill|decode|generate,batch=,prompt=,output=,max_seq=,buckets=,tpot=,ctx=,tp=,lnc=,dtype=,weights=]}; MoE models also take {@code ep=,imbalance=,capacity=}
  * ({@link LlmInference}).
  */
 public final class LlmSystem {
@@ -54,11 +54,11 @@ public final class LlmSystem {
       RunOptions opts) {
     try {
       String name = w.params().get("model");
-      if (name != null) {
+      if (name != null && w.kind().equals("llm-train")) {
         ModelShape m = models.apply(name);
-        if (m.isMoe() || m.attention().mla() != null) {
+        if (m.attention().mla() != null) {
           throw new WorkloadException(w.source(), w.kind() + ".model", name,
-              "mixture-of-experts and latent-attention execution is not modelled yet (the shape imports; parameter counts only)");
+              "latent-attention (MLA) training is not modelled yet (llm-infer runs it)");
         }
       }
       return w.kind().equals("llm-train") ? LlmTraining.train(hw, w, models, energy, opts) : LlmInference.infer(hw, w, models, energy, opts);
@@ -105,6 +105,10 @@ public final class LlmSystem {
     }
     if (m.ffn() % tp != 0) {
       return "must divide the model's ffn width " + m.ffn();
+    }
+    if (m.isMoe() && (m.moe().expertFfn() % tp != 0 || m.moe().sharedFfn() % tp != 0)) {
+      return "must divide the model's expert width " + m.moe().expertFfn() + (m.moe().sharedFfn() > 0 ? " and shared-expert width "
+          + m.moe().sharedFfn() : "");
     }
     if (tp > m.kvHeads() && tp % m.kvHeads() != 0) {
       return "must be a multiple or a divisor of the model's " + m.kvHeads() + " kv heads";

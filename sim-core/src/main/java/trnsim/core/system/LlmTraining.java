@@ -21,6 +21,7 @@ import trnsim.isa.lower.LayerLowering.Attention;
 import trnsim.isa.lower.LayerLowering.Recompute;
 import trnsim.isa.lower.LoweredWorkload;
 import trnsim.isa.lower.ModelShape;
+import trnsim.isa.lower.MoeLoad;
 import trnsim.isa.lower.NormLowering;
 import trnsim.isa.lower.Step;
 import trnsim.isa.lower.StreamLowering;
@@ -43,12 +44,19 @@ final class LlmTraining {
   record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt,
       Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
       boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives,
-      boolean tpOverlap, boolean recomputeGiven, boolean fusedOptimizer) {
+      boolean tpOverlap, boolean recomputeGiven, boolean fusedOptimizer, Integer ep, MoeLoad.Routing routing, boolean search, int vpp,
+      int zeroStage, boolean fp8, int cp) {
+
+    /** Tokens of one sequence on one rank: the sequence split over the context-parallel ranks. */
+    long rankSeq() {
+      return seq / cp;
+    }
 
     /** The same options with another recomputation mode (chosen by trnsim when the given mode does not fit). */
     Options withRecompute(Recompute r) {
       return new Options(model, framework, seq, mbs, globalBatch, zero, dt, precision, systems, lnc, tp, pp, dp, microbatches, r, sp,
-          attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven, fusedOptimizer);
+          attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven, fusedOptimizer, ep, routing, search, vpp,
+          zeroStage, fp8, cp);
     }
 
     static Options parse(WorkloadSpec w) {
@@ -57,7 +65,8 @@ final class LlmTraining {
       long seq = w.positive("seq", 4096L);
       long mbs = w.positive("mbs", 1L);
       long gbs = w.positive("global_batch", 1024L);
-      boolean zero = w.choice("zero", fw.zero ? "1" : "0", "0", "1").equals("1");
+      int zeroStage = Integer.parseInt(w.choice("zero", fw.zero ? "1" : "0", "0", "1", "2", "3"));
+      boolean zero = zeroStage >= 1;
       DType dt = w.dtype("dtype", DType.BF16);
       Precision prec = parse(w, "precision", fw.precision.label(), Precision::parse);
       int systems = (int) w.positive("systems", 1L);
@@ -79,9 +88,25 @@ final class LlmTraining {
       if (!List.of("config", "ring", "neuron").contains(cc)) {
         throw new WorkloadException(w.source(), "llm-train.collectives", cc, "must be config, ring or neuron");
       }
+      Integer ep = LlmSystem.optional(w, "ep");
+      MoeLoad.Routing routing = LlmInference.routing(w);
+      // plan=search composes every fitting plan (PlanSearch); the default keeps the chooser's first plan, whose single layer
+      // simulation is several times cheaper than a search's one per tensor-parallel degree
+      boolean search = w.choice("plan", "first", "search", "first").equals("search");
+      int vpp = (int) Math.min(1024, w.positive("vpp", 1L));
+      boolean fp8 = w.bool("fp8", false);
+      int cp = (int) Math.min(1024, w.positive("cp", 1L));
+      if (cp > 1 && seq % (2L * cp) != 0) {
+        throw new WorkloadException(w.source(), "llm-train.cp", String.valueOf(cp), "seq (" + seq + ") must split into 2 x cp equal chunks "
+            + "(load-balanced causal context parallelism)");
+      }
+      if (fp8 && dt != DType.BF16) {
+        throw new WorkloadException(w.source(), "llm-train.fp8", "true", "fp8 mixed training runs the projections in fp8 and the rest "
+            + "in bf16; it needs dtype=bf16 (got " + dt.label() + ")");
+      }
       w.finish();
       return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
-          cc, tpOverlap, rcGiven, fusedOpt);
+          cc, tpOverlap, rcGiven, fusedOpt, ep, routing, search, vpp, zeroStage, fp8, cp);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -178,7 +203,12 @@ final class LlmTraining {
   }
 
   /** Degrees in ranks, and microbatches per data-parallel replica. */
-  record Plan(int tp, int pp, int dp, int microbatches) {
+  record Plan(int tp, int pp, int dp, int microbatches, int ep) {
+    /** A plan without expert parallelism. */
+    Plan(int tp, int pp, int dp, int microbatches) {
+      this(tp, pp, dp, microbatches, 1);
+    }
+
     int ranks() {
       return tp * pp * dp;
     }
@@ -190,8 +220,27 @@ final class LlmTraining {
 
   /** One rank's shard of the model: its heads (kv heads replicated when tp exceeds them), MLP columns, vocabulary rows. */
   static ModelShape rankShard(ModelShape m, int tp) {
-    return m.withWidths(m.name() + "/tp" + tp, m.heads() / tp, Math.max(1, m.kvHeads() / tp), m.ffn() / tp,
+    ModelShape r = m.withWidths(m.name() + "/tp" + tp, m.heads() / tp, Math.max(1, m.kvHeads() / tp), m.ffn() / tp,
         (int) LlmSystem.ceilDiv(m.vocab(), tp));
+    return m.isMoe() ? r.withMoe(r.name(), scaledExperts(m.moe(), 1, tp)) : r;
+  }
+
+  /** A MoE's experts with their widths times {@code num / den} (a tensor-parallel shard, or a chip's ranks of one). */
+  static ModelShape.Moe scaledExperts(ModelShape.Moe e, int num, int den) {
+    return new ModelShape.Moe(e.experts(), e.topK(), e.expertFfn() * num / den, e.sharedFfn() * num / den, e.sharedGate(), e.denseLayers(),
+        e.expertBias(), e.routerBias(), e.expertWeights());
+  }
+
+  /**
+   * Parameters per layer one rank holds (the mean over dense and MoE layers): a MoE layer keeps
+   * only its {@code experts / ep} local experts (expert weights shard over ep x tp).
+   */
+  static double rankLayerParams(ModelShape m, ModelShape rank, int ep) {
+    double p = rank.layerParameters();
+    if (m.isMoe()) {
+      p -= (double) m.moeLayers() / m.layers() * (m.moe().experts() - m.moe().experts() / ep) * rank.expertParameters();
+    }
+    return p;
   }
 
   /**
@@ -201,13 +250,14 @@ final class LlmTraining {
   static TrainMemory.Memory memory(ModelShape m, Plan p, Options o, int ranksPerChip) {
     ModelShape rank = rankShard(m, p.tp());
     int layers = p.layersPerStage(m);
-    var acts = new TrainMemory.Activations(o.mbs(), o.seq(), o.sp(), o.recompute(), o.attention(), o.dropout(), o.actBytes());
+    var acts = new TrainMemory.Activations(o.mbs(), o.rankSeq(), o.sp(), o.recompute(), o.attention(), o.dropout(), o.actBytes());
     boolean only = p.pp() == 1;
-    double firstParams = TrainMemory.stageParams(m, rank, layers, true, only, only);
-    var first = TrainMemory.rank(firstParams, o.precision(), p.dp(), o.zero(),
-        TrainMemory.stageActivations(rank, p.tp(), acts, layers, Math.min(p.pp(), p.microbatches())));
-    var last = TrainMemory.rank(TrainMemory.stageParams(m, rank, layers, only, true, only), o.precision(), p.dp(), o.zero(),
-        TrainMemory.stageActivations(rank, p.tp(), acts, layers, 1));
+    double perLayer = rankLayerParams(m, rank, p.ep());
+    double firstParams = TrainMemory.stageParams(m, rank, layers, true, only, only, perLayer);
+    var first = TrainMemory.rank(firstParams, o.precision(), p.dp(), o.zeroStage(),
+        TrainMemory.stageActivations(rank, p.tp(), acts, layers, Math.min(p.pp(), p.microbatches())), perLayer);
+    var last = TrainMemory.rank(TrainMemory.stageParams(m, rank, layers, only, true, only, perLayer), o.precision(), p.dp(), o.zeroStage(),
+        TrainMemory.stageActivations(rank, p.tp(), acts, layers, 1), perLayer);
     return (first.total() >= last.total() ? first : last).times(ranksPerChip);
   }
 
@@ -226,6 +276,9 @@ final class LlmTraining {
     int totalRanks = hw.totalChips() * given.systems() * rpc;
     double capacity = hw.chip().hbm().capacity().bytes();
     checkGiven(m, given, rpc, src);
+    if (given.fp8() && !Targets.of(hw).supports(DType.FP8_E4M3)) {
+      throw new WorkloadException(src, "llm-train.fp8", "true", hw.name() + "'s tensor engine has no fp8 rate (chip.core.tensor.dtype_rates)");
+    }
     List<String> defaulted = new ArrayList<>();
     Options o = given;
     Plan plan = null;
@@ -256,6 +309,11 @@ final class LlmTraining {
       defaulted.add("recompute");
     }
     TrainMemory.Memory mem = memory(m, plan, o, rpc);
+    boolean open = o.tp() == null || o.pp() == null || o.dp() == null || m.isMoe() && o.ep() == null;
+    if (o.search() && open) {
+      return PlanSearch.run(hw, m, o, fitting(hw, m, o, rpc, totalRanks, capacity, src, true), layout, capacity, energy, opts, w,
+          defaulted(o, defaulted, m));
+    }
     if (o.tp() == null) {
       defaulted.add("tp");
     }
@@ -268,10 +326,53 @@ final class LlmTraining {
     if (o.microbatches() == null) {
       defaulted.add("microbatches");
     }
-    return new StepModel(hw, m, o, plan, layout, mem, capacity, energy, opts, defaulted).run(w);
+    return new StepModel(hw, m, o, plan, layout, mem, capacity, energy, opts, defaulted, new Sims()).run(w);
+  }
+
+  /** The keys trnsim chose: those given as null plus what the caller already defaulted. */
+  static List<String> defaulted(Options o, List<String> already, ModelShape m) {
+    List<String> out = new ArrayList<>(already);
+    for (var e : List.of(java.util.Map.entry("tp", o.tp() == null), java.util.Map.entry("pp", o.pp() == null),
+        java.util.Map.entry("dp", o.dp() == null), java.util.Map.entry("microbatches", o.microbatches() == null),
+        java.util.Map.entry("ep", m.isMoe() && o.ep() == null))) {
+      if (e.getValue()) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Simulated layers and heads shared by the plans of one search: plans with the same chip shard and
+   * microbatch run the same kernels, so each distinct one is simulated once.
+   */
+  static final class Sims {
+    private final Map<String, Sim> runs = new java.util.HashMap<>();
+
+    /** A simulation and its kernels' time and compulsory HBM bytes by label (the programs themselves are not kept). */
+    record Sim(WorkloadResult run, Map<String, double[]> kernels) {}
+
+    Sim run(HardwareSpec hw, String key, String label, long tokens, java.util.function.Supplier<List<Step>> steps, RunOptions opts) {
+      return runs.computeIfAbsent(key, k -> {
+        List<Step> st = steps.get();
+        WorkloadResult r = WorkloadRunner.run(hw, new LoweredWorkload(label, st, tokens), opts);
+        return new Sim(r, kernels(st, r));
+      });
+    }
   }
 
   private static void checkGiven(ModelShape m, Options o, int rpc, String src) {
+    boolean routingGiven = o.routing().imbalance() != 1.0 || o.routing().capacityFactor() > 0;
+    if (!m.isMoe() && (o.ep() != null || routingGiven)) {
+      String key = o.ep() != null ? "ep" : o.routing().imbalance() != 1.0 ? "imbalance" : "capacity";
+      String val = o.ep() != null ? o.ep().toString() : String.valueOf(key.equals("imbalance") ? o.routing().imbalance()
+          : o.routing().capacityFactor());
+      throw new WorkloadException(src, "llm-train." + key, val,
+          "ep, imbalance and capacity apply to mixture-of-experts models only; " + m.name() + " is dense");
+    }
+    if (m.isMoe() && o.ep() != null && m.moe().experts() % o.ep() != 0) {
+      throw new WorkloadException(src, "llm-train.ep", o.ep().toString(), "must divide the model's " + m.moe().experts() + " experts");
+    }
     if (o.tp() != null && LlmSystem.tpProblem(m, o.tp()) != null) {
       throw new WorkloadException(src, "llm-train.tp", o.tp().toString(), LlmSystem.tpProblem(m, o.tp()));
     }
@@ -279,10 +380,21 @@ final class LlmTraining {
       throw new WorkloadException(src, "llm-train.tp", o.tp().toString(), "must be a multiple or a divisor of the " + rpc
           + " ranks per chip (tp counts ranks: logical NeuronCores)");
     }
+    if (o.cp() > 1 && o.ep() != null && o.ep() > 1) {
+      throw new WorkloadException(src, "llm-train.cp", String.valueOf(o.cp()), "context and expert parallelism together are not modelled");
+    }
+    if (o.vpp() > 1 && (o.pp() == null || o.pp() < 2 || m.layers() % (o.pp() * o.vpp()) != 0)) {
+      throw new WorkloadException(src, "llm-train.vpp", String.valueOf(o.vpp()), "interleaving needs pp >= 2 given and the model's "
+          + m.layers() + " layers divisible by pp x vpp");
+    }
+    if (o.vpp() > 1 && o.microbatches() != null && o.microbatches() % o.pp() != 0) {
+      throw new WorkloadException(src, "llm-train.vpp", String.valueOf(o.vpp()), "interleaving needs microbatches divisible by pp ("
+          + o.pp() + "), as Megatron-LM's schedule does");
+    }
     if (o.pp() != null && o.pp() > m.layers()) {
       throw new WorkloadException(src, "llm-train.pp", o.pp().toString(), "more stages than the model's " + m.layers() + " layers");
     }
-    if (o.sp() && o.tp() != null && o.seq() % o.tp() != 0) {
+    if (o.sp() && o.tp() != null && o.rankSeq() % o.tp() != 0) {
       throw new WorkloadException(src, "llm-train.seq", String.valueOf(o.seq()),
           "must be divisible by tp (" + o.tp() + ") under sequence parallelism");
     }
@@ -295,12 +407,22 @@ final class LlmTraining {
    * divides heads and ffn, pp a divisor of the layer count, dp the remaining ranks.
    */
   private static Plan choose(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, double capacity, String src) {
+    return fitting(hw, m, o, rpc, totalRanks, capacity, src, false).get(0);
+  }
+
+  /**
+   * Every plan whose memory fits, in the default chooser's order of preference (its first is
+   * {@link #choose}'s); with {@code moreEp}, MoE plans also at every power-of-two expert-parallel
+   * degree that divides dp and the experts (when ep is not given).
+   */
+  static List<Plan> fitting(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, double capacity, String src,
+      boolean moreEp) {
     List<Integer> tps = new ArrayList<>();
     if (o.tp() != null) {
       tps.add(o.tp());
     } else {
       for (int tp = 1; tp <= Math.min(Math.max(8, m.kvHeads()) * rpc, totalRanks); tp *= 2) {
-        if (LlmSystem.tpProblem(m, tp) == null && (!o.sp() || o.seq() % tp == 0)) {
+        if (LlmSystem.tpProblem(m, tp) == null && (!o.sp() || o.rankSeq() % tp == 0)) {
           tps.add(tp);
         }
       }
@@ -314,16 +436,34 @@ final class LlmTraining {
         if (o.dp() == null && totalRanks % (tp * pp) != 0) {
           continue;
         }
-        int dp = o.dp() != null ? o.dp() : totalRanks / (tp * pp);
+        // context-parallel ranks take their place in the data dimension: dp here counts dp x cp ranks
+        int dp = o.dp() != null ? o.dp() * o.cp() : totalRanks / (tp * pp);
+        if (dp % o.cp() != 0) {
+          continue;
+        }
         if ((long) tp * pp * dp > totalRanks || dp == 0) {
           continue;
         }
-        int mb = o.microbatches() != null ? o.microbatches() : (int) Math.max(1, LlmSystem.ceilDiv(o.globalBatch(), (long) dp * o.mbs()));
-        plans.add(new Plan(tp, pp, dp, mb));
+        int mb = o.microbatches() != null ? o.microbatches()
+            : (int) Math.max(1, LlmSystem.ceilDiv(o.globalBatch(), (long) dp / o.cp() * o.mbs()));
+        int ep = o.ep() == null ? 1 : o.ep();
+        if (dp % ep != 0) {
+          continue;
+        }
+        plans.add(new Plan(tp, pp, dp, mb, ep));
+        for (int e = 2; moreEp && o.ep() == null && m.isMoe() && e <= dp; e *= 2) {
+          if (dp % e == 0 && m.moe().experts() % e == 0) {
+            plans.add(new Plan(tp, pp, dp, mb, e));
+          }
+        }
       }
     }
     String what = "tp x pp x dp must fit in the " + totalRanks + " ranks (" + hw.totalChips() * o.systems() + " chips x " + rpc
         + " ranks per chip) of " + hw.name() + (o.systems() > 1 ? " x " + o.systems() : "");
+    if (o.ep() != null && o.ep() > 1 && plans.isEmpty()) {
+      throw new WorkloadException(src, "llm-train.ep", o.ep().toString(), "must divide dp (expert parallelism groups ep data-parallel "
+          + "replicas); " + what);
+    }
     if (o.tp() != null && plans.isEmpty()) {
       throw new WorkloadException(src, "llm-train.tp", o.tp().toString(), "with the other degrees: " + what);
     }
@@ -331,11 +471,12 @@ final class LlmTraining {
       throw new WorkloadException(src, o.pp() != null ? "llm-train.pp" : "llm-train.dp", String.valueOf(o.pp() != null ? o.pp() : o.dp()), what);
     }
     // Plans whose data parallelism the global batch can feed (dp x mbs <= global batch) come first.
-    java.util.function.ToIntFunction<Plan> starved = p -> (long) p.dp() * o.mbs() > o.globalBatch() ? 1 : 0;
+    java.util.function.ToIntFunction<Plan> starved = p -> (long) p.dp() / o.cp() * o.mbs() > o.globalBatch() ? 1 : 0;
     plans.sort(java.util.Comparator.comparingInt(starved).thenComparingInt((Plan p) -> p.tp() * p.pp())
         .thenComparingInt(p -> -p.tp()));
     TrainMemory.Memory smallest = null;
     Plan smallestPlan = null;
+    List<Plan> fit = new ArrayList<>();
     for (Plan p : plans) {
       TrainMemory.Memory x = memory(m, p, o, rpc);
       if (smallest == null || x.total() < smallest.total()) {
@@ -343,8 +484,11 @@ final class LlmTraining {
         smallestPlan = p;
       }
       if (x.total() <= LlmSystem.HBM_USABLE * capacity) {
-        return p;
+        fit.add(p);
       }
+    }
+    if (!fit.isEmpty()) {
+      return fit;
     }
     String key = o.tp() != null ? "llm-train.tp" : o.pp() != null ? "llm-train.pp" : "llm-train.model";
     String val = o.tp() != null ? o.tp().toString() : o.pp() != null ? o.pp().toString() : o.model();
@@ -359,6 +503,12 @@ final class LlmTraining {
 
   /** Forward, backward and recompute time of a lowered training workload, by kernel label. */
   record Times(double fwd, double bwd, double recompute) {
+    /** The per-layer mean of {@code na} layers taking {@code a} and {@code nb} taking {@code b}. */
+    static Times mean(Times a, int na, Times b, int nb) {
+      double n = na + nb;
+      return new Times((a.fwd * na + b.fwd * nb) / n, (a.bwd * na + b.bwd * nb) / n, (a.recompute * na + b.recompute * nb) / n);
+    }
+
     static Times of(WorkloadResult r) {
       double f = 0;
       double b = 0;
@@ -401,6 +551,47 @@ final class LlmTraining {
     steps.addAll(GemmLowering.steps(t, "lm_head_dx", new GemmSpec(tokens, vocabCols, hidden, dt, false, true), t.cores(), 1));
     steps.addAll(GemmLowering.steps(t, "lm_head_dw", new GemmSpec(hidden, tokens, vocabCols, dt, true, false), t.cores(), 1));
     return steps;
+  }
+
+  /**
+   * A context-parallel rank's layer: each rank holds {@code 2 cp} load-balanced causal chunks' worth
+   * of queries (seq / cp of them) against the whole sequence's keys, so its share of the causal
+   * attention is {@code 1/cp} of the sequence's: {@code cp} times the causal attention over its own
+   * seq / cp tokens that the layer lowering simulated. The attention-core kernels (flash or eager,
+   * forward, backward and recompute) are repeated {@code cp} times.
+   */
+  static List<Step> contextParallel(List<Step> steps, int cp) {
+    if (cp == 1) {
+      return steps;
+    }
+    List<Step> out = new ArrayList<>();
+    for (Step s : steps) {
+      boolean core = s.label().startsWith("attention") || s.label().startsWith("attn_");
+      out.add(core ? new Step(s.label(), s.program(), s.repeat() * cp, s.dtype()) : s);
+    }
+    return out;
+  }
+
+  /** Expert-parallel groups: the same (stage, tp rank) of {@code ep} consecutive data-parallel replicas. */
+  static List<List<Integer>> epGroups(Plan p) {
+    return dataGroups(p, p.ep());
+  }
+
+  /** Groups of {@code size} consecutive ranks of the data dimension with the same (stage, tp rank): ep or cp groups. */
+  static List<List<Integer>> dataGroups(Plan p, int size) {
+    List<List<Integer>> out = new ArrayList<>();
+    for (int d0 = 0; d0 < p.dp(); d0 += size) {
+      for (int s = 0; s < p.pp(); s++) {
+        for (int t = 0; t < p.tp(); t++) {
+          List<Integer> g = new ArrayList<>();
+          for (int d = d0; d < d0 + size; d++) {
+            g.add((d * p.pp() + s) * p.tp() + t);
+          }
+          out.add(g);
+        }
+      }
+    }
+    return out;
   }
 
   /** The rank groups of a plan. Rank of (replica d, stage s, tp rank t) = (d * pp + s) * tp + t. */
@@ -459,10 +650,10 @@ final class LlmTraining {
     if (p.tp() == 1) {
       return new TpComm(0, 0, 0, 0, 0, List.of(), 0, null, null, null);
     }
-    double act = (double) o.mbs() * o.seq() * m.hidden() * o.actBytes();
+    double act = (double) o.mbs() * o.rankSeq() * m.hidden() * o.actBytes();
     int ranks = g.tp().size() * p.tp();
     List<String> lines = new ArrayList<>();
-    double lossBytes = 4.0 * o.mbs() * o.seq();
+    double lossBytes = 4.0 * o.mbs() * o.rankSeq();
     Collectives.Result loss = Collectives.run(f, Collectives.Op.ALL_REDUCE, g.tp(), lossBytes, algo, DType.FP32, false);
     boolean full = o.recompute() == Recompute.FULL;
     boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
@@ -591,8 +782,21 @@ final class LlmTraining {
     DType weightType = prec.weightBytes() == 4 ? DType.FP32 : DType.BF16;
     int ranks = g.dp().size() * p.dp();
     List<String> lines = new ArrayList<>();
+    if (o.zeroStage() == 3) {
+      return new DpSync(0, 0, 0, List.of(), 0); // per layer, in the stages (ZeroComm)
+    }
     Collectives.Op reduceOp = o.zero() ? Collectives.Op.REDUCE_SCATTER : Collectives.Op.ALL_REDUCE;
     Collectives.Result whole = Collectives.run(f, reduceOp, g.dp(), gradBytes, Collectives.Algo.AUTO, gradType, false);
+    if (o.zeroStage() == 2) {
+      // ZeRO-2 keeps only its gradient shard: every microbatch's backward reduce-scatters its gradients (DeepSpeed reduces at
+      // each micro-step), then the step all-gathers the updated parameters as ZeRO-1 does
+      Collectives.Result ag = Collectives.run(f, Collectives.Op.ALL_GATHER, g.dp(), paramsPerRank * prec.weightBytes(),
+          Collectives.Algo.AUTO, weightType, false);
+      double t = p.microbatches() * whole.seconds() + ag.seconds();
+      List<String> z2 = List.of(LlmSystem.describe("data-parallel gradient reduce-scatter (ZeRO-2, every microbatch)", whole,
+          p.microbatches()), LlmSystem.describe("data-parallel parameter all-gather (ZeRO-2)", ag, 1));
+      return new DpSync(t, t, 0, z2, (whole.linkBytes() * p.microbatches() + ag.linkBytes()) / ranks);
+    }
     double reduce = whole.seconds();
     double exposedReduce = reduce;
     double contention = 0;
@@ -654,8 +858,8 @@ final class LlmTraining {
   }
 
   /** The step of one resolved plan. */
-  private record StepModel(HardwareSpec hw, ModelShape m, Options o, Plan plan, RankLayout layout, TrainMemory.Memory mem,
-      double capacity, EnergyModel energy, RunOptions opts, List<String> defaulted) {
+  record StepModel(HardwareSpec hw, ModelShape m, Options o, Plan plan, RankLayout layout, TrainMemory.Memory mem,
+      double capacity, EnergyModel energy, RunOptions opts, List<String> defaulted, Sims sims) {
 
     LlmResult run(WorkloadSpec w) {
       int tp = plan.tp();
@@ -665,10 +869,11 @@ final class LlmTraining {
       int rpc = layout.ranksPerChip();
       int chips = layout.chipsFor(plan.ranks());
       List<String> notes = new ArrayList<>();
-      long sequences = (long) dp * mbCount * o.mbs();
+      int cp = o.cp();
+      long sequences = (long) dp / cp * mbCount * o.mbs();
       if (sequences != o.globalBatch()) {
         notes.add(String.format(Locale.ROOT, "global batch %d sequences is not dp x microbatches x mbs = %d x %d x %d; "
-            + "the step runs %d sequences", o.globalBatch(), dp, mbCount, o.mbs(), sequences));
+            + "the step runs %d sequences", o.globalBatch(), dp / cp, mbCount, o.mbs(), sequences));
       }
       int layers = plan.layersPerStage(m);
       if (m.layers() % pp != 0) {
@@ -684,17 +889,31 @@ final class LlmTraining {
       int replicas = rpc / g;
       ModelShape chipShard = m.withWidths(m.name() + "/tp" + tp + "x" + g, rank.heads() * g, rank.kvHeads() * g, rank.ffn() * g,
           rank.vocab() * g);
+      if (m.isMoe()) {
+        chipShard = chipShard.withMoe(chipShard.name(), scaledExperts(m.moe(), g, tp));
+      }
       long batch = o.mbs() * replicas;
-      long tokensChip = batch * o.seq();
+      long tokensChip = batch * o.rankSeq();
       long normTokens = o.sp() ? LlmSystem.ceilDiv(tokensChip * g, tp) : tokensChip;
-      var layerSpec = new LayerLowering.TrainLayer(batch, o.seq(), normTokens, o.recompute(), o.attention());
-      List<Step> layerSteps = LayerLowering.trainSteps(target, chipShard, layerSpec, o.dt());
-      List<Step> headSteps = headSteps(target, tokensChip, m.hidden(), chipShard.vocab(), o.dt());
-      WorkloadResult layerRun = WorkloadRunner.run(hw, new LoweredWorkload("llm-train layer (one microbatch, one chip)",
-          layerSteps, tokensChip), opts);
-      WorkloadResult headRun = WorkloadRunner.run(hw, new LoweredWorkload("llm-train LM head and loss (one microbatch, one chip)",
-          headSteps, tokensChip), opts);
+      var layerSpec = new LayerLowering.TrainLayer(batch, o.rankSeq(), normTokens, o.recompute(), o.attention(),
+          o.fp8() ? DType.FP8_E4M3 : null);
+      MoeLoad load = m.isMoe() ? MoeLoad.of(m.moe(), tokensChip * plan.ep(), plan.ep(), o.routing()) : null;
+      String key = chipShard + " " + layerSpec + " " + o.dt() + " " + load;
+      ModelShape shardForSim = chipShard;
+      var layerSim = sims.run(hw, "layer " + key, "llm-train layer (one microbatch, one chip)", tokensChip,
+          () -> contextParallel(LayerLowering.trainSteps(target, shardForSim, layerSpec, o.dt(), load), cp), opts);
+      var headSim = sims.run(hw, "head " + tokensChip + " " + chipShard.vocab() + " " + o.dt(),
+          "llm-train LM head and loss (one microbatch, one chip)", tokensChip,
+          () -> headSteps(target, tokensChip, m.hidden(), shardForSim.vocab(), o.dt()), opts);
+      WorkloadResult layerRun = layerSim.run();
+      WorkloadResult headRun = headSim.run();
       Times layer = Times.of(layerRun);
+      if (m.isMoe() && m.moe().denseLayers() > 0) {
+        // the leading dense layers: simulated too, the per-layer time the mean over the model's layers
+        WorkloadResult dense = sims.run(hw, "dense " + key, "llm-train dense layer (one microbatch, one chip)", tokensChip,
+            () -> LayerLowering.trainSteps(target, shardForSim, layerSpec, o.dt(), null), opts).run();
+        layer = Times.mean(layer, m.moeLayers(), Times.of(dense), m.moe().denseLayers());
+      }
       Times head = Times.of(headRun);
 
       // 2. Collectives over rank groups on the fabric (cores of a chip, chips of an instance, instances over EFA).
@@ -705,8 +924,8 @@ final class LlmTraining {
       double hbm = hw.chip().hbm().sustainedBytesPerSecond();
       double tpHidden = 0;
       if (o.tpOverlap() && tp > 1) {
-        double layerHidden = hidden(backwardOverlaps(tc, m, o.sp(), false), kernels(layerSteps, layerRun), tp, rpc, hbm);
-        double headHidden = hidden(backwardOverlaps(tc, m, o.sp(), true), kernels(headSteps, headRun), tp, rpc, hbm);
+        double layerHidden = hidden(backwardOverlaps(tc, m, o.sp(), false), layerSim.kernels(), tp, rpc, hbm);
+        double headHidden = hidden(backwardOverlaps(tc, m, o.sp(), true), headSim.kernels(), tp, rpc, hbm);
         tpHidden = mbCount * (layers * layerHidden + (pp == 1 ? headHidden : 0));
         tc = tc.withBackward(tc.layerBwd() - layerHidden, tc.headBwd() - headHidden);
         notes.add(String.format(Locale.ROOT, "tp_overlap: backward tensor-parallel collectives under independent GEMMs hide %s "
@@ -714,18 +933,70 @@ final class LlmTraining {
       }
       coll.addAll(tc.lines());
       double linkBytesPerRank = tc.linkBytesPerRankPerMicrobatch() * mbCount;
+      // Expert-parallel dispatch and combine: two all-to-alls per MoE layer forward, two backward (two more when the forward is rerun).
+      double z3Fwd = 0;
+      double z3Bwd = 0;
+      if (o.zeroStage() == 3 && dp > 1) {
+        // ZeRO-3: each layer's parameters are gathered before its forward and again before its backward (and its
+        // recompute), and its gradients reduce-scattered after its backward, every microbatch; on the critical path
+        // (the prefetch that would hide them behind the previous layer is not modelled)
+        double perLayerParams = rankLayerParams(m, rank, plan.ep());
+        DType wt = o.precision().weightBytes() == 4 ? DType.FP32 : DType.BF16;
+        DType gt = o.precision().gradBytes() == 4 ? DType.FP32 : DType.BF16;
+        Collectives.Result ag = Collectives.run(fabric, Collectives.Op.ALL_GATHER, groups.dp(), perLayerParams * o.precision().weightBytes(),
+            Collectives.Algo.AUTO, wt, false);
+        Collectives.Result rs = Collectives.run(fabric, Collectives.Op.REDUCE_SCATTER, groups.dp(), perLayerParams * o.precision().gradBytes(),
+            Collectives.Algo.AUTO, gt, false);
+        z3Fwd = ag.seconds();
+        z3Bwd = (o.recompute() == Recompute.FULL ? 2 : 1) * ag.seconds() + rs.seconds();
+        coll.add(LlmSystem.describe("ZeRO-3 parameter all-gather (per layer, forward and backward)", ag,
+            (long) (o.recompute() == Recompute.FULL ? 3 : 2) * layers * mbCount));
+        coll.add(LlmSystem.describe("ZeRO-3 gradient reduce-scatter (per layer)", rs, (long) layers * mbCount));
+        linkBytesPerRank += (ag.linkBytes() * (o.recompute() == Recompute.FULL ? 3 : 2) + rs.linkBytes()) / (groups.dp().size() * dp)
+            * layers * mbCount;
+      }
+      // Context parallelism: each layer gathers the other ranks' keys and values of the sequence before its attention
+      // (forward, and again for the backward and a full recompute) and reduce-scatters their gradients after it; exposed
+      // (the ring's overlap with the attention blocks is not modelled)
+      double cpFwd = 0;
+      double cpBwd = 0;
+      if (cp > 1) {
+        double kv = 2.0 * o.mbs() * o.seq() * rank.kvHeads() * m.headDim() * o.actBytes();
+        var cpg = dataGroups(plan, cp);
+        Collectives.Result ag = Collectives.run(fabric, Collectives.Op.ALL_GATHER, cpg, kv, Collectives.Algo.AUTO, o.dt(), false);
+        Collectives.Result rs = Collectives.run(fabric, Collectives.Op.REDUCE_SCATTER, cpg, kv, Collectives.Algo.AUTO, o.dt(), false);
+        cpFwd = ag.seconds();
+        cpBwd = (o.recompute() == Recompute.FULL ? 2 : 1) * ag.seconds() + rs.seconds();
+        int ags = o.recompute() == Recompute.FULL ? 3 : 2;
+        coll.add(LlmSystem.describe("context-parallel K/V all-gather (" + ags + " per layer per microbatch)", ag, (long) ags * layers * mbCount));
+        coll.add(LlmSystem.describe("context-parallel dK/dV reduce-scatter (1 per layer per microbatch)", rs, (long) layers * mbCount));
+        linkBytesPerRank += (ag.linkBytes() * ags + rs.linkBytes()) / (cpg.size() * cp) * layers * mbCount;
+      }
+      double a2aFwd = 0;
+      double a2aBwd = 0;
+      double moeLayersPerStage = (double) layers * m.moeLayers() / m.layers();
+      if (plan.ep() > 1) {
+        Collectives.Result a2a = Collectives.run(fabric, Collectives.Op.ALL_TO_ALL, epGroups(plan),
+            LlmInference.a2aBytes(m, o.mbs() * o.rankSeq(), tp, o.dt()), Collectives.Algo.AUTO, o.dt(), false);
+        a2aFwd = 2 * a2a.seconds();
+        a2aBwd = (o.recompute() == Recompute.FULL ? 4 : 2) * a2a.seconds();
+        long perStep = Math.round(moeLayersPerStage * (o.recompute() == Recompute.FULL ? 6 : 4) * mbCount);
+        coll.add(LlmSystem.describe("expert-parallel all-to-all (dispatch + combine per MoE layer, forward and backward)", a2a, perStep));
+        linkBytesPerRank += a2a.linkBytes() / (epGroups(plan).size() * plan.ep()) * perStep;
+      }
       double transfer = 0;
       if (pp > 1) {
         Collectives.Result p2p = Collectives.run(fabric, Collectives.Op.SEND_RECV, groups.ppPairs().subList(0, tp),
-            (double) o.mbs() * o.seq() * m.hidden() * o.actBytes() / tp, Collectives.Algo.AUTO);
+            (double) o.mbs() * o.rankSeq() * m.hidden() * o.actBytes() / tp, Collectives.Algo.AUTO);
         transfer = p2p.seconds();
         coll.add(LlmSystem.describe("pipeline send/recv per microbatch and direction (1/tp of the activations per rank)", p2p,
             2L * mbCount));
         linkBytesPerRank += p2p.linkBytes() / tp * 2 * mbCount;
       }
       boolean only = pp == 1;
-      double firstParams = TrainMemory.stageParams(m, rank, layers, true, only, only);
-      double lastParams = TrainMemory.stageParams(m, rank, layers, only, true, only);
+      double perLayer = rankLayerParams(m, rank, plan.ep());
+      double firstParams = TrainMemory.stageParams(m, rank, layers, true, only, only, perLayer);
+      double lastParams = TrainMemory.stageParams(m, rank, layers, only, true, only, perLayer);
       double paramsPerRank = Math.max(firstParams, lastParams);
       Precision prec = o.precision();
       // Gradient accumulation: from the second microbatch on, each weight gradient is added into the accumulation
@@ -739,8 +1010,10 @@ final class LlmTraining {
       for (int s = 0; s < pp; s++) {
         boolean first = s == 0;
         boolean last = s == pp - 1;
-        fwd[s] = layers * (layer.fwd() + tc.layerFwd()) + (first ? tc.embedding() : 0) + (last ? head.fwd() + tc.headFwd() : 0);
-        bwd[s] = layers * (layer.bwd() + layer.recompute() + tc.layerBwd()) + (last ? head.bwd() + tc.headBwd() : 0)
+        fwd[s] = layers * (layer.fwd() + tc.layerFwd() + z3Fwd + cpFwd) + moeLayersPerStage * a2aFwd + (first ? tc.embedding() : 0)
+            + (last ? head.fwd() + tc.headFwd() : 0);
+        bwd[s] = layers * (layer.bwd() + layer.recompute() + tc.layerBwd() + z3Bwd + cpBwd) + moeLayersPerStage * a2aBwd
+            + (last ? head.bwd() + tc.headBwd() : 0)
             + accumPerMb * (mbCount - 1) / mbCount;
         work[s] = fwd[s] + bwd[s];
       }
@@ -757,8 +1030,18 @@ final class LlmTraining {
       double tpTime = mbCount * (layers * (tc.layerFwd() + tc.layerBwd()) + (cFirst ? tc.embedding() : 0)
           + (cLast ? tc.headFwd() + tc.headBwd() : 0));
       double accum = accumPerMb * (mbCount - 1);
+      double epTime = mbCount * moeLayersPerStage * (a2aFwd + a2aBwd);
       double bubble = Math.max(0, noTransfer.seconds() - mbCount * work[critical]);
       double ppComm = sched.seconds() - noTransfer.seconds();
+      double pipeline = sched.seconds();
+      if (o.vpp() > 1) {
+        // Interleaved 1F1B (Narayanan et al. 2021, section 2.2.2): each device runs vpp model chunks of layers/(pp x vpp)
+        // layers, so warm-up and drain shrink by vpp (bubble (p-1)/(v m) of the ideal) while each microbatch crosses vpp
+        // times as many stage boundaries (vpp times the transfers on the critical path).
+        bubble /= o.vpp();
+        ppComm *= o.vpp();
+        pipeline = mbCount * work[critical] + bubble + ppComm;
+      }
 
       // 4. Data-parallel synchronisation and the optimizer.
       DpSync dps = dpSync(fabric, groups, plan, o, paramsPerRank, bwd[0], hbm, rpc);
@@ -767,22 +1050,29 @@ final class LlmTraining {
       // Adam on each rank's optimizer shard (state, gradient, weights), the gradient-norm read of the shard for
       // clipping, and zeroing the whole accumulation buffer for the next step, at the sustained HBM bandwidth.
       double shard = paramsPerRank / (o.zero() ? dp : 1);
+      double gradsHeld = o.zeroStage() >= 2 ? shard : paramsPerRank;
       int adam = o.fusedOptimizer() ? prec.adamBytes() : prec.unfusedAdamBytes();
-      double optTime = rpc * (shard * (adam + prec.gradBytes()) + paramsPerRank * prec.gradBytes()) / hbm;
+      double optTime = rpc * (shard * (adam + prec.gradBytes()) + gradsHeld * prec.gradBytes()) / hbm;
 
       // Graph launches: each microbatch's forward + backward is one compiled graph, the optimizer step another
       // (PyTorch/XLA marks a step per microbatch); each execution pays the runtime's host launch, the same
       // per-NEFF cost a standalone collective pays (chip.collectives.launch).
       double runtime = (mbCount + 1) * graphLaunchSeconds(fabric);
-      double step = sched.seconds() + dps.exposed() + optTime + runtime;
+      double step = pipeline + dps.exposed() + optTime + runtime;
       Map<String, Double> breakdown = new LinkedHashMap<>();
       breakdown.put("compute", compute);
       breakdown.put("recompute", recompute);
       breakdown.put("tp_comm", tpTime);
+      if (plan.ep() > 1) {
+        breakdown.put("ep_comm", epTime);
+      }
+      if (cp > 1) {
+        breakdown.put("cp_comm", mbCount * layers * (cpFwd + cpBwd));
+      }
       breakdown.put("pp_comm", ppComm);
       breakdown.put("pipeline_bubble", bubble);
       breakdown.put("grad_accum", accum);
-      breakdown.put("dp_comm", dps.exposed());
+      breakdown.put("dp_comm", dps.exposed() + mbCount * layers * (z3Fwd + z3Bwd));
       breakdown.put("optimizer", optTime);
       breakdown.put("runtime", runtime);
       // The pipeline's own sum differs from its parts by the rounding residue of a bubble-free schedule.
@@ -807,7 +1097,13 @@ final class LlmTraining {
       Map<String, Integer> par = new LinkedHashMap<>();
       par.put("tp", tp);
       par.put("pp", pp);
-      par.put("dp", dp);
+      par.put("dp", dp / cp);
+      if (cp > 1) {
+        par.put("cp", cp);
+      }
+      if (m.isMoe()) {
+        par.put("ep", plan.ep());
+      }
       par.put("microbatches", mbCount);
       par.put("mbs", (int) o.mbs());
       par.put("systems", o.systems());
@@ -823,6 +1119,10 @@ final class LlmTraining {
         notes.add(String.format(Locale.ROOT, "1F1B: %d stages, %d microbatches: bubble %.1f%% of the pipeline "
             + "(balanced-stage formula (p-1)/(m+p-1) = %.1f%%; the last stage also runs the LM head)",
             pp, plan.microbatches(), 100 * bubble / noTransfer.seconds(), 100.0 * (pp - 1) / (plan.microbatches() + pp - 1)));
+        if (o.vpp() > 1) {
+          notes.add(String.format(Locale.ROOT, "interleaved 1F1B: %d model chunks per stage; bubble (p-1)/(v m) = %.1f%% of the ideal "
+              + "pipeline, %dx the stage-boundary transfers", o.vpp(), 100.0 * (pp - 1) / (o.vpp() * plan.microbatches()), o.vpp()));
+        }
       }
       notes.add(String.format(Locale.ROOT, "ranks: tp=%d pp=%d dp=%d = %d ranks at %d per chip (lnc=%d) on %d chips; a chip runs %d "
           + "rank shard%s of its tensor-parallel group%s", plan.tp(), pp, plan.dp(), plan.ranks(), rpc, layout.lnc(),
@@ -831,7 +1131,7 @@ final class LlmTraining {
           + o.precision().label() + " (" + o.precision().weightBytes() + " B weights, "
           + o.precision().gradBytes() + " B gradients, " + o.precision().stateBytes() + " B optimizer state per parameter), recompute="
           + o.recompute().label() + ", sp=" + o.sp() + ", attn=" + o.attention().name().toLowerCase(Locale.ROOT)
-          + ", zero=" + (o.zero() ? 1 : 0) + ", dp_overlap=" + o.dpOverlap()
+          + ", zero=" + o.zeroStage() + ", dp_overlap=" + o.dpOverlap()
           + (dps.contention() > 0 ? String.format(Locale.ROOT, " (HBM contention of the overlapped reduction %s)",
               LlmSystem.seconds(dps.contention())) : ""));
       notes.add("simulated: one " + plan.tp() + "-way-sharded layer (forward + backward, " + tokensChip
@@ -870,7 +1170,8 @@ final class LlmTraining {
    * Recomputation is not model work, so it does not count.
    */
   static double modelFlopsPerToken(ModelShape m, long seq) {
-    double dense = (double) m.layers() * m.layerParameters() + (double) m.vocab() * m.hidden();
+    // active parameters: a MoE token runs its top-k experts only
+    double dense = (double) m.activeDecoderParameters() + (double) m.vocab() * m.hidden();
     return 6.0 * dense + 6.0 * m.layers() * seq * m.heads() * m.headDim();
   }
 }

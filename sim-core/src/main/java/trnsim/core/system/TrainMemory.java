@@ -74,7 +74,11 @@ final class TrainMemory {
       core = r.selective() ? 0
           : (double) a.mbs() * rank.heads() * a.seq() * a.seq() * (b + (a.dropout() ? 1 + b : 0));
     }
-    double f = rank.ffn();
+    // a MoE layer keeps its tokens' top-k expert activations (and shared experts'), plus the permuted inputs and outputs
+    double f = rank.isMoe() ? (double) rank.moe().topK() * rank.moe().expertFfn() + rank.moe().sharedFfn() : rank.ffn();
+    if (rank.isMoe()) {
+      out += 2.0 * tokens * rank.moe().topK() * h * b;
+    }
     double mlp;
     if (r == Recompute.SELECTIVE_MLP) {
       mlp = 0; // the block reruns from its input (counted outside)
@@ -101,7 +105,13 @@ final class TrainMemory {
    * are on one stage; on a separate last stage it is a copy, as Megatron-LM keeps one).
    */
   static double stageParams(ModelShape model, ModelShape rank, int layers, boolean first, boolean last, boolean onlyStage) {
-    double p = (double) layers * rank.layerParameters();
+    return stageParams(model, rank, layers, first, last, onlyStage, rank.layerParameters());
+  }
+
+  /** As above with the rank's parameters per layer given (a MoE rank holds only its local experts). */
+  static double stageParams(ModelShape model, ModelShape rank, int layers, boolean first, boolean last, boolean onlyStage,
+      double layerParams) {
+    double p = layers * layerParams;
     double table = (double) rank.vocab() * rank.hidden();
     if (first) {
       p += table + (model.positions() == ModelShape.Positions.LEARNED ? (double) model.maxPositions() * model.hidden() : 0);
@@ -116,6 +126,19 @@ final class TrainMemory {
   }
 
   /** Memory of one rank of a stage: its parameters' state and its activations. */
+  /**
+   * ZeRO stages: 1 shards the optimizer state over the data-parallel ranks, 2 also the gradients,
+   * 3 also the weights (plus a gathered copy of one layer's weights and gradients in flight).
+   */
+  static Memory rank(double params, Precision prec, int dp, int stage, double activations, double layerParams) {
+    if (stage < 2) {
+      return rank(params, prec, dp, stage == 1, activations);
+    }
+    double weights = stage == 3 ? params / dp + layerParams : params;
+    double grads = params / dp + (stage == 3 ? layerParams : 0);
+    return new Memory(weights * prec.weightBytes(), grads * prec.gradBytes(), params * prec.stateBytes() / dp, activations);
+  }
+
   static Memory rank(double params, Precision prec, int dp, boolean zero, double activations) {
     return new Memory(params * prec.weightBytes(), params * prec.gradBytes(), params * prec.stateBytes() / (zero ? dp : 1),
         activations);

@@ -79,8 +79,55 @@ public final class InferenceLowering {
     }
   }
 
+  /**
+   * What a layer adds to the Llama-style shard: multi-head latent attention ({@code mla}, null for
+   * per-head K/V projections) and a mixture-of-experts MLP ({@code moe}: the rank's expert widths,
+   * already divided by the tensor-parallel degree, with {@code load} its share of the routed tokens;
+   * null for the dense MLP).
+   *
+   * @param expertWeights storage type of the experts' weights (the model's, e.g. MXFP4, or the layer's)
+   */
+  public record Variant(ModelShape.Mla mla, ModelShape.Moe moe, MoeLoad load, DType expertWeights) {
+    public static final Variant DENSE = new Variant(null, null, null, null);
+
+    public Variant {
+      if ((moe == null) != (load == null)) {
+        throw new IllegalArgumentException("a MoE layer needs its load");
+      }
+    }
+  }
+
   /** One decoder layer of one token-generation step: {@code batch} tokens against a KV buffer of {@code span} positions. */
   public static List<Step> decodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o) {
+    return decodeLayer(t, s, batch, span, o, Variant.DENSE);
+  }
+
+  /**
+   * As above for a layer variant. Latent attention decodes in its absorbed form (DeepSeek-V2
+   * section 2.1.2): the key up-projection folds into the query ({@code q_absorb}) and the value
+   * up-projection into the output ({@code v_absorb}), so attention runs as multi-query attention
+   * over the cached latent plus rotary key ({@code kv_lora_rank + qk_rope_head_dim} wide keys,
+   * {@code kv_lora_rank} wide values). The compiled decode kernels take heads of at most one
+   * partition tile (128), so the scores run as one pass per 128-wide slice of the key (their
+   * partial sums accumulate; the accumulation is not charged) and the values as one pass per
+   * 128-wide slice of the latent: every slice of the cache is read once for the scores and once for
+   * the values, as an unfused kernel pair does.
+   */
+  public static List<Step> decodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o, Variant v) {
+    long scorePasses = 1;
+    long valuePasses = 1;
+    RankShard attnShard = s;
+    if (v.mla() != null) {
+      long slice = t.partitions();
+      scorePasses = Kernels.ceilDiv(v.mla().kvLoraRank() + v.mla().qkRopeDim(), slice);
+      valuePasses = Kernels.ceilDiv(v.mla().kvLoraRank(), slice);
+      attnShard = new RankShard(s.hidden(), s.qHeads(), 1, slice, s.ffn(), s.vocab());
+    }
+    return decodeLayer(t, s, attnShard, batch, span, o, v, scorePasses, valuePasses);
+  }
+
+  private static List<Step> decodeLayer(TargetSpec t, RankShard layer, RankShard s, long batch, long span, Options o, Variant v,
+      long scorePasses, long valuePasses) {
     var whole = perCore(new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute()), o.coresPerRank());
     // the [rows x span] score block stays in SBUF; a longer span runs as segments that fit, one after the other
     long maxSpan = CompiledDecodeAttention.maxResidentSpan(t, whole.rows());
@@ -95,11 +142,15 @@ public final class InferenceLowering {
     Kernel values = onEveryCore("attn_values", CompiledDecodeAttention.values(t, att, va), va, o.coresPerRank());
     List<Kernel> attention = new ArrayList<>();
     for (long i = 0; i < segments; i++) {
-      attention.add(scores);
+      for (long j = 0; j < scorePasses; j++) {
+        attention.add(scores);
+      }
       attention.add(softmax);
-      attention.add(values);
+      for (long j = 0; j < valuePasses; j++) {
+        attention.add(values);
+      }
     }
-    return layer(t, s, batch, o, attention);
+    return layer(t, layer, batch, o, attention, v, true);
   }
 
   /**
@@ -142,9 +193,19 @@ public final class InferenceLowering {
 
   /** One decoder layer of context encoding: {@code batch} prompts of {@code prompt} tokens (causal attention over the prompt). */
   public static List<Step> prefillLayer(TargetSpec t, RankShard s, long batch, long prompt, Options o) {
-    var a = new AttentionSpec(batch, s.qHeads(), prompt, prompt, s.headDim(), s.kvHeads(), true, o.compute());
+    return prefillLayer(t, s, batch, prompt, o, Variant.DENSE);
+  }
+
+  /**
+   * As above for a layer variant. Latent attention runs expanded in context encoding: the latent is
+   * up-projected to per-head keys and values ({@code kv_b}) and attention is multi-head over
+   * {@code qk_nope + qk_rope} wide heads (values charged at that width too).
+   */
+  public static List<Step> prefillLayer(TargetSpec t, RankShard s, long batch, long prompt, Options o, Variant v) {
+    var a = new AttentionSpec(batch, s.qHeads(), prompt, prompt, s.headDim(), v.mla() != null ? s.qHeads() : s.kvHeads(), true,
+        o.compute());
     Program attn = o.flashPrefill() ? AttentionLowering.forward(t, a, o.coresPerRank()) : CompiledPrefillAttention.lower(t, a);
-    return layer(t, s, batch * prompt, o, List.of(new Kernel("attention", attn, new ProgramChain.Independent())));
+    return layer(t, s, batch * prompt, o, List.of(new Kernel("attention", attn, new ProgramChain.Independent())), v, false);
   }
 
   /** A rank's kernel and its loads that need nothing from earlier kernels. */
@@ -164,24 +225,96 @@ public final class InferenceLowering {
    * {@link Options#fused()} each segment is one chained program ({@link ProgramChain}); otherwise
    * every kernel is its own step, fully synchronised.
    */
-  private static List<Step> layer(TargetSpec t, RankShard s, long tokens, Options o, List<Kernel> attention) {
+  private static List<Step> layer(TargetSpec t, RankShard s, long tokens, Options o, List<Kernel> attention, Variant v, boolean decode) {
     DType dt = o.compute();
     List<Kernel> a = new ArrayList<>();
     a.add(new Kernel("residual_rmsnorm_attn", residualRmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
-    a.add(linearKernel(t, "qkv_proj", tokens, s.hidden(), s.qkvColumns(), o.weights(), o));
-    a.add(new Kernel("kv_cache_write", StreamLowering.copy(t, dt.bytes(2 * s.kvHeads() * s.headDim() * tokens), o.coresPerRank()),
-        new ProgramChain.Independent()));
+    if (v.mla() != null) {
+      a.addAll(mlaProjections(t, s, tokens, o, v.mla(), decode));
+    } else {
+      a.add(linearKernel(t, "qkv_proj", tokens, s.hidden(), s.qkvColumns(), o.weights(), o));
+      a.add(new Kernel("kv_cache_write", StreamLowering.copy(t, dt.bytes(2 * s.kvHeads() * s.headDim() * tokens), o.coresPerRank()),
+          new ProgramChain.Independent()));
+    }
     a.addAll(attention);
-    a.add(linearKernel(t, "o_proj", tokens, s.qHeads() * s.headDim(), s.hidden(), o.weights(), o));
-    List<Kernel> m = new ArrayList<>();
-    m.add(new Kernel("residual_rmsnorm_mlp", residualRmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
-    m.add(linearKernel(t, "gate_up_proj", tokens, s.hidden(), 2 * s.ffn(), o.weights(), o));
-    m.add(new Kernel("silu_mul", elementwise(t, "silu_mul", s.ffn(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
-    m.add(linearKernel(t, "down_proj", tokens, s.ffn(), s.hidden(), o.weights(), o));
+    if (v.mla() != null && decode) {
+      a.add(linearKernel(t, "v_absorb", tokens, v.mla().kvLoraRank(), s.qHeads() * v.mla().vDim(), o.weights(), o));
+    }
+    long attnOut = s.qHeads() * (v.mla() != null ? v.mla().vDim() : s.headDim());
+    a.add(linearKernel(t, "o_proj", tokens, attnOut, s.hidden(), o.weights(), o));
     List<Step> steps = new ArrayList<>();
     segment(t, steps, "attention_block", a, o);
-    segment(t, steps, "mlp_block", m, o);
+    if (v.moe() != null) {
+      moeBlock(t, steps, s, tokens, o, v);
+    } else {
+      List<Kernel> m = new ArrayList<>();
+      m.add(new Kernel("residual_rmsnorm_mlp", residualRmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+      m.addAll(mlp(t, "", tokens, s.hidden(), s.ffn(), o.weights(), o));
+      segment(t, steps, "mlp_block", m, o);
+    }
     return steps;
+  }
+
+  /** A SwiGLU MLP of {@code ffn} columns on the rank: gate+up, SiLU x up, down. */
+  private static List<Kernel> mlp(TargetSpec t, String prefix, long tokens, long hidden, long ffn, DType weights, Options o) {
+    return List.of(linearKernel(t, prefix + "gate_up_proj", tokens, hidden, 2 * ffn, weights, o),
+        new Kernel(prefix + "silu_mul", elementwise(t, "silu_mul", ffn, tokens, o.compute(), o.coresPerRank()), new ProgramChain.Independent()),
+        linearKernel(t, prefix + "down_proj", tokens, ffn, hidden, weights, o));
+  }
+
+  /**
+   * Latent attention's projections: the query through its low-rank bottleneck (q_a, q_b), the
+   * compressed latent and rotary key (kv_a, written to the cache), and either the absorbed key
+   * up-projection (decode) or the expansion of the latent into per-head keys and values (prefill).
+   */
+  private static List<Kernel> mlaProjections(TargetSpec t, RankShard s, long tokens, Options o, ModelShape.Mla mla, boolean decode) {
+    DType dt = o.compute();
+    List<Kernel> k = new ArrayList<>();
+    long qIn = s.hidden();
+    if (mla.qLoraRank() > 0) {
+      k.add(linearKernel(t, "q_a_proj", tokens, s.hidden(), mla.qLoraRank(), o.weights(), o));
+      qIn = mla.qLoraRank();
+    }
+    k.add(linearKernel(t, "q_b_proj", tokens, qIn, s.qHeads() * mla.qkDim(), o.weights(), o));
+    long latent = mla.kvLoraRank() + mla.qkRopeDim();
+    k.add(linearKernel(t, "kv_a_proj", tokens, s.hidden(), latent, o.weights(), o));
+    k.add(new Kernel("kv_cache_write", StreamLowering.copy(t, dt.bytes(latent * tokens), o.coresPerRank()), new ProgramChain.Independent()));
+    if (decode) {
+      k.add(linearKernel(t, "q_absorb", tokens, s.qHeads() * mla.qkNopeDim(), mla.kvLoraRank(), o.weights(), o));
+    } else {
+      k.add(linearKernel(t, "kv_b_proj", tokens, mla.kvLoraRank(), s.qHeads() * (mla.qkNopeDim() + mla.vDim()), o.weights(), o));
+    }
+    return k;
+  }
+
+  /**
+   * A MoE MLP block on the rank: the norm and the router (a replicated {@code hidden x experts}
+   * linear layer and the top-k selection, one pass over the logits) as one segment; the routed
+   * experts' GEMMs, one per active local expert ({@link MoeLoad}, its tokens as the moving operand,
+   * the expert's weights streamed at their storage width), each its own kernel; the weighted
+   * combine (one pass over the top-k outputs); the shared experts as a dense MLP segment. The
+   * dispatch and combine all-to-alls between expert-parallel ranks are charged by the caller.
+   */
+  private static void moeBlock(TargetSpec t, List<Step> steps, RankShard s, long tokens, Options o, Variant v) {
+    DType dt = o.compute();
+    var moe = v.moe();
+    MoeLoad load = v.load();
+    List<Kernel> r = new ArrayList<>();
+    r.add(new Kernel("residual_rmsnorm_mlp", residualRmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    r.add(linearKernel(t, "router", tokens, s.hidden(), moe.experts(), dt, o));
+    r.add(new Kernel("router_topk", elementwise(t, "add", moe.experts(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
+    segment(t, steps, "router_block", r, o);
+    long f = moe.expertFfn();
+    DType ew = v.expertWeights();
+    steps.add(new Step("expert_gate_up", spmd(linearKernel(t, "expert_gate_up", load.tokensPerExpert(), s.hidden(), 2 * f, ew, o).program(),
+        o), load.activeExperts(), dt));
+    steps.add(new Step("expert_silu_mul", spmd(elementwise(t, "silu_mul", f, load.pairs(), dt, o.coresPerRank()), o), 1, dt));
+    steps.add(new Step("expert_down", spmd(linearKernel(t, "expert_down", load.tokensPerExpert(), f, s.hidden(), ew, o).program(), o),
+        load.activeExperts(), dt));
+    steps.add(new Step("moe_combine", spmd(elementwise(t, "add", s.hidden(), tokens * moe.topK(), dt, o.coresPerRank()), o), 1, dt));
+    if (moe.sharedFfn() > 0) {
+      segment(t, steps, "shared_expert_block", mlp(t, "shared_", tokens, s.hidden(), moe.sharedFfn(), o.weights(), o), o);
+    }
   }
 
   private static void segment(TargetSpec t, List<Step> steps, String label, List<Kernel> kernels, Options o) {

@@ -36,15 +36,37 @@ public final class LayerLowering {
     long seq = phase.equals("decode") ? 1 : w.positive("seq", 2048L);
     long ctx = phase.equals("decode") ? w.positive("ctx", 4096L) : 0;
     DType dt = w.dtype("dtype", DType.BF16);
+    long ep = w.positive("ep", 1L);
+    double imbalance = w.number("imbalance", 1.0);
+    double capacity = w.number("capacity", 0.0);
+    boolean windowed = w.bool("windowed", false);
     w.finish();
     ModelShape m = models == null ? null : models.apply(name);
     if (m == null) {
       throw new WorkloadException(w.source(), "layer.model", name, "unknown model" + (models == null ? " (no model table given)" : ""));
     }
-    if (m.isMoe() || m.attention().mla() != null) {
-      throw new WorkloadException(w.source(), "layer.model", name, "mixture-of-experts and latent-attention layers are not modelled yet");
+    if (m.attention().mla() != null) {
+      throw new WorkloadException(w.source(), "layer.model", name, "latent-attention (MLA) layers are modelled in llm-infer only");
     }
-    return new LoweredWorkload(w.toString(), steps(t, m, phase, batch, seq, ctx, dt), batch * seq);
+    MoeLoad load = null;
+    if (m.isMoe()) {
+      if (m.moe().experts() % ep != 0) {
+        throw new WorkloadException(w.source(), "layer.ep", String.valueOf(ep), "must divide the model's " + m.moe().experts() + " experts");
+      }
+      try {
+        load = MoeLoad.of(m.moe(), batch * seq * ep, (int) ep, new MoeLoad.Routing(imbalance, capacity));
+      } catch (IllegalArgumentException e) {
+        throw new WorkloadException(w.source(), "layer." + (e.getMessage().startsWith("imbalance") ? "imbalance" : "capacity"),
+            String.valueOf(e.getMessage().startsWith("imbalance") ? imbalance : capacity), e.getMessage());
+      }
+    } else if (ep != 1 || w.has("imbalance") || w.has("capacity")) {
+      throw new WorkloadException(w.source(), "layer.ep", String.valueOf(ep), "ep, imbalance and capacity apply to mixture-of-experts models only");
+    }
+    if (windowed && m.attention().window() == 0) {
+      throw new WorkloadException(w.source(), "layer.windowed", "true", "the model has no sliding-window layers");
+    }
+    long span = phase.equals("decode") ? m.attention().span(ctx, windowed) : ctx;
+    return new LoweredWorkload(w.toString(), steps(t, m, phase, batch, seq, span, dt, load), batch * seq);
   }
 
   /** How a layer's attention core is computed. */
@@ -132,12 +154,20 @@ public final class LayerLowering {
    *     {@code batch x seq}, or {@code / tp} of it per rank under sequence parallelism
    * @param recompute what the backward recomputes
    * @param attention flash or eager attention core
+   * @param gemmDtype type of the projections' GEMMs, forward and backward (fp8 mixed training:
+   *     FP8_E4M3 with the attention core, norms and element-wise kernels at the layer's type), or
+   *     null for the layer's type
    */
-  public record TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention) {
+  public record TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention, DType gemmDtype) {
     public TrainLayer {
       if (batch <= 0 || seq <= 0 || normTokens <= 0) {
         throw new IllegalArgumentException("batch, seq and normTokens must be positive");
       }
+    }
+
+    /** GEMMs at the layer's type. */
+    public TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention) {
+      this(batch, seq, normTokens, recompute, attention, null);
     }
 
     /** No recomputation, no sequence parallelism, flash attention. */
@@ -151,10 +181,15 @@ public final class LayerLowering {
 
   /** The kernels of one layer in execution order. */
   public static List<Step> steps(TargetSpec t, ModelShape m, String phase, long batch, long seq, long ctx, DType dt) {
+    return steps(t, m, phase, batch, seq, ctx, dt, null);
+  }
+
+  /** As above; {@code moe}: the MLP is the mixture of experts with this rank's load (null: the dense MLP). */
+  public static List<Step> steps(TargetSpec t, ModelShape m, String phase, long batch, long seq, long ctx, DType dt, MoeLoad moe) {
     if (phase.equals("train")) {
-      return trainSteps(t, m, TrainLayer.plain(batch, seq), dt);
+      return trainSteps(t, m, TrainLayer.plain(batch, seq), dt, moe);
     }
-    return forward(t, m, phase, batch, seq, batch * seq, ctx, Attention.FLASH, dt).steps;
+    return forward(t, m, phase, batch, seq, batch * seq, ctx, Attention.FLASH, dt, moe, dt).steps;
   }
 
   /**
@@ -164,8 +199,14 @@ public final class LayerLowering {
    * and norm backward kernels are modelled by their forward kernels, which move the same bytes.
    */
   public static List<Step> trainSteps(TargetSpec t, ModelShape m, TrainLayer o, DType dt) {
+    return trainSteps(t, m, o, dt, null);
+  }
+
+  /** As above; {@code moe}: the MLP is the mixture of experts with this chip's load ({@link MoeLowering}), null for dense. */
+  public static List<Step> trainSteps(TargetSpec t, ModelShape m, TrainLayer o, DType dt, MoeLoad moe) {
     int cores = t.cores();
-    Forward f = forward(t, m, "train", o.batch(), o.seq(), o.normTokens(), 0, o.attention(), dt);
+    Forward f = forward(t, m, "train", o.batch(), o.seq(), o.normTokens(), 0, o.attention(), dt, moe,
+        o.gemmDtype() == null ? dt : o.gemmDtype());
     List<Step> steps = new ArrayList<>(f.steps);
     if (o.recompute() == Recompute.FULL) {
       for (Step s : f.steps) {
@@ -175,16 +216,30 @@ public final class LayerLowering {
     boolean selective = o.recompute().selective();
     boolean mlpBlock = o.recompute() == Recompute.SELECTIVE_MLP;
     String norm = m.norm().kernel();
-    boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
     steps.add(new Step("residual_mlp_bwd", f.residual, 1, dt));
     if (mlpBlock) {
       for (Step s : f.mlp) {
         steps.add(new Step(s.label() + RECOMPUTE, s.program(), s.repeat(), s.dtype()));
       }
     }
+    if (moe != null) {
+      steps.addAll(MoeLowering.backward(t, m, moe, o.batch() * o.seq(), dt, selective && !mlpBlock));
+    } else {
+      denseMlpBackward(t, steps, m, f, o, dt, selective && !mlpBlock);
+    }
+    steps.add(new Step(norm + "_mlp_bwd", f.norm, 1, dt));
+    attentionBackward(t, steps, m, f, o, dt);
+    return steps;
+  }
+
+  /** The dense MLP's backward: down projection, activation (recomputed first when selective), up projection. */
+  private static void denseMlpBackward(TargetSpec t, List<Step> steps, ModelShape m, Forward f, TrainLayer o, DType dt,
+      boolean recomputeActivation) {
+    int cores = t.cores();
+    boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
     addGemmBackward(t, steps, "down_proj", f.down, cores);
     if (gated) {
-      if (selective && !mlpBlock) {
+      if (recomputeActivation) {
         steps.add(new Step("silu_mul" + RECOMPUTE, f.activation, 1, dt));
       }
       steps.add(new Step("silu_mul_bwd", f.activation, 2, dt));
@@ -194,7 +249,12 @@ public final class LayerLowering {
       steps.add(new Step("gelu_bwd", StreamLowering.elementwise(t, "mul", o.batch() * o.seq() * m.ffn(), dt, cores), 1, dt));
       addGemmBackward(t, steps, "up_proj", f.up, cores);
     }
-    steps.add(new Step(norm + "_mlp_bwd", f.norm, 1, dt));
+  }
+
+  private static void attentionBackward(TargetSpec t, List<Step> steps, ModelShape m, Forward f, TrainLayer o, DType dt) {
+    int cores = t.cores();
+    String norm = m.norm().kernel();
+    boolean selective = o.recompute().selective();
     steps.add(new Step("residual_attn_bwd", f.residual, 1, dt));
     addGemmBackward(t, steps, "o_proj", f.oProj, cores);
     if (o.attention() == Attention.FLASH) {
@@ -209,7 +269,6 @@ public final class LayerLowering {
     }
     addGemmBackward(t, steps, "qkv_proj", f.qkv, cores);
     steps.add(new Step(norm + "_attn_bwd", f.norm, 1, dt));
-    return steps;
   }
 
   /** A layer's forward kernels and the pieces its backward reuses. */
@@ -217,17 +276,17 @@ public final class LayerLowering {
       GemmSpec up, GemmSpec down, AttentionSpec attn, List<Step> eager, List<Step> mlp) {}
 
   private static Forward forward(TargetSpec t, ModelShape m, String phase, long batch, long seq, long normTokens, long ctx,
-      Attention attention, DType dt) {
+      Attention attention, DType dt, MoeLoad moe, DType gemm) {
     int cores = t.cores();
     long tokens = batch * seq;
     long hd = m.headDim();
     long qkvN = (m.heads() + 2L * m.kvHeads()) * hd;
     long attnOut = (long) m.heads() * hd;
     boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
-    GemmSpec qkv = new GemmSpec(tokens, m.hidden(), qkvN, dt, false, false);
-    GemmSpec oProj = new GemmSpec(tokens, attnOut, m.hidden(), dt, false, false);
-    GemmSpec up = new GemmSpec(tokens, m.hidden(), (gated ? 2L : 1L) * m.ffn(), dt, false, false);
-    GemmSpec down = new GemmSpec(tokens, m.ffn(), m.hidden(), dt, false, false);
+    GemmSpec qkv = new GemmSpec(tokens, m.hidden(), qkvN, gemm, false, false);
+    GemmSpec oProj = new GemmSpec(tokens, attnOut, m.hidden(), gemm, false, false);
+    GemmSpec up = new GemmSpec(tokens, m.hidden(), (gated ? 2L : 1L) * m.ffn(), gemm, false, false);
+    GemmSpec down = new GemmSpec(tokens, m.ffn(), m.hidden(), gemm, false, false);
     String normName = m.norm().kernel();
     Program norm = NormLowering.lower(t, normName, normTokens, m.hidden(), dt, cores);
     Program residual = StreamLowering.elementwise(t, "add", normTokens * m.hidden(), dt, cores);
@@ -256,11 +315,15 @@ public final class LayerLowering {
     steps.add(new Step("residual_attn", residual, 1, dt));
     steps.add(new Step(normName + "_mlp", norm, 1, dt));
     List<Step> mlp = new ArrayList<>();
-    mlp.addAll(GemmLowering.steps(t, gated ? "gate_up_proj" : "up_proj", up, cores, 1));
-    addBias(t, mlp, m, "up", tokens * up.n(), dt);
-    mlp.add(new Step(gated ? "silu_mul" : "gelu", activation, 1, dt));
-    mlp.addAll(GemmLowering.steps(t, "down_proj", down, cores, 1));
-    addBias(t, mlp, m, "down", normTokens * m.hidden(), dt);
+    if (moe != null) {
+      mlp.addAll(MoeLowering.forward(t, m, moe, tokens, dt));
+    } else {
+      mlp.addAll(GemmLowering.steps(t, gated ? "gate_up_proj" : "up_proj", up, cores, 1));
+      addBias(t, mlp, m, "up", tokens * up.n(), dt);
+      mlp.add(new Step(gated ? "silu_mul" : "gelu", activation, 1, dt));
+      mlp.addAll(GemmLowering.steps(t, "down_proj", down, cores, 1));
+      addBias(t, mlp, m, "down", normTokens * m.hidden(), dt);
+    }
     steps.addAll(mlp);
     steps.add(new Step("residual_mlp", residual, 1, dt));
     return new Forward(steps, norm, residual, activation, qkv, oProj, up, down, a, eager, mlp);

@@ -102,6 +102,25 @@ public final class WorkloadSpec {
     return v;
   }
 
+  /** A positive finite decimal number (a ratio such as 1.25), or {@code dflt} when absent. */
+  public double number(String key, double dflt) {
+    used.add(key);
+    String v = params.get(key);
+    if (v == null) {
+      return dflt;
+    }
+    double x;
+    try {
+      x = Double.parseDouble(v.trim());
+    } catch (NumberFormatException e) {
+      throw bad(key, v, "not a number");
+    }
+    if (!(x > 0) || Double.isInfinite(x)) {
+      throw bad(key, v, "must be a positive number");
+    }
+    return x;
+  }
+
   /** A positive count; accepts 4096, 4_096, 4k (x1000), 4Ki (x1024), 1e6. */
   public long positive(String key, Long dflt) {
     String v = raw(key, dflt);
