@@ -69,7 +69,7 @@ public final class PlotCommand implements Runnable {
       List<Map<String, Object>> points = new ArrayList<>();
       double peak = 0;
       double bw = 0;
-      for (String spec : wb.expand(workload)) {
+      for (String spec : kernelsOf(wb, wb.expand(workload))) {
         WorkloadResult r = wb.simulate(hw, spec, RunOptions.defaults());
         peak = Math.max(peak, r.peakFlopsPerSecond());
         bw = Math.max(bw, r.hbmBytesPerSecondPeak());
@@ -78,6 +78,26 @@ public final class PlotCommand implements Runnable {
       chart(hw.name(), peak, bw, points);
       print(points);
       return ExitCodes.OK;
+    }
+
+    /**
+     * A roofline is one chip's: a suite's whole-system entries (llm-*) are left out with a note on
+     * stderr; a system workload asked for on its own is an error.
+     */
+    private List<String> kernelsOf(Workbench wb, List<String> specs) {
+      List<String> kernels = new ArrayList<>();
+      for (String s : specs) {
+        if (!wb.isSystemWorkload(s)) {
+          kernels.add(s);
+        } else if (specs.size() > 1) {
+          ctx.err().println("note: " + s + " left out: a whole-system step has no single-chip roofline");
+        }
+      }
+      if (kernels.isEmpty()) {
+        throw new UserInputException("--workload = '" + workload + "': a whole-system workload (llm-*) has no single-chip roofline;"
+            + " plot a kernel or a layer: workload");
+      }
+      return kernels;
     }
 
     static Map<String, Object> point(WorkloadResult r) {

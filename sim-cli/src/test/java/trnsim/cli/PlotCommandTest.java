@@ -61,4 +61,18 @@ class PlotCommandTest {
     }
     assertThat(Path.of(o)).doesNotExist();
   }
+
+  @Test
+  void aSuiteWithAWholeSystemEntryPlotsItsKernelsAndSaysWhatItLeftOut() throws Exception {
+    Path svg = tmp.resolve("suite.svg");
+    var r = CliHarness.run("plot", "roofline", "-H", "trn2", "-w", "launch", "--out", svg.toString(), "--format", "csv");
+    assertThat(r.err()).contains("llm-train:model=llama3-70b left out");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(Files.exists(svg)).isTrue();
+    Path sys = tmp.resolve("sys.svg");
+    var s = CliHarness.run("plot", "roofline", "-H", "trn2", "-w", "llm-train:model=llama3-8b", "--out", sys.toString());
+    assertThat(s.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(s.err().strip()).startsWith("error: --workload").contains("single-chip roofline").doesNotContain("\n");
+    assertThat(Files.exists(sys)).isFalse();
+  }
 }
