@@ -16,6 +16,7 @@ import trnsim.isa.workload.WorkloadSpec;
 
 /** Resolves hardware and workload arguments and simulates: the shared path of run, compare and sweep. */
 final class Workbench {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Workbench.class);
   private final CliContext ctx;
 
   Workbench(CliContext ctx) {
@@ -156,10 +157,14 @@ final class Workbench {
     java.util.Map<HardwareSpec, WorkloadResult> runs = new java.util.IdentityHashMap<>();
     trnsim.core.energy.PowerLimiter.Result lr = limiter.run(hw, h -> {
       WorkloadResult r = simulate(h, workload, quiet);
+      LOG.debug("power limiter: {} at tensor clock {} GHz takes {} us", workload,
+          trnsim.core.energy.ClockScaling.tensorClockGhz(h), r.timeSeconds() * 1e6);
       runs.put(h, r);
       return new trnsim.core.energy.PowerLimiter.Sample(r.timeSeconds(), combinedStats(r));
     });
     WorkloadResult r = runs.get(lr.hardware());
+    LOG.debug("power limiter: {} runs at {} GHz ({} samples simulated), limit {} W, throttled {}", workload,
+        lr.tensorClockGhz(), runs.size(), limiter.limitW(), lr.throttled());
     if (opts.trace() != trnsim.core.trace.TraceSink.NONE) {
       r = simulate(lr.hardware(), workload, opts);
     }

@@ -57,7 +57,12 @@ public final class Workloads {
           tiling = new GemmTiling("blocked", base.gridM(), base.gridN(), bm, bn, bk, base.mOuter(), 2);
         }
         w.finish();
-        yield new LoweredWorkload(w.toString(), List.of(new Step("gemm", GemmLowering.lower(t, g, cores, tiling), 1, d)), 0);
+        LoweredWorkload chosen = new LoweredWorkload(w.toString(), List.of(new Step("gemm", GemmLowering.lower(t, g, cores, tiling), 1, d)), 0);
+        if (tiling != null || !strategy.equals("auto")) {
+          // strategy=blocked: the traffic-minimal tiling alone (no search); auto: the fastest candidate.
+          yield chosen;
+        }
+        yield chosen.withAlternatives(gemmAlternatives(t, w, g, cores));
       }
       case "copy" -> {
         long bytes = w.bytes("bytes", null);
@@ -106,6 +111,19 @@ public final class Workloads {
     w.finish();
     Program p = NkiMatmulLowering.lower(t, g, cores, v, new NkiMatmulLowering.Blocks(blocks[0], blocks[1], blocks[2]), w.source());
     return new LoweredWorkload(w.toString(), List.of(new Step("gemm", p, 1, g.dtype())), 0);
+  }
+
+  /** Most candidate tilings a GEMM workload offers the simulator (the traffic-minimal one included). */
+  static final int MAX_GEMM_CANDIDATES = 64;
+
+  /** The traffic-minimal tiling's runners-up: what the chooser would pick with less SBUF. */
+  private static List<LoweredWorkload> gemmAlternatives(TargetSpec t, WorkloadSpec w, GemmSpec g, int cores) {
+    List<LoweredWorkload> out = new ArrayList<>();
+    List<GemmTiling> cands = GemmLowering.candidates(t, g, cores, MAX_GEMM_CANDIDATES);
+    for (GemmTiling c : cands.subList(Math.min(1, cands.size()), cands.size())) {
+      out.add(new LoweredWorkload(w.toString(), List.of(new Step("gemm", GemmLowering.lower(t, g, cores, c), 1, g.dtype())), 0));
+    }
+    return out;
   }
 
   public static List<String> kinds() {
