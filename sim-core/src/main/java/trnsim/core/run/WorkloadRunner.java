@@ -30,7 +30,7 @@ public final class WorkloadRunner {
   private static final long MAX_RECORDED_EVENTS = 4_000_000L;
 
   public static WorkloadResult run(HardwareSpec hw, LoweredWorkload w, RunOptions opts) {
-    if (!w.alternatives().isEmpty()) {
+    if (!w.alternatives().isEmpty() && opts.searchTilings()) {
       return fastest(hw, w, opts);
     }
     if (opts.trace() != trnsim.core.trace.TraceSink.NONE) {
