@@ -70,6 +70,18 @@ class InputContractsTest {
   }
 
   @org.junit.jupiter.api.Test
+  void configShowMarksWhichModelsReadEachKey() {
+    var r = CliHarness.run("config", "show", "h100", "--models");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("    size: 50 MiB   # read by: no model (the L2 is modelled as a reuse filter without a capacity)")
+        .contains("    limit: 700 W   # read by: power-limiter")
+        .contains("      clock: 1.98 GHz   # read by: timing, energy, power-limiter");
+    var bad = CliHarness.run("sweep", "-H", "h100", "-w", "copy:bytes=1MiB", "--vary", "chip.l2.size=1MiB,2MiB", "--out", "unused.jsonl");
+    assertThat(bad.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(bad.err()).contains("chip.l2.size").contains("read by no model");
+  }
+
+  @org.junit.jupiter.api.Test
   void versionOnEverySubcommandAndRunHelpListsEveryWorkloadKind() {
     String top = CliHarness.run("-V").out();
     assertThat(top).startsWith("trnsim ");
