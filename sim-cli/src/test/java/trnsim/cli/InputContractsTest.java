@@ -70,6 +70,19 @@ class InputContractsTest {
   }
 
   @org.junit.jupiter.api.Test
+  void anAdjustmentTrnsimMakesIsANoteInTheTableAndTheJson() throws Exception {
+    // 1024 sequences asked, dp=58 x 18 microbatches x 1 run: 1044, said in both renderings.
+    String w = "llm-train:model=llama3-8b,dp=58,tp=4";
+    String note = "global batch 1024 sequences is not dp x microbatches x mbs = 58 x 18 x 1; the step runs 1044 sequences";
+    var table = CliHarness.run("run", "-H", "trn2-ultraserver", "-w", w);
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out()).contains("note                " + note);
+    var json = Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2-ultraserver", "-w", w, "--format", "json").out());
+    assertThat(json.get("notes").toString()).contains(note);
+    assertThat(json.get("tokens").asDouble()).isEqualTo(1044.0 * 4096);
+  }
+
+  @org.junit.jupiter.api.Test
   void configShowMarksWhichModelsReadEachKey() {
     var r = CliHarness.run("config", "show", "h100", "--models");
     assertThat(r.code()).as(r.err()).isZero();
