@@ -71,6 +71,9 @@ public final class ConfigCommand implements Runnable {
     @Option(names = "--format", defaultValue = "yaml", description = "yaml or json (default: ${DEFAULT-VALUE}).")
     String format;
 
+    @Option(names = "--models", description = "YAML only: mark each key with the models that read it (# read by: ...).")
+    boolean models;
+
     public ShowCommand(CliContext ctx) {
       this.ctx = ctx;
     }
@@ -84,12 +87,47 @@ public final class ConfigCommand implements Runnable {
       HardwareSpec spec = loader.load(name, sets).spec();
       PrintWriter out = ctx.out();
       if (format.equals("yaml")) {
-        out.print(loader.toYaml(spec));
+        String yaml = loader.toYaml(spec);
+        out.print(models ? annotate(yaml) : yaml);
       } else {
         out.println(Json.pretty(loader.toTree(spec)));
       }
       out.flush();
       return ExitCodes.OK;
+    }
+
+    /**
+     * Appends {@code # read by: ...} to every {@code key: value} line of the resolved YAML, the key
+     * path found from the indentation (two spaces per level, as the renderer writes it).
+     */
+    static String annotate(String yaml) {
+      StringBuilder sb = new StringBuilder();
+      List<String> path = new ArrayList<>();
+      for (String line : yaml.split("\n", -1)) {
+        int indent = line.length() - line.stripLeading().length();
+        String body = line.strip();
+        int colon = body.indexOf(':');
+        if (body.isEmpty() || body.startsWith("-") || colon <= 0 || indent % 2 != 0 || !body.substring(0, colon).matches("[a-z0-9_]+")) {
+          sb.append(line).append('\n');
+          continue;
+        }
+        int level = indent / 2;
+        while (path.size() > level) {
+          path.remove(path.size() - 1);
+        }
+        path.add(body.substring(0, colon));
+        String key = String.join(".", path);
+        List<String> readers = trnsim.core.config.ConfigReaders.readers(key);
+        boolean leaf = colon < body.length() - 1;
+        if (leaf && readers != null) {
+          sb.append(line).append("   # read by: ").append(readers.isEmpty() ? "no model (" + trnsim.core.config.ConfigReaders.unreadBecause(key) + ")"
+              : String.join(", ", readers));
+        } else {
+          sb.append(line);
+        }
+        sb.append('\n');
+      }
+      return sb.substring(0, sb.length() - 1);
     }
   }
 }

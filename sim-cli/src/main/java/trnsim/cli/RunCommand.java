@@ -113,6 +113,17 @@ public final class RunCommand implements Callable<Integer> {
       throw new UserInputException("--chart = '" + chart + "': only for system workloads (llm-*); for a kernel use plot roofline");
     }
     List<Workbench.Limited> runs = new ArrayList<>();
+    try (AutoCloseable beat = Heartbeat.start(ctx.err(), workload + " on " + hw.name())) {
+      simulateAll(wb, hw, specs, window, runs);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    return render(hw, runs);
+  }
+
+  private void simulateAll(Workbench wb, HardwareSpec hw, List<String> specs, long[] window, List<Workbench.Limited> runs) {
     for (String spec : specs) {
       if (trace != null && specs.size() == 1) {
         final Workbench.Limited[] holder = new Workbench.Limited[1];
@@ -127,6 +138,9 @@ public final class RunCommand implements Callable<Integer> {
         runs.add(wb.simulateLimited(hw, spec, new RunOptions(null, maxEvents, !noSteadyState)));
       }
     }
+  }
+
+  private int render(HardwareSpec hw, List<Workbench.Limited> runs) {
     PrintWriter out = ctx.out();
     switch (format) {
       case table -> {

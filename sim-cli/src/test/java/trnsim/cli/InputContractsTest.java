@@ -70,6 +70,31 @@ class InputContractsTest {
   }
 
   @org.junit.jupiter.api.Test
+  void anAdjustmentTrnsimMakesIsANoteInTheTableAndTheJson() throws Exception {
+    // 1024 sequences asked, dp=58 x 18 microbatches x 1 run: 1044, said in both renderings.
+    String w = "llm-train:model=llama3-8b,dp=58,tp=4";
+    String note = "global batch 1024 sequences is not dp x microbatches x mbs = 58 x 18 x 1; the step runs 1044 sequences";
+    var table = CliHarness.run("run", "-H", "trn2-ultraserver", "-w", w);
+    assertThat(table.code()).as(table.err()).isZero();
+    assertThat(table.out()).contains("note                " + note);
+    var json = Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2-ultraserver", "-w", w, "--format", "json").out());
+    assertThat(json.get("notes").toString()).contains(note);
+    assertThat(json.get("tokens").asDouble()).isEqualTo(1044.0 * 4096);
+  }
+
+  @org.junit.jupiter.api.Test
+  void configShowMarksWhichModelsReadEachKey() {
+    var r = CliHarness.run("config", "show", "h100", "--models");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("    size: 50 MiB   # read by: no model (the L2 is modelled as a reuse filter without a capacity)")
+        .contains("    limit: 700 W   # read by: power-limiter")
+        .contains("      clock: 1.98 GHz   # read by: timing, energy, power-limiter");
+    var bad = CliHarness.run("sweep", "-H", "h100", "-w", "copy:bytes=1MiB", "--vary", "chip.l2.size=1MiB,2MiB", "--out", "unused.jsonl");
+    assertThat(bad.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(bad.err()).contains("chip.l2.size").contains("read by no model");
+  }
+
+  @org.junit.jupiter.api.Test
   void versionOnEverySubcommandAndRunHelpListsEveryWorkloadKind() {
     String top = CliHarness.run("-V").out();
     assertThat(top).startsWith("trnsim ");

@@ -352,6 +352,10 @@ public final class HardwareLoader {
     if (!path.matches("[a-z0-9_]+(\\.[a-z0-9_]+)*")) {
       throw new ConfigException("--set", path, raw, "not a key path (dotted snake_case keys)");
     }
+    String unread = ConfigReaders.unreadBecause(path);
+    if (unread != null) {
+      throw new ConfigException("--set", path, raw, "read by no model (" + unread + "); setting it would change no result");
+    }
     JsonNode value;
     try {
       value = raw.isEmpty() ? JsonNodeFactory.instance.nullNode() : yaml.readTree(raw);

@@ -74,6 +74,9 @@ public final class GemmSteadyState {
       if (!t.supports(g.dtype())) {
         return null;
       }
+      if (opts.searchTilings() && trnsim.isa.lower.GemmLowering.searchable(t, g)) {
+        return null; // the tiling search simulates its candidates in full (GemmLowering.SEARCH_MAX_MATMULS)
+      }
     } catch (WorkloadException | IllegalArgumentException e) {
       return null; // the full path reports it
     }

@@ -19,6 +19,9 @@ import trnsim.isa.lower.Step;
  * overhead once.
  */
 public final class WorkloadRunner {
+  /** Debug log (shown with -v): kernels simulated, memoisation hits, candidate tilings. Stateless. */
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(WorkloadRunner.class);
+
   private WorkloadRunner() {}
 
   /** Trace process of the workload's own timeline: one slice per kernel occurrence, plus launch overhead. */
@@ -32,10 +35,129 @@ public final class WorkloadRunner {
 
   /** As {@link #run(HardwareSpec, LoweredWorkload, RunOptions)}, with some kernels' results already known. */
   static WorkloadResult run(HardwareSpec hw, LoweredWorkload w, RunOptions opts, Map<Program, RunResult> known) {
+    if (!w.alternatives().isEmpty() && opts.searchTilings()) {
+      return fastest(hw, w, opts);
+    }
     if (opts.trace() != trnsim.core.trace.TraceSink.NONE) {
       return runTraced(hw, w, opts);
     }
     return summarise(hw, w, simulateSteps(hw, w, opts, known));
+  }
+
+  /**
+   * A workload with alternative lowerings (a GEMM's candidate tilings): each is simulated and the
+   * fastest kept (ties go to the first, the traffic-minimal one). Every candidate fits the target,
+   * and a target with more SBUF offers a superset of them, so more SBUF never makes it slower. A
+   * trace records only the kept one.
+   */
+  private static WorkloadResult fastest(HardwareSpec hw, LoweredWorkload w, RunOptions opts) {
+    RunOptions quiet = new RunOptions(null, opts.maxEvents(), opts.steadyState(), false);
+    List<LoweredWorkload> all = new ArrayList<>();
+    all.add(w.withAlternatives(List.of()));
+    all.addAll(w.alternatives());
+    LoweredWorkload best = null;
+    WorkloadResult bestResult = null;
+    WorkloadResult first = null;
+    int simulated = 0;
+    // Best-first: candidates in order of their lower bound (stable, so ties keep the chooser's order).
+    List<LoweredWorkload> order = new ArrayList<>(all);
+    java.util.Map<LoweredWorkload, Double> bounds = new java.util.IdentityHashMap<>();
+    for (LoweredWorkload c : all) {
+      bounds.put(c, lowerBoundSeconds(hw, c));
+    }
+    order.sort(java.util.Comparator.comparingDouble(bounds::get));
+    for (LoweredWorkload c : order) {
+      String tiling = c.steps().get(0).program().notes().isEmpty() ? c.name() : c.steps().get(0).program().notes().get(0);
+      if (bestResult != null && bounds.get(c) >= bestResult.timeSeconds()) {
+        LOG.debug("candidate {}: bounded out (at least {} us, best so far {} us)", tiling,
+            us(bounds.get(c)), us(bestResult.timeSeconds()));
+        continue; // cannot beat the best so far: skipping it leaves the minimum unchanged
+      }
+      simulated++;
+      WorkloadResult r = summarise(hw, c, simulateSteps(hw, c, quiet, Map.of()));
+      LOG.debug("candidate {}: {} us (bound {} us)", tiling, us(r.timeSeconds()), us(bounds.get(c)));
+      if (c == all.get(0)) {
+        first = r;
+      }
+      if (bestResult == null || r.timeSeconds() < bestResult.timeSeconds()
+          || r.timeSeconds() == bestResult.timeSeconds() && all.indexOf(c) < all.indexOf(best)) {
+        best = c;
+        bestResult = r;
+      }
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("{} on {}: kept {} of {} candidate tilings", w.name(), hw.name(),
+          best.steps().get(0).program().notes().isEmpty() ? "?" : best.steps().get(0).program().notes().get(0), all.size());
+    }
+    if (opts.trace() != trnsim.core.trace.TraceSink.NONE) {
+      bestResult = runTraced(hw, best, opts);
+    }
+    String note = best == all.get(0) || first == null
+        ? String.format(java.util.Locale.ROOT, "tiling: the traffic-minimal one, fastest of %d candidates (%d simulated, the rest"
+            + " bounded out)", all.size(), simulated)
+        : String.format(java.util.Locale.ROOT, "tiling: fastest of %d candidates (%d simulated, the rest bounded out; the"
+            + " traffic-minimal one took %.3f us)", all.size(), simulated, first.timeSeconds() * 1e6);
+    return withNote(bestResult, note);
+  }
+
+  private static String us(double seconds) {
+    return String.format(java.util.Locale.ROOT, "%.3f", seconds * 1e6);
+  }
+
+  /**
+   * A time no simulation of {@code w} can beat: per kernel, the busiest core's tensor-engine cycles
+   * at its clock, or its HBM bytes at the sustained bandwidth, whichever is longer (both resources
+   * are exclusive, so the run takes at least that long), times the kernel's repeat count.
+   */
+  static double lowerBoundSeconds(HardwareSpec hw, LoweredWorkload w) {
+    trnsim.core.hw.CostModel cost = new trnsim.core.hw.CostModel(hw.chip().core());
+    var dma = hw.chip().core().dma();
+    double clock = hw.chip().core().tensor().clock().hertz();
+    double fastestQueueRate = Math.max(dma.queueBandwidth().bytesPerSecond(),
+        dma.sbufBandwidth() == null ? 0 : dma.sbufBandwidth().bytesPerSecond());
+    double total = 0;
+    for (Step s : w.steps()) {
+      double bound = 0;
+      double hbmBytes = 0;
+      for (trnsim.isa.CoreProgram core : s.program().cores()) {
+        long tensorCycles = 0;
+        for (var q : core.queues()) {
+          double descriptors = 0;
+          double queueBytes = 0;
+          for (int i = 0; i < q.size(); i++) {
+            trnsim.isa.Instruction ins = q.instruction(i);
+            if (ins instanceof trnsim.isa.Instruction.MatMul) {
+              tensorCycles += cost.cycles(ins);
+            } else if (ins instanceof trnsim.isa.Instruction.DmaCopy d) {
+              hbmBytes += (d.src().space() == trnsim.isa.MemSpace.HBM ? d.bytes() : 0)
+                  + (d.dst().space() == trnsim.isa.MemSpace.HBM ? d.bytes() : 0);
+              descriptors += dma.descriptorCost().seconds();
+              queueBytes += d.bytes();
+            }
+          }
+          // One DMA queue issues its descriptors one at a time and moves at most its bandwidth.
+          bound = Math.max(bound, Math.max(descriptors, queueBytes / fastestQueueRate));
+        }
+        bound = Math.max(bound, tensorCycles / clock);
+      }
+      bound = Math.max(bound, hbmBytes / hw.chip().hbm().sustainedBytesPerSecond());
+      total += bound * s.repeat();
+    }
+    return total;
+  }
+
+  private static WorkloadResult withNote(WorkloadResult r, String note) {
+    List<WorkloadResult.StepResult> steps = new ArrayList<>();
+    for (WorkloadResult.StepResult s : r.steps()) {
+      RunResult k = s.result();
+      List<String> notes = new ArrayList<>(k.notes());
+      notes.add(note);
+      steps.add(new WorkloadResult.StepResult(s.label(), s.repeat(), new RunResult(k.hardware(), k.workload(), notes,
+          k.timeSeconds(), k.flops(), k.peakFlopsPerSecond(), k.hbmBytes(), k.hbmBytesPerSecondPeak(), k.coresUsed(),
+          k.engines(), k.bottleneck(), k.instructions(), k.stats())));
+    }
+    return new WorkloadResult(r.hardware(), r.workload(), steps, r.timeSeconds(), r.flops(), r.peakFlopsPerSecond(),
+        r.hbmBytes(), r.hbmBytesPerSecondPeak(), r.engineBusy(), r.bottleneck(), r.tokens());
   }
 
   private static List<WorkloadResult.StepResult> simulateSteps(HardwareSpec hw, LoweredWorkload w, RunOptions opts,
@@ -43,7 +165,12 @@ public final class WorkloadRunner {
     Map<Program, RunResult> memo = new HashMap<>(known);
     List<WorkloadResult.StepResult> steps = new ArrayList<>();
     for (Step s : w.steps()) {
+      boolean hit = memo.containsKey(s.program());
       RunResult r = memo.computeIfAbsent(s.program(), p -> KernelSimulator.run(hw, p, s.dtype(), opts));
+      if (LOG.isDebugEnabled()) {
+        LOG.debug("{} kernel {} x{}: {} us{} [{}]", hw.name(), s.label(), s.repeat(), us(r.timeSeconds()),
+            hit ? " (memoised: same program as an earlier kernel)" : "", String.join("; ", r.notes()));
+      }
       steps.add(new WorkloadResult.StepResult(s.label(), s.repeat(), r));
     }
     return steps;

@@ -26,7 +26,9 @@ import trnsim.isa.workload.WorkloadSpec;
  * that engine's pipeline latency, tensor_tensor with one PSUM operand costs N (attention, layer),
  * and trn1's kernel launch overhead (copy: its total time only); the trn1 copy's digest once more
  * when trn1 got its own DMA descriptor cost and latency, FITTED to the NKI matmul tutorial (end tick
- * and event count unchanged), and again when trn1's launch overhead was re-fitted (29.1 us; total time only). Performance work must keep these byte-identical; a deliberate model
+ * and event count unchanged), and again when trn1's launch overhead was re-fitted (29.1 us; total time only).
+ * The GEMM row pins {@code strategy=blocked} (the traffic-minimal tiling) since {@code auto} became a
+ * search over candidate tilings (issue 16), so the row still guards the same program. Performance work must keep these byte-identical; a deliberate model
  * change updates them (and says so in its commit).
  */
 class GoldenResultsTest {
@@ -62,7 +64,7 @@ class GoldenResultsTest {
 
   @ParameterizedTest
   @CsvSource(delimiter = '|', value = {
-      "trn2|gemm:m=2048,k=2048,n=2048|53778862|4683|2f627a46bc3dfbe35c14e8bcdf0e80caa377d1335d49c337bdeff6bc10312780",
+      "trn2|gemm:m=2048,k=2048,n=2048,strategy=blocked|53778862|4683|2f627a46bc3dfbe35c14e8bcdf0e80caa377d1335d49c337bdeff6bc10312780",
       "trn2|gemm:m=1000,k=3000,n=700,strategy=naive|142303862|28957|7135f64afb3171af95774e0dbfda81f21891c81aca314ddabf784b7033f50024",
       "trn1|copy:bytes=64MiB|183166848|768|893e185bcc4dee8d3edb2c9996cca252a448ea87107690dabfd8fe3c157569e8",
       "trn2|elementwise:op=gelu,numel=16777216|36614615|1605|82824ad91fefbe814734eecb9661064d9eb5f02a56095acd893c07b3ae6599da",

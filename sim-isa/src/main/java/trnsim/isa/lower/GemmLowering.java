@@ -177,6 +177,21 @@ public final class GemmLowering {
    */
   static final long MAX_MATMULS = 1L << 30;
 
+  /**
+   * Matmul instructions up to which a default GEMM's candidate tilings are each simulated and the
+   * fastest kept (2^17: a trn2 8192^3 GEMM has 65,536). Above it the traffic-minimal tiling runs
+   * alone (and the steady state may extrapolate it): each candidate would cost a full simulation.
+   * The count depends on the shape and the array's tile sizes only, not on SBUF, bandwidths, clocks
+   * or cores, so a sweep over those stays on one side of the threshold and keeps its monotonicity.
+   */
+  public static final long SEARCH_MAX_MATMULS = 1L << 17;
+
+  /** True when a GEMM is small enough for the tiling search ({@link #SEARCH_MAX_MATMULS}). */
+  public static boolean searchable(TargetSpec t, GemmSpec g) {
+    return Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows())
+        <= SEARCH_MAX_MATMULS;
+  }
+
   /** Candidates counted one by one before the search gallops (a huge GEMM would need millions). */
   private static final int LINEAR_STEPS = 16;
 
@@ -294,6 +309,53 @@ public final class GemmLowering {
 
   /** Picks the core grid and block sizes that minimise HBM traffic within the SBUF budget. */
   public static GemmTiling choose(TargetSpec t, GemmSpec g, int cores) {
+    return choose(t, g, cores, Double.MAX_VALUE);
+  }
+
+  /**
+   * Every tiling {@link #choose} would pick under some SBUF budget up to the target's: the budget
+   * is lowered step by step below the current choice's operand footprint, which excludes it and
+   * every larger block, until nothing fits. Less traffic first (the target's own choice first).
+   * A target with more SBUF has a superset of these candidates, so the fastest of them is never
+   * slower than with less SBUF (the simulator picks it; the model here knows no time).
+   */
+  public static List<GemmTiling> candidates(TargetSpec t, GemmSpec g, int coresRequested, int max) {
+    int cores = Math.min(coresRequested, t.cores());
+    List<GemmTiling> out = new ArrayList<>();
+    double cap = Double.MAX_VALUE;
+    while (out.size() < max) {
+      GemmTiling c;
+      try {
+        c = choose(t, g, cores, cap);
+      } catch (WorkloadException e) {
+        break;
+      }
+      if (!out.isEmpty() && sameBlocks(out.get(out.size() - 1), c)) {
+        break;
+      }
+      out.add(c);
+      cap = operandBytes(t, g, c, c.buffers() >= 2 ? 2 : 1) - 1;
+    }
+    return out;
+  }
+
+  private static boolean sameBlocks(GemmTiling a, GemmTiling b) {
+    return a.blockM() == b.blockM() && a.blockN() == b.blockN() && a.blockK() == b.blockK() && a.buffers() == b.buffers()
+        && a.mOuter() == b.mOuter();
+  }
+
+  /** Operand plus output-staging bytes per SBUF partition of a tiling's block, as the emitter allocates them. */
+  static double operandBytes(TargetSpec t, GemmSpec g, GemmTiling c, int buffers) {
+    long mc = Kernels.ceilDiv(Kernels.ceilDiv(g.m(), t.peCols()), c.gridM()) * t.peCols();
+    long nc = Kernels.ceilDiv(Kernels.ceilDiv(g.n(), t.maxMovingFree()), c.gridN()) * t.maxMovingFree();
+    double kRows = Kernels.ceilDiv(Math.min(c.blockK(), g.k()), t.partitions());
+    double aBytes = Math.ceil(kRows * Math.min(c.blockM(), mc) * elemBytes(g.dtype()));
+    double bBytes = Math.ceil(kRows * Math.min(c.blockN(), nc) * elemBytes(g.dtype()));
+    return buffers * (aBytes + bBytes) + 2 * c.blockN() * (g.outDtype().bits() / 8.0);
+  }
+
+  /** {@link #choose(TargetSpec, GemmSpec, int)} with the SBUF budget per partition capped at {@code capBytes}. */
+  static GemmTiling choose(TargetSpec t, GemmSpec g, int cores, double capBytes) {
     int mTile = t.peCols();
     int nTile = t.maxMovingFree();
     int kTile = t.kPerMatmul(g.dtype());
@@ -331,7 +393,8 @@ public final class GemmLowering {
     // 10% of SBUF left for other buffers; on a small-SRAM target where not even one tile fits that way
     // (h100, fp32), the whole partition; and if even that is too small, single-buffered operands (loads
     // then wait for compute, which the simulation shows as DMA stalls).
-    double[][] attempts = {{t.sbufBytesPerPartition() * 0.9, 2}, {t.sbufBytesPerPartition(), 2}, {t.sbufBytesPerPartition(), 1}};
+    double whole = Math.min(capBytes, t.sbufBytesPerPartition());
+    double[][] attempts = {{Math.min(capBytes, t.sbufBytesPerPartition() * 0.9), 2}, {whole, 2}, {whole, 1}};
     for (double[] attempt : attempts) {
       double budget = attempt[0];
       int buffers = (int) attempt[1];

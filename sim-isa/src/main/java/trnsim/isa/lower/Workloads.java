@@ -56,8 +56,13 @@ public final class Workloads {
         }
         w.finish();
         if (tiling == null) {
-          // the library's own choice: a GEMM above the resource guard runs as sub-GEMMs (GemmLowering.steps)
-          yield new LoweredWorkload(w.toString(), GemmLowering.steps(t, "gemm", g, cores, 1, trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS), 0);
+          // the library's own choice: a GEMM above the resource guard runs as sub-GEMMs (GemmLowering.steps);
+          // one that runs whole and is small enough to search (strategy=auto) offers its candidate tilings
+          List<Step> steps = GemmLowering.steps(t, "gemm", g, cores, 1, trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS);
+          LoweredWorkload chosen = new LoweredWorkload(w.toString(), steps, 0);
+          boolean whole = steps.size() == 1 && steps.get(0).repeat() == 1;
+          yield whole && strategy.equals("auto") && GemmLowering.searchable(t, g)
+              ? chosen.withAlternatives(gemmAlternatives(t, w, g, cores)) : chosen;
         }
         guard(w, "gemm", (double) Kernels.ceilDiv(m, t.peCols()) * Kernels.ceilDiv(n, t.maxMovingFree())
             * Kernels.ceilDiv(k, t.kPerMatmul(t.supports(d) ? d : DType.BF16)));
@@ -110,6 +115,19 @@ public final class Workloads {
     w.finish();
     Program p = NkiMatmulLowering.lower(t, g, cores, v, new NkiMatmulLowering.Blocks(blocks[0], blocks[1], blocks[2]), w.source());
     return new LoweredWorkload(w.toString(), List.of(new Step("gemm", p, 1, g.dtype())), 0);
+  }
+
+  /** Most candidate tilings a GEMM workload offers the simulator (the traffic-minimal one included). */
+  static final int MAX_GEMM_CANDIDATES = 64;
+
+  /** The traffic-minimal tiling's runners-up: what the chooser would pick with less SBUF. */
+  private static List<LoweredWorkload> gemmAlternatives(TargetSpec t, WorkloadSpec w, GemmSpec g, int cores) {
+    List<LoweredWorkload> out = new ArrayList<>();
+    List<GemmTiling> cands = GemmLowering.candidates(t, g, cores, MAX_GEMM_CANDIDATES);
+    for (GemmTiling c : cands.subList(Math.min(1, cands.size()), cands.size())) {
+      out.add(new LoweredWorkload(w.toString(), List.of(new Step("gemm", GemmLowering.lower(t, g, cores, c), 1, g.dtype())), 0));
+    }
+    return out;
   }
 
   public static List<String> kinds() {
