@@ -110,6 +110,10 @@ public final class InferenceCosts {
     return (double) tp / layout.ranksPerChip();
   }
 
+  public double weightBytesPerRank() {
+    return LlmInference.weightBytesPerRank(m, tp, dtype, weights);
+  }
+
   public double weightBytesPerChip() {
     return layout.ranksPerChip() * LlmInference.weightBytesPerRank(m, tp, dtype, weights);
   }
