@@ -167,12 +167,24 @@ public final class InferenceCosts {
   public Exec prefill(long tokens) {
     LlmInference.Run r = prefillRun(tokens);
     LlmInference.Run.Exec x = r.prefill();
+    LlmInference.Run base = run(1);
+    if (base.headResult == null) {
+      base.headResult = r.headResult;
+      base.samplingResult = r.samplingResult;
+    }
     return exec(r, new LlmInference.Run.Exec(x.layer(), x.compute(), x.comm(), x.launch() - r.requestOverhead, x.ar(), x.gather()));
   }
 
+  /**
+   * A batch-1 plan for a {@code tokens}-token prompt. The LM head and sampling kernels depend only on
+   * the batch, so every prompt length shares the batch-1 decode plan's simulations of them.
+   */
   private LlmInference.Run prefillRun(long tokens) {
-    LlmInference.Params p = params(1, tokens);
-    return new LlmInference.Run(hw, m, p, layout, tp, energy, opts);
+    LlmInference.Run base = run(1);
+    LlmInference.Run r = new LlmInference.Run(hw, m, params(1, tokens), layout, tp, energy, opts);
+    r.headResult = base.headResult;
+    r.samplingResult = base.samplingResult;
+    return r;
   }
 
   private LlmInference.Run run(long batch) {
