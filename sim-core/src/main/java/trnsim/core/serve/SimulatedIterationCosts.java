@@ -1,6 +1,7 @@
 package trnsim.core.serve;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import trnsim.core.system.InferenceCosts;
 
@@ -25,6 +26,9 @@ import trnsim.core.system.InferenceCosts;
  * stepped by the kernels' 128-token tiles, so interpolation between points 12-25% apart stays close:
  * a 700-token Llama-3 8B prompt on trn2 (between grid points 640 and 768) comes out 0.2% above its
  * direct simulation (2 points per octave gave 2.6% below, the tile steps showing); grid points are exact.
+ *
+ * <p>Mixed iterations (Sarathi): one fused pass, see {@link #mixed}; the chunks after the first run
+ * as their own context-encoding passes.
  *
  * <p>Speculative decoding: the draft model's decode graph runs {@code k} times, then the target
  * verifies {@code k + 1} tokens per sequence in one pass, costed as the target's decode graph at
@@ -58,6 +62,9 @@ public final class SimulatedIterationCosts implements IterationCosts {
 
   @Override
   public Cost cost(Iteration it) {
+    if (it.decodes() > 0 && !it.chunks().isEmpty() && it.draftTokens() == 0) {
+      return mixed(it);
+    }
     Cost c = Cost.ZERO;
     if (it.decodes() > 0) {
       int k = it.draftTokens();
@@ -69,6 +76,25 @@ public final class SimulatedIterationCosts implements IterationCosts {
       }
     }
     for (Iteration.Chunk ch : it.chunks()) {
+      c = c.plus(chunk(ch));
+    }
+    return c;
+  }
+
+  /**
+   * A Sarathi iteration as one fused pass: the decoding sequences' tokens ride in the first chunk's
+   * linear layers (its GEMMs take T + b rows, the weights read once), and their attention over their
+   * KV is what a decode step at their span costs beyond one at the smallest span (128).
+   */
+  private Cost mixed(Iteration it) {
+    long batch = pow2(it.decodes());
+    Cost atSpan = of(decode(target, decodes, batch, target.span(it.decodeCtx())));
+    Cost atMin = of(decode(target, decodes, batch, target.span(1)));
+    Cost c = new Cost(Math.max(0, atSpan.seconds() - atMin.seconds()), Math.max(0, atSpan.joules() - atMin.joules()));
+    List<Iteration.Chunk> chunks = it.chunks();
+    Iteration.Chunk first = chunks.get(0);
+    c = c.plus(chunk(new Iteration.Chunk(first.offset(), first.tokens() + it.decodes(), first.firstOfRequest())));
+    for (Iteration.Chunk ch : chunks.subList(1, chunks.size())) {
       c = c.plus(chunk(ch));
     }
     return c;

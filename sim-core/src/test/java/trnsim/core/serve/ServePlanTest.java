@@ -130,4 +130,19 @@ class ServePlanTest {
         TraceSink.NONE).requests().toString();
     assertThat(c).isNotEqualTo(a);
   }
+
+  /**
+   * A fused Sarathi iteration costs more than its chunk alone (the decodes' tokens and attention are
+   * added) and less than the chunk and the decode step run back to back (the weights are read once).
+   */
+  @Test
+  void fusedMixedIterationLiesBetweenItsParts() {
+    var c = new SimulatedIterationCosts(trnsim.core.system.InferenceCosts.of(hw("trn2"), MODELS.apply("llama3.2-1b"), 4, null, 2048, 2048,
+        DType.BF16, DType.BF16, null, RunOptions.defaults()), null);
+    var chunk = new Iteration.Chunk(0, 256, false);
+    double alone = c.cost(new Iteration(0, 0, 0, List.of(chunk))).seconds();
+    double decode = c.cost(new Iteration(8, 1500, 0, List.of())).seconds();
+    double mixed = c.cost(new Iteration(8, 1500, 0, List.of(chunk))).seconds();
+    assertThat(mixed).isGreaterThan(alone).isLessThan(alone + decode);
+  }
 }
