@@ -127,6 +127,11 @@ public final class ServeCommand implements Callable<Integer> {
     if (chunk != null && (chunk < 1 || chunk > 1 << 20)) {
       throw new UserInputException("--chunk = '" + chunk + "': must be from 1 to " + (1 << 20));
     }
+    for (var e : new Object[][] {{"--tp", tp}, {"--replicas", replicas}, {"--lnc", lnc}}) {
+      if (e[1] != null && ((Integer) e[1] < 1 || (Integer) e[1] > 1 << 20)) {
+        throw new UserInputException(e[0] + " = '" + e[1] + "': must be from 1 to " + (1 << 20));
+      }
+    }
     if (traceMaxEvents <= 0) {
       throw new UserInputException("--trace-max-events = '" + traceMaxEvents + "': must be positive");
     }
@@ -153,7 +158,8 @@ public final class ServeCommand implements Callable<Integer> {
     if (recorded != null && rates != null) {
       throw new UserInputException("--sweep-rate: not with a recorded --arrival trace (its times are fixed)");
     }
-    new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).input("--arrival", recorded == null ? null : Path.of(arrival))
+    Path modelFile = trnsim.core.config.HfConfigImport.isPath(model) ? Path.of(model) : null;
+    new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).input("--model", modelFile).input("--arrival", recorded == null ? null : Path.of(arrival))
         .output("--trace", trace).output("--chart", chart).check();
     Workbench wb = new Workbench(ctx);
     HardwareSpec hw = hardwareOptions.load(wb);
@@ -179,6 +185,15 @@ public final class ServeCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new UserInputException("--model = '" + model + "' on " + hw.name() + ": " + e.getMessage());
     }
+    try {
+      return simulate(plan, gen, first, rates, ttftS, tpotS, ratePerS, recorded != null);
+    } catch (trnsim.isa.ProgramException e) {
+      throw new UserInputException("--model = '" + model + "' on " + hw.name() + ": " + e.getMessage());
+    }
+  }
+
+  private int simulate(ServePlan plan, java.util.function.Function<Double, List<Request>> gen, List<Request> first, List<Double> rates,
+      double ttftS, double tpotS, double ratePerS, boolean recorded) {
     if (rates != null) {
       ServePlan.Sweep sw = plan.sweep(rates, gen, ttftS, tpotS, 6);
       if (chart != null) {
@@ -202,7 +217,7 @@ public final class ServeCommand implements Callable<Integer> {
     } else {
       result = plan.run(first, TraceSink.NONE);
     }
-    print(plan, result, plan.summary(result, ttftS, tpotS), ttftS, tpotS, recorded == null ? ratePerS : Double.NaN);
+    print(plan, result, plan.summary(result, ttftS, tpotS), ttftS, tpotS, recorded ? Double.NaN : ratePerS);
     return ExitCodes.OK;
   }
 

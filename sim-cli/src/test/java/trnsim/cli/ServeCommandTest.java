@@ -122,10 +122,11 @@ class ServeCommandTest {
     String[][] cases = {
         {"--prompt", "gaussian:5"}, {"--output", "uniform:9:3"}, {"--rate", "-1"}, {"--slo-ttft", "fast"}, {"--scheduler", "fifo"},
         {"--speculative", "draft=llama3.2-1b,k=0,accept=0.5"}, {"--sweep-rate", "5:1:3"}, {"--arrival", bad.toString()},
-        {"--tp", "3"}, {"--prompt", "lognormal:median=100"}, {"--chart", dir.resolve("x.svg").toString()}};
+        {"--tp", "3"}, {"--prompt", "lognormal:median=100"}, {"--chart", dir.resolve("x.svg").toString()}, {"--tp", "0"},
+        {"--replicas", "64"}};
     String[] expect = {"--prompt = 'gaussian:5'", "--output = 'uniform:9:3'", "--rate = '-1'", "--slo-ttft = 'fast'",
         "--scheduler = 'fifo'", "--speculative", "--sweep-rate = '5:1:3'", "line 1: prompt_tokens = '12.5'", "tp 3", "lognormal needs",
-        "--chart"};
+        "--chart", "--tp = '0'", "replicas 64"};
     for (int i = 0; i < cases.length; i++) {
       String[] base = {"serve", "-H", "trn2", "--model", "llama3.2-1b", "--requests", "5"};
       String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(cases[i])).toArray(String[]::new);
