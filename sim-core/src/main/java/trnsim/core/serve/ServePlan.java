@@ -39,7 +39,9 @@ public final class ServePlan {
     int k = speculative == null ? 0 : speculative.k();
     long seqMax = maxSeq + k;
     RunOptions quiet = new RunOptions(null, RunOptions.DEFAULT_MAX_EVENTS);
-    InferenceCosts t = InferenceCosts.of(hw, models.apply(model), tp, lnc, seqMax, seqMax, dtype, weights, energy, quiet);
+    // the longest request plus two blocks of slack for the rounding of its allocation to whole blocks
+    long minKv = seqMax + 2L * ServeConfig.BLOCK_TOKENS;
+    InferenceCosts t = InferenceCosts.of(hw, models.apply(model), tp, lnc, seqMax, minKv, dtype, weights, energy, quiet);
     InferenceCosts draft = null;
     if (speculative != null) {
       draft = InferenceCosts.of(hw, models.apply(speculative.draft()), t.tp(), lnc, seqMax, 0, dtype, weights, energy, quiet);
@@ -53,9 +55,9 @@ public final class ServePlan {
       // the draft's weight shard shares each rank's HBM, and every token holds KV in both models
       double tokenBytes = t.kvBytesPerTokenPerRank() + draft.kvBytesPerTokenPerRank();
       kv = (long) Math.floor((kv * t.kvBytesPerTokenPerRank() - draft.weightBytesPerRank()) / tokenBytes);
-      if (kv < seqMax) {
+      if (kv < minKv) {
         throw new IllegalArgumentException("draft " + speculative.draft() + ": with the draft's weights the KV cache holds " + Math.max(0, kv)
-            + " tokens, fewer than the longest request's " + seqMax);
+            + " tokens, fewer than the longest request's " + seqMax + " (+ two blocks)");
       }
     }
     long budget = chunk != null ? chunk : scheduler == ServeConfig.Scheduler.SARATHI ? 512 : Math.max(2048, seqMax);

@@ -80,7 +80,7 @@ public final class InferenceCosts {
       InferenceCosts c = new InferenceCosts(hw, m, layout, tp, maxSeq, dtype, weights, energy, opts);
       if (c.kvTokensPerReplica() < minKvTokens) {
         throw new IllegalArgumentException(String.format(Locale.ROOT, "tp %d: the weights (%.1f GiB per chip) leave KV-cache room for %d tokens"
-            + " per replica, fewer than the longest request's %d", tp, c.weightBytesPerChip() / LlmSystem.GIB, c.kvTokensPerReplica(), minKvTokens));
+            + " per replica, fewer than the %d the longest request needs", tp, c.weightBytesPerChip() / LlmSystem.GIB, c.kvTokensPerReplica(), minKvTokens));
       }
       return c;
     }
