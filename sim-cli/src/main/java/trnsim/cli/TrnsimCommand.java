@@ -22,6 +22,7 @@ import picocli.CommandLine.Option;
         VerifyCommand.class,
         PlotCommand.class,
         CollectiveCommand.class,
+        ServeCommand.class,
         ConfigCommand.class,
         ValidateCommand.class,
         ScaleSimCommand.class,

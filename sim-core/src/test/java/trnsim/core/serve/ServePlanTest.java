@@ -1,0 +1,148 @@
+package trnsim.core.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import trnsim.core.config.HardwareLoader;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.config.ModelLoader;
+import trnsim.core.run.RunOptions;
+import trnsim.core.system.LlmSystem;
+import trnsim.core.trace.TraceSink;
+import trnsim.isa.DType;
+import trnsim.isa.lower.ModelShape;
+import trnsim.isa.workload.WorkloadSpec;
+
+/**
+ * Serving with simulated iteration costs against llm-infer itself: a lone request sees exactly the
+ * single-request prefill and decode times; queueing raises latency with the rate; throughput stops
+ * growing once the replica is saturated; and a seed fixes the run.
+ */
+class ServePlanTest {
+  static final Path CONFIGS = Path.of("..", "configs").toAbsolutePath().normalize();
+  static final ModelShape TINY = new ModelShape("tiny", 4, 512, 8, 4, 64, 2048, 8000);
+  static final Function<String, ModelShape> MODELS = n -> n.equals("tiny") ? TINY : new ModelLoader(CONFIGS).model(n);
+
+  static HardwareSpec hw(String name) {
+    return new HardwareLoader(CONFIGS).load(name, List.of()).spec();
+  }
+
+  static ServePlan plan(String hw, String model, int tp, ServeConfig.Scheduler s, long maxSeq) {
+    return ServePlan.of(hw(hw), MODELS, model, tp, 1, null, DType.BF16, DType.BF16, s, 32, null, ServeConfig.Dispatch.ROUND_ROBIN, null,
+        maxSeq, 1, null);
+  }
+
+  static double llmInfer(String hw, String w) {
+    return LlmSystem.run(hw(hw), WorkloadSpec.parse(w, "test"), MODELS, null, RunOptions.defaults()).seconds();
+  }
+
+  static List<Request> lone(long prompt, long output) {
+    // one request every 100 s: each is alone on the replica
+    return Arrivals.generate(new Arrivals.Fixed(0.01), new LengthDist.Fixed(prompt), new LengthDist.Fixed(output), 3, 1);
+  }
+
+  /**
+   * At a vanishing rate, TTFT is llm-infer's prefill (batch 1, request overhead included) and TPOT
+   * its median decode step over the request's contexts (all in one KV-span bucket here), both
+   * within 0.1% (512 is a grid point, so no interpolation enters).
+   */
+  @Test
+  void loneRequestSeesLlmInferPrefillAndDecode() {
+    ServePlan p = plan("trn2", "llama3-8b", 4, ServeConfig.Scheduler.VLLM, 512 + 64);
+    ServeSummary s = p.summary(p.run(lone(512, 64), TraceSink.NONE), Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
+    double ttft = llmInfer("trn2", "llm-infer:model=llama3-8b,phase=prefill,batch=1,prompt=512,tp=4");
+    double tpot = llmInfer("trn2", "llm-infer:model=llama3-8b,phase=decode,batch=1,prompt=512,output=64,tp=4");
+    assertThat(s.ttftS()[0]).isCloseTo(ttft, within(1e-3 * ttft));
+    assertThat(s.tpotS()[0]).isCloseTo(tpot, within(1e-3 * tpot));
+  }
+
+  /** A prompt between grid points: the interpolated prefill is within 2% of the simulated one. */
+  @Test
+  void interpolatedPrefillStaysCloseToTheSimulatedOne() {
+    ServePlan p = plan("trn2", "llama3-8b", 4, ServeConfig.Scheduler.VLLM, 700 + 2);
+    ServeSummary s = p.summary(p.run(lone(700, 2), TraceSink.NONE), Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY);
+    double ttft = llmInfer("trn2", "llm-infer:model=llama3-8b,phase=prefill,batch=1,prompt=700,tp=4");
+    assertThat(s.ttftS()[0]).isCloseTo(ttft, within(0.02 * ttft));
+  }
+
+  static List<Request> poisson(double rate, int n) {
+    return Arrivals.generate(new Arrivals.Poisson(rate), new LengthDist.Uniform(64, 512), new LengthDist.Uniform(16, 128), n, 42);
+  }
+
+  /**
+   * With one seed the arrivals at a higher rate are the same requests compressed in time, so
+   * queueing only grows: TTFT and latency percentiles never fall as the rate rises, and output
+   * throughput levels off (doubling the rate past saturation adds under 10%).
+   */
+  @Test
+  void latencyRisesWithRateAndThroughputSaturates() {
+    for (ServeConfig.Scheduler sch : ServeConfig.Scheduler.values()) {
+      ServePlan p = plan("trn2", "tiny", 1, sch, 640);
+      ServeSummary light = p.summary(p.run(poisson(1, 1), TraceSink.NONE), 1, 1);
+      double perRequest = light.latencyS()[0];
+      double prev50 = 0;
+      double prev90 = 0;
+      double prevTput = 0;
+      double[] tputs = new double[6];
+      for (int i = 0; i < 6; i++) {
+        double rate = 0.05 / perRequest * Math.pow(4, i);
+        ServeSummary s = p.summary(p.run(poisson(rate, 400), TraceSink.NONE), 1, 1);
+        assertThat(s.latencyS()[0]).as(sch + " p50 at rate " + rate).isGreaterThanOrEqualTo(prev50 * 0.999);
+        assertThat(s.latencyS()[1]).as(sch + " p90 at rate " + rate).isGreaterThanOrEqualTo(prev90 * 0.999);
+        prev50 = s.latencyS()[0];
+        prev90 = s.latencyS()[1];
+        tputs[i] = s.outputTokensPerS();
+        assertThat(s.outputTokensPerS()).isGreaterThanOrEqualTo(prevTput * 0.95);
+        prevTput = s.outputTokensPerS();
+      }
+      // light load: throughput follows the offered rate (x4 per step); saturated: it stops growing
+      assertThat(tputs[1] / tputs[0]).isGreaterThan(3.0);
+      assertThat(tputs[5] / tputs[4]).isLessThan(1.1);
+    }
+  }
+
+  /** KV capacity binds: a cache of a few requests' worth caps the running batch below max batch and forces preemptions. */
+  @Test
+  void smallKvCacheBindsTheBatch() {
+    ServePlan p = plan("trn2", "tiny", 1, ServeConfig.Scheduler.VLLM, 640);
+    var cfg = p.config();
+    var small = new ServeConfig(cfg.scheduler(), 32, cfg.tokenBudget(), 1, cfg.dispatch(), 4 * 640, null, 1);
+    ServeResult r = ServeSimulator.run(poisson(1e4, 300), small, new SimulatedIterationCosts(
+        trnsim.core.system.InferenceCosts.of(hw("trn2"), TINY, 1, null, 640, 640, DType.BF16, DType.BF16, null,
+            RunOptions.defaults()), null), TraceSink.NONE);
+    assertThat(r.maxKvOccupancy()).isLessThanOrEqualTo(1.0);
+    assertThat(r.meanBatch()).isLessThan(16);
+    assertThat(r.preemptions()).isPositive();
+    assertThat(r.requests()).hasSize(300);
+  }
+
+  @Test
+  void sameSeedSameRun() {
+    ServePlan p = plan("trn2", "tiny", 1, ServeConfig.Scheduler.SARATHI, 640);
+    String a = p.run(poisson(500, 200), TraceSink.NONE).requests().toString();
+    String b = plan("trn2", "tiny", 1, ServeConfig.Scheduler.SARATHI, 640).run(poisson(500, 200), TraceSink.NONE).requests().toString();
+    assertThat(a).isEqualTo(b);
+    String c = p.run(Arrivals.generate(new Arrivals.Poisson(500), new LengthDist.Uniform(64, 512), new LengthDist.Uniform(16, 128), 200, 43),
+        TraceSink.NONE).requests().toString();
+    assertThat(c).isNotEqualTo(a);
+  }
+
+  /**
+   * A fused Sarathi iteration costs more than its chunk alone (the decodes' tokens and attention are
+   * added) and less than the chunk and the decode step run back to back (the weights are read once).
+   */
+  @Test
+  void fusedMixedIterationLiesBetweenItsParts() {
+    var c = new SimulatedIterationCosts(trnsim.core.system.InferenceCosts.of(hw("trn2"), MODELS.apply("llama3.2-1b"), 4, null, 2048, 2048,
+        DType.BF16, DType.BF16, null, RunOptions.defaults()), null);
+    var chunk = new Iteration.Chunk(0, 256, false);
+    double alone = c.cost(new Iteration(0, 0, 0, List.of(chunk))).seconds();
+    double decode = c.cost(new Iteration(8, 1500, 0, List.of())).seconds();
+    double mixed = c.cost(new Iteration(8, 1500, 0, List.of(chunk))).seconds();
+    assertThat(mixed).isGreaterThan(alone).isLessThan(alone + decode);
+  }
+}
