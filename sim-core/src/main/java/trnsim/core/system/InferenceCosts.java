@@ -172,7 +172,8 @@ public final class InferenceCosts {
       base.headResult = r.headResult;
       base.samplingResult = r.samplingResult;
     }
-    return exec(r, new LlmInference.Run.Exec(x.layer(), x.compute(), x.comm(), x.launch() - r.requestOverhead, x.ar(), x.gather()));
+    return exec(r, new LlmInference.Run.Exec(x.layers(), x.compute(), x.comm(), x.epComm(), x.launch() - r.requestOverhead, x.ar(), x.gather(),
+        x.a2a()));
   }
 
   /**
@@ -193,7 +194,7 @@ public final class InferenceCosts {
 
   private LlmInference.Params params(long batch, long prompt) {
     return new LlmInference.Params(m.name(), "decode", batch, prompt, 1, 1, Math.max(maxSeq, prompt), LlmInference.Buckets.POW2, tp,
-        layout.lnc(), dtype, weights, true, true, true, true);
+        layout.lnc(), dtype, weights, true, true, true, true, 1, trnsim.isa.lower.MoeLoad.Routing.UNIFORM);
   }
 
   private Exec exec(LlmInference.Run r, LlmInference.Run.Exec x) {
