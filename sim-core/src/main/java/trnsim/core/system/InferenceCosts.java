@@ -55,9 +55,6 @@ public final class InferenceCosts {
    */
   public static InferenceCosts of(HardwareSpec hw, ModelShape m, Integer tp, Integer lnc, long maxSeq, long minKvTokens, DType dtype,
       DType weights, EnergyModel energy, RunOptions opts) {
-    if (m.isMoe() || m.attention().mla() != null) {
-      throw new IllegalArgumentException("mixture-of-experts and latent-attention execution is not modelled yet (the shape imports; parameter counts only)");
-    }
     RankLayout layout;
     try {
       layout = RankLayout.of(hw.chip(), lnc);
