@@ -8,11 +8,40 @@ import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 
-/** Stable JSON rendering for reports: sorted map keys, two-space indent, "\n" line ends everywhere. */
+/**
+ * Stable JSON rendering for reports: sorted map keys, two-space indent, "\n" line ends everywhere,
+ * and an absent number (NaN, an infinity: no price, no energy table) written as {@code null},
+ * never as the string "NaN".
+ */
 public final class Json {
   public static final ObjectMapper MAPPER = JsonMapper.builder()
       .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+      .addModule(new com.fasterxml.jackson.databind.module.SimpleModule("absent-numbers")
+          .addSerializer(Double.class, new NonFinite<>())
+          .addSerializer(double.class, new NonFinite<>())
+          .addSerializer(Float.class, new NonFinite<>())
+          .addSerializer(float.class, new NonFinite<>()))
       .build();
+
+  /** Writes a finite number as Jackson does and a non-finite one as null. */
+  private static final class NonFinite<T extends Number> extends com.fasterxml.jackson.databind.ser.std.StdSerializer<T> {
+    NonFinite() {
+      super(Number.class, false);
+    }
+
+    @Override
+    public void serialize(T v, com.fasterxml.jackson.core.JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p)
+        throws java.io.IOException {
+      double d = v.doubleValue();
+      if (!Double.isFinite(d)) {
+        g.writeNull();
+      } else if (v instanceof Float f) {
+        g.writeNumber(f);
+      } else {
+        g.writeNumber(d);
+      }
+    }
+  }
   private static final ObjectWriter PRETTY;
 
   static {

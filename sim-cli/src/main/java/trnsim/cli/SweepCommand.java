@@ -137,10 +137,13 @@ public final class SweepCommand implements Callable<Integer> {
     List<Point> points = points(dims, base.get(0));
     // Validate every distinct hardware variant before running anything: bad keys fail fast (exit 2).
     Map<List<String>, HardwareSpec> specs = new HashMap<>();
+    Map<List<String>, String> contents = new HashMap<>();
     for (Point p : points) {
       specs.computeIfAbsent(p.sets(), s -> wb.hardware(hardwareOptions.name, s));
+      contents.computeIfAbsent(p.sets(), s -> Json.compact(ctx.hardware().toTree(specs.get(s))));
       WorkloadSpec.parse(p.workload(), "--workload");
     }
+    points = keyedByContent(points, contents);
     SweepLog log = SweepLog.open(out, ctx.err());
     try {
       List<Point> todo = new ArrayList<>();
@@ -231,10 +234,32 @@ public final class SweepCommand implements Callable<Integer> {
     return failed;
   }
 
-  /** Runs one point: everything it touches is local to this call (no shared mutable state). */
+  /**
+   * Resume keys from the fully resolved hardware (every value, defaults and --set included) and the
+   * workload, not the hardware's name: an edited config file re-runs its points.
+   */
+  private static List<Point> keyedByContent(List<Point> points, Map<List<String>, String> contents) {
+    List<Point> out = new ArrayList<>();
+    for (Point p : points) {
+      out.add(new Point(p.index(), p.varied(), p.sets(), p.workload(), key(contents.get(p.sets()), Map.of(), p.workload())));
+    }
+    return out;
+  }
+
+  /**
+   * Runs one point exactly as {@code run} would (power limit, clock, energy, cost; whole-system
+   * llm-* steps too), so a row equals {@code run --format json} for that point plus the sweep's keys.
+   * Everything it touches is local to this call (no shared mutable state).
+   */
   private Map<String, Object> simulate(Workbench wb, HardwareSpec hw, Point p) {
-    WorkloadResult r = wb.simulate(hw, p.workload(), new RunOptions(null, maxEvents));
-    Map<String, Object> row = new LinkedHashMap<>(Reports.json(r, wb.energy(hw, r)));
+    RunOptions opts = new RunOptions(null, maxEvents);
+    Map<String, Object> row;
+    if (wb.isSystemWorkload(p.workload())) {
+      row = new LinkedHashMap<>(SystemReports.json(wb.simulateSystem(hw, p.workload(), opts)));
+    } else {
+      Workbench.Limited l = wb.simulateLimited(hw, p.workload(), opts);
+      row = new LinkedHashMap<>(Reports.json(l.result(), l.energy(), l.operating()));
+    }
     row.put("key", p.key());
     row.put("vary", p.varied());
     Map<String, String> set = new TreeMap<>();
@@ -334,7 +359,7 @@ public final class SweepCommand implements Callable<Integer> {
 
   /** Stable key of a point: SHA-256 of hardware, effective overrides (sorted by key) and workload; 16 hex digits. */
   static String key(String hardware, Map<String, String> overrides, String workload) {
-    StringBuilder sb = new StringBuilder("trnsim-sweep-v1\nhardware=").append(hardware).append('\n');
+    StringBuilder sb = new StringBuilder("trnsim-sweep-v2\nhardware=").append(hardware).append('\n');
     for (var e : new TreeMap<>(overrides).entrySet()) {
       sb.append("set=").append(e.getKey()).append('=').append(e.getValue()).append('\n');
     }

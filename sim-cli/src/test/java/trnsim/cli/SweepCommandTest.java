@@ -249,4 +249,56 @@ class SweepCommandTest {
     assertThat(dir.code()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(dir.err().strip()).isEqualTo("error: --out = '" + tmp + "': not a regular file (a directory, device or FIFO); write to a file path");
   }
+
+  /** Every key of {@code run --format json} for the same point, with the same value. */
+  private static void assertRowEqualsRun(JsonNode row, JsonNode run) {
+    var names = run.fieldNames();
+    while (names.hasNext()) {
+      String k = names.next();
+      assertThat(row.has(k)).as("sweep row has run's key %s", k).isTrue();
+      assertThat(row.get(k)).as(k).isEqualTo(run.get(k));
+    }
+  }
+
+  @Test
+  void aRowIsWhatRunReportsForThatPointPowerLimitAndSystemStepsIncluded() throws Exception {
+    // h100 at 2048^3 is over its 700 W limit at full clock: run lowers the clock, so must the sweep
+    Path out = tmp.resolve("parity.jsonl");
+    var r = CliHarness.run("sweep", "-H", "h100", "-w", "gemm:m=2048,k=2048,n=2048", "--vary", "chip.hbm.bandwidth=3.35TB/s",
+        "--out", out.toString(), "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode run = Json.MAPPER.readTree(CliHarness.run("run", "-H", "h100", "-w", "gemm:m=2048,k=2048,n=2048", "--set",
+        "chip.hbm.bandwidth=3.35TB/s", "--format", "json").out());
+    assertThat(run.get("power_limited").asBoolean()).isTrue();
+    assertRowEqualsRun(rows(out).get(0), run);
+    assertThat(rows(out).get(0).get("avg_power_w").asDouble()).isLessThanOrEqualTo(700 * 1.01);
+    // a whole-system step is a sweep point like any other
+    Path sys = tmp.resolve("system.jsonl");
+    String step = "llm-train:model=llama3-8b,seq=512,global_batch=64";
+    var s = CliHarness.run("sweep", "-H", "trn2-48xl", "-w", step, "--vary", "workload.seq=512", "--out", sys.toString(),
+        "--no-progress");
+    assertThat(s.code()).as(s.err()).isZero();
+    assertRowEqualsRun(rows(sys).get(0), Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2-48xl", "-w", step, "--format",
+        "json").out()));
+  }
+
+  @Test
+  void anEditedConfigFileRerunsItsPoints() throws Exception {
+    Path hw = tmp.resolve("mychip.yaml");
+    String text = Files.readString(CliHarness.HOME.resolve("configs/hardware/trn2.yaml"));
+    Files.writeString(hw, text);
+    Path out = tmp.resolve("edit.jsonl");
+    String[] args = {"sweep", "-H", hw.toString(), "-w", "copy:bytes=4MiB", "--vary", "workload.bytes=1MiB,4MiB", "--out",
+        out.toString(), "--no-progress"};
+    assertThat(CliHarness.run(args).out()).contains("2 simulated now, 0 already");
+    assertThat(CliHarness.run(args).out()).contains("0 simulated now, 2 already");
+    Files.writeString(hw, text.replace("queue_bandwidth: 23 GB/s", "queue_bandwidth: 11.5 GB/s"));
+    assertThat(CliHarness.run(args).out()).contains("2 simulated now, 0 already");
+    List<JsonNode> all = rows(out);
+    assertThat(all).hasSize(4);
+    // the re-run points see the edited bandwidth: a 4 MiB copy, bound by the DMA queues, is slower at half their bandwidth
+    List<JsonNode> big = all.stream().filter(n -> n.get("workload").asText().contains("4MiB")).toList();
+    assertThat(big).hasSize(2);
+    assertThat(big.get(1).get("time_s").asDouble()).isGreaterThan(big.get(0).get("time_s").asDouble() * 1.3);
+  }
 }
