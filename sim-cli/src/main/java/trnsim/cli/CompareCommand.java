@@ -201,6 +201,9 @@ public final class CompareCommand implements Callable<Integer> {
         Map<String, Object> doc = new LinkedHashMap<>();
         doc.put("baseline", base.name());
         doc.put("target", tgt.name());
+        if (base.isProjection() || tgt.isProjection()) {
+          doc.put("projection", projected(base, tgt));
+        }
         doc.put("rows", rows);
         out.println(Json.pretty(doc));
       }
@@ -212,6 +215,7 @@ public final class CompareCommand implements Callable<Integer> {
         out.print(Tables.csv(KEYS, r));
       }
       case table -> {
+        out.print(Reports.projectionLine(base, tgt));
         out.printf(Locale.ROOT, "%s (target) vs %s (baseline); speedup > 1 means %s is faster; ratios are target/baseline%n%n",
             tgt.name(), base.name(), tgt.name());
         List<List<Object>> r = new ArrayList<>();
@@ -233,6 +237,17 @@ public final class CompareCommand implements Callable<Integer> {
       }
     }
     out.flush();
+  }
+
+  /** The names of the sides that are projections. */
+  static List<String> projected(HardwareSpec... hws) {
+    List<String> out = new ArrayList<>();
+    for (HardwareSpec h : hws) {
+      if (h.isProjection() && !out.contains(h.name())) {
+        out.add(h.name());
+      }
+    }
+    return out;
   }
 
   private static String clockNote(Object ghz, Object limited) {

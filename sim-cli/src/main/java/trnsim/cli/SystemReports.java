@@ -33,13 +33,14 @@ final class SystemReports {
           if (i > 0) {
             out.println();
           }
+          out.print(Reports.projectionLine(hw));
           out.print(table(results.get(i)));
         }
       }
       case json -> {
         List<Object> all = new ArrayList<>();
         for (LlmResult r : results) {
-          all.add(json(r));
+          all.add(Reports.withProjection(json(r), hw));
         }
         out.println(Json.pretty(all.size() == 1 ? all.get(0) : all));
       }

@@ -209,6 +209,18 @@ public final class VerifyCommand implements Callable<Integer> {
     m.put("simulated", value);
     boolean pass = message.equals("holds");
     m.put("pass", pass);
+    List<String> projected = new ArrayList<>();
+    for (String n : new String[] {c.baseline(), c.target()}) {
+      HardwareSpec h = n == null ? null : hw.get(n);
+      if (h != null && h.isProjection() && !projected.contains(n)) {
+        projected.add(n);
+      }
+    }
+    if (!projected.isEmpty()) {
+      // a claim judged on a projected config is a projection too: the report says so in its message and its JSON
+      message += " (PROJECTION: " + String.join(", ", projected) + " is projected from announced ratios, not a sourced spec)";
+      m.put("projection", projected);
+    }
     m.put("message", message);
     return m;
   }

@@ -81,12 +81,8 @@ public final class InferenceLowering {
 
   /** One decoder layer of one token-generation step: {@code batch} tokens against a KV buffer of {@code span} positions. */
   public static List<Step> decodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o) {
-    if (s.headDim() > t.partitions() || s.qHeads() / s.kvHeads() > t.peCols()) {
-      // A target whose partitions cannot hold a head (the GPU templates: 64 partitions, head_dim 128) has no
-      // compiled XLA graph either: it runs a flash-decoding kernel (DecodeAttention), as GPU serving stacks do.
-      var a = new AttentionSpec(batch, s.qHeads(), 1, span, s.headDim(), s.kvHeads(), false, o.compute());
-      return layer(t, s, batch, o, List.of(new Kernel("attention_decode", DecodeAttention.lower(t, a, o.coresPerRank()),
-          new ProgramChain.Independent())));
+    if (s.headDim() > Math.min(t.partitions(), t.peRows()) || s.qHeads() / s.kvHeads() > t.peCols()) {
+      return flashDecodeLayer(t, s, batch, span, o);
     }
     var whole = perCore(new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute()), o.coresPerRank());
     // the [rows x span] score block stays in SBUF; a longer span runs as segments that fit, one after the other
@@ -100,6 +96,13 @@ public final class InferenceLowering {
     Kernel scores = onEveryCore("attn_scores", CompiledDecodeAttention.scores(t, att, sc), sc, o.coresPerRank());
     Kernel softmax = onEveryCore("attn_softmax", CompiledDecodeAttention.softmax(t, att, sm), sm, o.coresPerRank());
     Kernel values = onEveryCore("attn_values", CompiledDecodeAttention.values(t, att, va), va, o.coresPerRank());
+    for (Kernel k : List.of(scores, softmax, values)) {
+      for (var c : k.program().cores()) {
+        if (c.allocatedBytesPerPartition(trnsim.isa.MemSpace.SBUF) > t.sbufBytesPerPartition()) {
+          return flashDecodeLayer(t, s, batch, span, o);
+        }
+      }
+    }
     List<Kernel> attention = new ArrayList<>();
     for (long i = 0; i < segments; i++) {
       attention.add(scores);
@@ -107,6 +110,17 @@ public final class InferenceLowering {
       attention.add(values);
     }
     return layer(t, s, batch, o, attention);
+  }
+
+  /**
+   * A target whose partitions cannot hold a head or the compiled graph's K/V rings (the GPU templates: 64
+   * partitions of 3.6 KB) has no compiled XLA graph either: it runs a flash-decoding kernel
+   * ({@link DecodeAttention}), as GPU serving stacks do.
+   */
+  private static List<Step> flashDecodeLayer(TargetSpec t, RankShard s, long batch, long span, Options o) {
+    var a = new AttentionSpec(batch, s.qHeads(), 1, span, s.headDim(), s.kvHeads(), false, o.compute());
+    return layer(t, s, batch, o, List.of(new Kernel("attention_decode", DecodeAttention.lower(t, a, o.coresPerRank()),
+        new ProgramChain.Independent())));
   }
 
   /**
@@ -378,9 +392,14 @@ public final class InferenceLowering {
         }
         Op sq = c.add(new Instruction.Activation(xt, xt, ActFunc.SQUARE, false), x);
         Op ss = null;
+        // the partition sum as ones-matmuls, in pieces of the rows the PE array contracts (one piece on Trainium)
+        int kc = Math.min(parts, t.kPerMatmul(dt));
         for (long f = 0; f < ft; f++) {
-          ss = c.add(new Instruction.MatMul(TensorRef.sbuf(parts, 1, dt), TensorRef.sbuf(parts, w, dt), TensorRef.psum(1, w, DType.FP32),
-              f > 0), sq);
+          for (int p0 = 0; p0 < parts; p0 += kc) {
+            int kp = Math.min(kc, parts - p0);
+            ss = c.add(new Instruction.MatMul(TensorRef.sbuf(kp, 1, dt), TensorRef.sbuf(kp, w, dt), TensorRef.psum(1, w, DType.FP32),
+                f > 0 || p0 > 0), sq);
+          }
         }
         Op rstd = c.add(new Instruction.Activation(TensorRef.psum(1, w, DType.FP32), TensorRef.sbuf(1, w, dt), ActFunc.RSQRT, false), ss);
         Op bc = c.add(new Instruction.MatMul(TensorRef.sbuf(1, parts, dt), TensorRef.sbuf(1, w, dt), TensorRef.psum(parts, w, DType.FP32),

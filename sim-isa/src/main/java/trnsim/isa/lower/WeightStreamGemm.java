@@ -92,8 +92,14 @@ public final class WeightStreamGemm {
     return pb.build();
   }
 
-  /** Whether the kernel's SBUF buffers (resident X^T block, weight ring, output staging) fit one partition of {@code t}. */
+  /**
+   * Whether the kernel fits {@code t}: its SBUF buffers (resident X^T block, weight ring, output staging) in one
+   * partition, and a matmul's contraction of all partitions in the PE rows.
+   */
   public static boolean fits(TargetSpec t, Spec s) {
+    if (t.kPerMatmul(s.compute()) < t.partitions()) {
+      return false; // the kernel contracts a whole partition column per matmul (K = partitions)
+    }
     Plan p = plan(t, s);
     long kTiles = Kernels.ceilDiv(s.k(), t.partitions());
     long cols = (long) p.nGroupTiles() * t.peCols();
