@@ -182,6 +182,25 @@ public final class VerifyCommand implements Callable<Integer> {
     String message;
     try {
       HardwareSpec t = hw.computeIfAbsent(c.target(), n -> wb.hardware(n, List.of()));
+      if (ratio && wb.isSystemWorkload(tw)) {
+        // A system step (llm-train, llm-infer) on each whole system, judged as compare's system rows are:
+        // throughput, energy and cost per token (the two sides may run different batches and chip counts).
+        HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
+        var sb = wb.simulateSystem(b, bw, RunOptions.defaults());
+        var st = wb.simulateSystem(t, tw, RunOptions.defaults());
+        value = (Double) SystemReports.compareRow(wb, c.name(), sb, st).get(c.metric());
+        boolean ok = Double.isFinite(value) && (c.expected().min() == null || value >= c.expected().min())
+            && (c.expected().max() == null || value <= c.expected().max());
+        message = (ok ? "holds" : "simulated " + Tables.fmt(value) + " is outside the expected range " + range(c.expected()))
+            + String.format(Locale.ROOT, "%s", ok ? "" : String.format(Locale.ROOT, " (%s: %.4g USD per million tokens, %s: %.4g)",
+                b.name(), sb.costPerMillionTokensUsd(), t.name(), st.costPerMillionTokensUsd()));
+        m.put("baseline_usd_per_mtok", sb.costPerMillionTokensUsd());
+        m.put("target_usd_per_mtok", st.costPerMillionTokensUsd());
+        m.put("simulated", value);
+        m.put("pass", ok);
+        m.put("message", message);
+        return m;
+      }
       // Claims are judged as compare reports them: each side at the clock its power limit allows.
       Workbench.Limited lt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> wb.simulateLimited(t, tw, RunOptions.defaults()));
       WorkloadResult rt = lt.result();
