@@ -178,9 +178,10 @@ public final class NormLowering {
    * data moves twice (read + write per pass, 4x the tensor) where an online two-pass kernel moves it 3x.
    */
   static List<Step> chunkedRows(TargetSpec t, String kind, long rows, long cols, DType dtype, int cores) {
+    // chunks of whole rows per partition with a ring of at least 3 slots next to the weight and scratch rows
+    long extraRows = kind.equals("softmax") ? 0 : (kind.equals("layernorm") ? 3 : 2);
     long chunks = 2;
-    while (needsChunks(t, kind, Kernels.ceilDiv(cols, chunks), dtype) || rowSplit(t, kind, Kernels.ceilDiv(cols, chunks), dtype) > 1
-        && chunks < cols && chunks < 1024) {
+    while (chunks < cols && (3 + extraRows) * dtype.bytes(Kernels.ceilDiv(cols, chunks)) > t.sbufBytesPerPartition() * 0.9 - 256) {
       chunks *= 2;
     }
     long chunkCols = Kernels.ceilDiv(cols, chunks);
