@@ -99,9 +99,20 @@ public final class GemmLowering {
   }
 
   /** The pieces {@link #steps} lowers; one piece with one copy when the GEMM fits as it is. */
+  /**
+   * The largest GEMM that is split rather than rejected: 64 guards' worth of instructions (a Llama-3 70B
+   * layer's largest GEMM on the H100 template is ~13 M, its LM head ~57 M); beyond it the guard's error
+   * stands ("simulate a smaller problem"), so an absurd size still fails at once instead of simulating.
+   */
+  static final double MAX_SPLIT_INSTRUCTIONS = 64.0 * ProgramBuilder.MAX_INSTRUCTIONS;
+
   public static List<Piece> split(TargetSpec t, GemmSpec g, int cores, long maxInstructions) {
     if (instructions(t, g, cores, maxInstructions) <= maxInstructions) {
       return List.of(new Piece(g, 1));
+    }
+    double matmuls = Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows());
+    if (matmuls > MAX_SPLIT_INSTRUCTIONS) {
+      Kernels.guard("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n() + " (too large to split)", matmuls);
     }
     List<Piece> out = new ArrayList<>();
     splitInto(t, g, cores, 1, g.m() <= g.n(), maxInstructions, out);
