@@ -301,6 +301,9 @@ public final class CompareCommand implements Callable<Integer> {
         doc.put("baseline", base.name());
         doc.put("target", tgt.name());
         doc.put("ratios", RATIOS);
+        if (base.isProjection() || tgt.isProjection()) {
+          doc.put("projection", projected(base, tgt));
+        }
         doc.put("rows", rows);
         out.println(Json.pretty(doc));
       }
@@ -322,6 +325,7 @@ public final class CompareCommand implements Callable<Integer> {
   }
 
   private static void table(PrintWriter out, List<Map<String, Object>> rows, HardwareSpec base, HardwareSpec tgt) {
+    out.print(Reports.projectionLine(base, tgt));
     out.printf(Locale.ROOT, "%s (target) vs %s (baseline)%n", tgt.name(), base.name());
     out.printf(Locale.ROOT, "  speedup = %s time / %s time per the row's unit (> 1: %s is faster); perf/W = %s energy / %s energy;%n",
         base.name(), tgt.name(), tgt.name(), base.name(), tgt.name());
@@ -373,6 +377,17 @@ public final class CompareCommand implements Callable<Integer> {
   private static String unit(Map<String, Object> m) {
     Object b = m.get("speedup_basis");
     return b == null ? "-" : String.valueOf(b).replaceFirst("^per ", "");
+  }
+
+  /** The names of the sides that are projections. */
+  static List<String> projected(HardwareSpec... hws) {
+    List<String> out = new ArrayList<>();
+    for (HardwareSpec h : hws) {
+      if (h.isProjection() && !out.contains(h.name())) {
+        out.add(h.name());
+      }
+    }
+    return out;
   }
 
   private static String clockNote(Object ghz, Object limited) {

@@ -99,6 +99,31 @@ final class Reports {
     return at < 0 ? base + add : base.substring(0, at) + add + base.substring(at);
   }
 
+  /**
+   * The first line of every table whose hardware is a projection ({@code projection: true} in its YAML,
+   * e.g. {@code trn4-projection}); empty otherwise.
+   */
+  static String projectionLine(trnsim.core.config.HardwareSpec... hws) {
+    StringBuilder sb = new StringBuilder();
+    for (trnsim.core.config.HardwareSpec hw : hws) {
+      if (hw.isProjection()) {
+        sb.append("PROJECTION: ").append(hw.name())
+            .append(" is projected from announced ratios, not a sourced spec (its YAML marks every derived number)\n");
+      }
+    }
+    return sb.toString();
+  }
+
+  /** {@code m} with {@code "projection": true} added when {@code hw} is a projection. */
+  static Map<String, Object> withProjection(Map<String, Object> m, trnsim.core.config.HardwareSpec hw) {
+    if (!hw.isProjection()) {
+      return m;
+    }
+    Map<String, Object> out = new LinkedHashMap<>(m);
+    out.put("projection", true);
+    return out;
+  }
+
   static Map<String, Object> json(WorkloadResult r, Energy e) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("hardware", r.hardware());

@@ -149,6 +149,7 @@ public final class RunCommand implements Callable<Integer> {
             out.println();
           }
           Workbench.Limited l = runs.get(i);
+          out.print(Reports.projectionLine(hw));
           out.print(Reports.table(l.result(), l.energy(), l.operating()));
           if (hw.totalChips() > 1) {
             out.printf("  scope               one chip of %s (%d chips); kernel workloads run on a single chip%n",
@@ -159,11 +160,11 @@ public final class RunCommand implements Callable<Integer> {
       case json -> {
         if (runs.size() == 1) {
           Workbench.Limited l = runs.get(0);
-          out.println(Json.pretty(Reports.json(l.result(), l.energy(), l.operating())));
+          out.println(Json.pretty(Reports.withProjection(Reports.json(l.result(), l.energy(), l.operating()), hw)));
         } else {
           List<Object> all = new ArrayList<>();
           for (Workbench.Limited l : runs) {
-            all.add(Reports.json(l.result(), l.energy(), l.operating()));
+            all.add(Reports.withProjection(Reports.json(l.result(), l.energy(), l.operating()), hw));
           }
           out.println(Json.pretty(all));
         }

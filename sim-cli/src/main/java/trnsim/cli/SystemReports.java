@@ -54,13 +54,14 @@ final class SystemReports {
           if (i > 0) {
             out.println();
           }
+          out.print(Reports.projectionLine(hw));
           out.print(table(results.get(i)));
         }
       }
       case json -> {
         List<Object> all = new ArrayList<>();
         for (LlmResult r : results) {
-          all.add(json(r));
+          all.add(Reports.withProjection(json(r), hw));
         }
         out.println(Json.pretty(all.size() == 1 ? all.get(0) : all));
       }
@@ -313,6 +314,8 @@ final class SystemReports {
     m.put("energy_ratio", t.energyPerTokenJ() / b.energyPerTokenJ());
     m.put("perf_per_watt_ratio", b.energyPerTokenJ() / t.energyPerTokenJ());
     m.put("cost_ratio", t.costPerMillionTokensUsd() / b.costPerMillionTokensUsd());
+    m.put("baseline_usd_per_mtok", b.costPerMillionTokensUsd());
+    m.put("target_usd_per_mtok", t.costPerMillionTokensUsd());
     m.put("baseline_bottleneck", summary(b));
     m.put("target_bottleneck", summary(t));
     operatingKeys(m, wb, b, t);

@@ -220,6 +220,7 @@ public final class VerifyCommand implements Callable<Integer> {
       Outcome o = wb.isSystemWorkload(tw) || (ratio && wb.isSystemWorkload(bw))
           ? systemOutcome(c, wb, hw, t, bw, tw, ratio) : kernelOutcome(c, wb, hw, cache, t, bw, tw, ratio, system);
       value = o.value();
+      m.putAll(o.extra());
       explain = withMetric(c.metric(), value, o.explain());
       cannot = o.cannot();
       evidenceCheck = explain instanceof Map<?, ?> x ? evidenceCheck(c, x) : null;
@@ -238,6 +239,18 @@ public final class VerifyCommand implements Callable<Integer> {
     m.put("simulated", value);
     boolean pass = message.equals("holds");
     m.put("pass", pass);
+    List<String> projected = new ArrayList<>();
+    for (String n : new String[] {c.baseline(), c.target()}) {
+      HardwareSpec h = n == null ? null : hw.get(n);
+      if (h != null && h.isProjection() && !projected.contains(n)) {
+        projected.add(n);
+      }
+    }
+    if (!projected.isEmpty()) {
+      // a claim judged on a projected config is a projection too: the report says so in its message and its JSON
+      message += " (PROJECTION: " + String.join(", ", projected) + " is projected from announced ratios, not a sourced spec)";
+      m.put("projection", projected);
+    }
     m.put("message", message);
     m.put("evidence_check", evidenceCheck == null ? "ok" : evidenceCheck);
     m.put("explain", explain);
@@ -276,7 +289,12 @@ public final class VerifyCommand implements Callable<Integer> {
   }
 
   /** A claim's simulated value, the explain object of a ratio claim, and why it could not be simulated (else null). */
-  private record Outcome(double value, Object explain, String cannot) {}
+  /** A claim's simulated value, its decomposition, why it could not be simulated (or null), and extra report keys. */
+  private record Outcome(double value, Object explain, String cannot, Map<String, Object> extra) {
+    Outcome(double value, Object explain, String cannot) {
+      this(value, explain, cannot, Map.of());
+    }
+  }
 
   /** A claim on kernel workloads: compare's kernel row (whole-system row at system scope), or the target alone. */
   private Outcome kernelOutcome(Claim c, Workbench wb, Map<String, HardwareSpec> hw, Map<String, Workbench.Limited> cache,
@@ -306,7 +324,13 @@ public final class VerifyCommand implements Callable<Integer> {
       HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
       Map<String, Object> row = SystemReports.compareRow(wb, c.name(), bw, tw, b, t);
       String cannot = row.get("explain") == null ? row.get("baseline_bottleneck") + "; " + row.get("target_bottleneck") : null;
-      return new Outcome(row.get(c.metric()) instanceof Double d ? d : Double.NaN, row.get("explain"), cannot);
+      Map<String, Object> extra = new LinkedHashMap<>();
+      for (String k : List.of("baseline_usd_per_mtok", "target_usd_per_mtok")) {
+        if (row.get(k) != null) {
+          extra.put(k, row.get(k));
+        }
+      }
+      return new Outcome(row.get(c.metric()) instanceof Double d ? d : Double.NaN, row.get("explain"), cannot, extra);
     }
     trnsim.core.system.LlmResult r = wb.simulateSystem(t, tw, RunOptions.defaults());
     return new Outcome(switch (c.metric()) {

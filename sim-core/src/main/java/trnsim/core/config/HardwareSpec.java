@@ -9,9 +9,15 @@ package trnsim.core.config;
  * @param chip the chip design
  * @param system how many chips, how they connect and what they cost; single chip if absent
  * @param runtime per-execution costs of the software runtime (none if absent)
+ * @param projection true for a config whose numbers are projected from announcements rather than
+ *     sourced (e.g. {@code trn4-projection}); every report that uses it says so
  */
-public record HardwareSpec(String name, String description, ChipSpec chip, SystemSpec system, RuntimeSpec runtime) {
+public record HardwareSpec(String name, String description, ChipSpec chip, SystemSpec system, RuntimeSpec runtime,
+    Boolean projection) {
   public HardwareSpec {
+    if (projection == null) {
+      projection = false;
+    }
     Require.present(name, "name");
     if (description == null) {
       description = "";
@@ -27,7 +33,17 @@ public record HardwareSpec(String name, String description, ChipSpec chip, Syste
 
   /** Without a runtime block. */
   public HardwareSpec(String name, String description, ChipSpec chip, SystemSpec system) {
-    this(name, description, chip, system, null);
+    this(name, description, chip, system, null, false);
+  }
+
+  /** A sourced (not projected) config. */
+  public HardwareSpec(String name, String description, ChipSpec chip, SystemSpec system, RuntimeSpec runtime) {
+    this(name, description, chip, system, runtime, false);
+  }
+
+  /** Whether the config is a projection (see {@link #projection}). */
+  public boolean isProjection() {
+    return projection;
   }
 
   public int totalChips() {

@@ -36,7 +36,7 @@ public final class ClockScaling {
     ChipSpec chip = hw.chip();
     ChipSpec chip2 = new ChipSpec(chip.cores(), c2, chip.hbm(), chip.l2(), chip.power(), chip.lnc(),
         chip.collectives());
-    return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system(), hw.runtime());
+    return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system(), hw.runtime(), hw.projection());
   }
 
   /** The tensor engine clock in GHz. */

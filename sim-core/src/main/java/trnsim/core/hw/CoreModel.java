@@ -86,8 +86,15 @@ final class CoreModel {
   private void checkFits() {
     long sbuf = spec.sbuf().bytesPerPartition();
     if (sbufBytesPerPartition > sbuf) {
+      trnsim.isa.Buffer largest = null;
+      for (trnsim.isa.Buffer b : program.buffers()) {
+        if (b.space() == MemSpace.SBUF && (largest == null || b.bytesPerPartition() > largest.bytesPerPartition())) {
+          largest = b;
+        }
+      }
       throw new ProgramException("core " + coreIndex + ": buffers need " + sbufBytesPerPartition
-          + " bytes per SBUF partition but the core has " + sbuf + " (" + spec.sbuf().size() + " total)");
+          + " bytes per SBUF partition but the core has " + sbuf + " (" + spec.sbuf().size() + " total)"
+          + (largest == null ? "" : "; largest: '" + largest.name() + "' " + largest.bytesPerPartition() + " B"));
     }
     long psum = spec.psum().bytesPerPartition();
     if (psumBytesPerPartition > psum) {

@@ -696,7 +696,7 @@ final class LlmInference {
     var cc2 = new trnsim.core.config.CollectiveSpec("neuron", cc.launch(), cc.transferOverhead(), cc.dmaRingsPerCore(), cc.packet(),
         cc.reduceElementsPerNsPerCore());
     var chip2 = new trnsim.core.config.ChipSpec(chip.cores(), chip.core(), chip.hbm(), chip.l2(), chip.power(), chip.lnc(), cc2);
-    return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system(), hw.runtime());
+    return new HardwareSpec(hw.name(), hw.description(), chip2, hw.system(), hw.runtime(), hw.projection());
   }
 
   /** Engines that take turns de-quantising weight slabs (int8/fp8 storage, bf16 matmuls). */

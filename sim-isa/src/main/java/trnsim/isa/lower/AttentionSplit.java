@@ -42,6 +42,13 @@ public final class AttentionSplit {
         }
       }
     }
+    // beyond 64 guards' worth of instructions the guard's error stands, as for GEMMs (GemmLowering.MAX_SPLIT_INSTRUCTIONS)
+    double total = perUnit * (double) units;
+    if (total > GemmLowering.MAX_SPLIT_INSTRUCTIONS) {
+      throw new WorkloadException("attention b=" + a.b() + " h=" + a.h() + " s=" + a.s() + " (too large to split)", null, null,
+          String.format(java.util.Locale.ROOT, "needs about %.3g instructions per chip, above the simulator's resource guard of %d;"
+              + " simulate a smaller problem", total, trnsim.isa.ProgramBuilder.MAX_INSTRUCTIONS));
+    }
     long budget = Math.max(1, limit / 4 / Math.max(1, perUnit));
     long kv = largestDivisorAtMost(a.kvHeads(), budget);
     long b = largestDivisorAtMost(a.b(), Math.max(1, budget / kv));

@@ -26,6 +26,9 @@ final class Extra {
       DType d = w.dtype("dtype", DType.BF16);
       int cores = Workloads.cores(w, t);
       w.finish();
+      if (NormLowering.needsChunks(t, kind, cols, d)) {
+        return new LoweredWorkload(w.toString(), NormLowering.chunkedRows(t, kind, rows, cols, d, cores), 0);
+      }
       return single(w, kind, NormLowering.lower(t, kind, rows, cols, d, cores), d);
     }
     if (kind.equals("attention")) {

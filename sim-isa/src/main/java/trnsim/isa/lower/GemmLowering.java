@@ -98,16 +98,21 @@ public final class GemmLowering {
     return steps(t, label, g, cores, 1);
   }
 
+  /**
+   * The largest GEMM that is split rather than rejected: 64 guards' worth of instructions (a Llama-3 70B
+   * layer's largest GEMM on the H100 template is ~13 M, its LM head ~57 M); beyond it the guard's error
+   * stands ("simulate a smaller problem"), so an absurd size still fails at once instead of simulating.
+   */
+  static final double MAX_SPLIT_INSTRUCTIONS = 64.0 * ProgramBuilder.MAX_INSTRUCTIONS;
+
   /** The pieces {@link #steps} lowers; one piece with one copy when the GEMM fits as it is. */
   public static List<Piece> split(TargetSpec t, GemmSpec g, int cores, long maxInstructions) {
-    double matmuls = Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows());
-    if (matmuls > MAX_MATMULS) {
-      throw new trnsim.isa.workload.WorkloadException("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n(), null, null,
-          String.format(java.util.Locale.ROOT, "needs %.3g matmul instructions, above the simulator's resource guard of %.3g for one GEMM"
-              + " (split or not); simulate a smaller problem", matmuls, (double) MAX_MATMULS));
-    }
     if (instructions(t, g, cores, maxInstructions) <= maxInstructions) {
       return List.of(new Piece(g, 1));
+    }
+    double matmuls = Kernels.tiles(g.m(), t.peCols()) * Kernels.tiles(g.n(), t.maxMovingFree()) * Kernels.tiles(g.k(), t.peRows());
+    if (matmuls > MAX_SPLIT_INSTRUCTIONS) {
+      Kernels.guard("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n() + " (too large to split)", matmuls);
     }
     List<Piece> out = new ArrayList<>();
     splitInto(t, g, cores, 1, g.m() <= g.n(), maxInstructions, out);
@@ -169,13 +174,6 @@ public final class GemmLowering {
     }
     return Math.max(fits, p);
   }
-
-  /**
-   * Matmul instructions one GEMM may need over all its pieces: 2^30, 250x a trn2 32768^3 GEMM. The
-   * pieces are simulated once each, but finding them and the heap of the largest grow with the
-   * problem; a GEMM beyond this (10^14-row inputs) is refused rather than left running for minutes.
-   */
-  static final long MAX_MATMULS = 1L << 30;
 
   /**
    * Matmul instructions up to which a default GEMM's candidate tilings are each simulated and the

@@ -128,6 +128,9 @@ public final class InferenceLowering {
 
   private static List<Step> decodeLayer(TargetSpec t, RankShard layer, RankShard s, long batch, long span, Options o, Variant v,
       long scorePasses, long valuePasses) {
+    if (s.headDim() > Math.min(t.partitions(), t.peRows()) || s.qHeads() / s.kvHeads() > t.peCols()) {
+      return flashDecodeLayer(t, layer, s, batch, span, o, v);
+    }
     var whole = perCore(new CompiledDecodeAttention.Shape(batch, s.qHeads(), s.kvHeads(), s.headDim(), span, o.compute()), o.coresPerRank());
     // the [rows x span] score block stays in SBUF; a longer span runs as segments that fit, one after the other
     long maxSpan = CompiledDecodeAttention.maxResidentSpan(t, whole.rows());
@@ -140,6 +143,13 @@ public final class InferenceLowering {
     Kernel scores = onEveryCore("attn_scores", CompiledDecodeAttention.scores(t, att, sc), sc, o.coresPerRank());
     Kernel softmax = onEveryCore("attn_softmax", CompiledDecodeAttention.softmax(t, att, sm), sm, o.coresPerRank());
     Kernel values = onEveryCore("attn_values", CompiledDecodeAttention.values(t, att, va), va, o.coresPerRank());
+    for (Kernel k : List.of(scores, softmax, values)) {
+      for (var c : k.program().cores()) {
+        if (c.allocatedBytesPerPartition(trnsim.isa.MemSpace.SBUF) > t.sbufBytesPerPartition()) {
+          return flashDecodeLayer(t, layer, s, batch, span, o, v);
+        }
+      }
+    }
     List<Kernel> attention = new ArrayList<>();
     for (long i = 0; i < segments; i++) {
       for (long j = 0; j < scorePasses; j++) {
@@ -151,6 +161,18 @@ public final class InferenceLowering {
       }
     }
     return layer(t, layer, batch, o, attention, v, true);
+  }
+
+  /**
+   * A target whose partitions cannot hold a head or the compiled graph's K/V rings (the GPU templates: 64
+   * partitions of 3.6 KB) has no compiled XLA graph either: it runs a flash-decoding kernel
+   * ({@link DecodeAttention}), as GPU serving stacks do.
+   */
+  private static List<Step> flashDecodeLayer(TargetSpec t, RankShard layer, RankShard s, long batch, long span, Options o,
+      Variant v) {
+    var a = new AttentionSpec(batch, s.qHeads(), 1, span, s.headDim(), s.kvHeads(), false, o.compute());
+    return layer(t, layer, batch, o, List.of(new Kernel("attention_decode", DecodeAttention.lower(t, a, o.coresPerRank()),
+        new ProgramChain.Independent())), v, true);
   }
 
   /**
@@ -336,6 +358,13 @@ public final class InferenceLowering {
 
   static Kernel linearKernel(TargetSpec t, String label, long tokens, long k, long n, DType weights, Options o) {
     var spec = new WeightStreamGemm.Spec(label, tokens, k, n, o.compute(), weights);
+    if (weights == o.compute() && !WeightStreamGemm.fits(t, spec)) {
+      // A target too small to keep X^T resident next to a weight ring (the GPU templates: 3.6 KB per partition
+      // against 8 KB of X^T for 32 tokens of an 8192-wide layer) runs the blocked GEMM instead, which streams X
+      // and W together in K blocks, as a GPU GEMM library does.
+      return new Kernel(label, GemmLowering.lower(t, new GemmSpec(tokens, k, n, o.compute(), false, false), o.coresPerRank()),
+          new ProgramChain.Independent());
+    }
     var ind = new ProgramChain.Independent();
     return new Kernel(label, WeightStreamGemm.lower(t, spec, o.coresPerRank(), o.dequantEngines(), ind), ind);
   }
@@ -351,6 +380,14 @@ public final class InferenceLowering {
   }
 
   /**
+   * At most {@code wanted} elements per partition such that {@code copies} tiles of them fit 90% of an
+   * SBUF partition (small-SBUF targets such as the GPU templates; on Trainium the wanted size fits).
+   */
+  static long fitting(TargetSpec t, long wanted, int copies, DType dt) {
+    return Math.max(1, Math.min(wanted, (long) (0.9 * t.sbufBytesPerPartition()) / (copies * dt.bytes(1))));
+  }
+
+  /**
    * Greedy selection of the next token on every rank from the gathered logits of {@code batch}
    * sequences over {@code vocab} entries, spread over all partitions: vector max-reduces along the
    * free axis chunk by chunk, then a tensor-engine transpose of the per-partition maxima and a last
@@ -362,7 +399,11 @@ public final class InferenceLowering {
     ProgramBuilder pb = new ProgramBuilder("sampling argmax b=" + batch + " vocab=" + vocab, t.dmaQueues());
     var c = pb.core(0);
     long perPartition = Kernels.ceilDiv(batch * vocab, parts);
-    long chunk = Math.min(perPartition, StreamLowering.TILE_FREE);
+    long chunk = Math.min(perPartition, fitting(t, StreamLowering.TILE_FREE, 3, dt));
+    // the per-chunk maxima (4 B each) share the partition with the ring
+    while (chunk > 1 && 3 * dt.bytes(chunk) + 4 * Kernels.ceilDiv(perPartition, chunk) > t.sbufBytesPerPartition()) {
+      chunk = chunk * 7 / 8;
+    }
     long chunks = Kernels.ceilDiv(perPartition, chunk);
     c.alloc(MemSpace.SBUF, "logit chunks (ring of 3), maxima", parts, 3 * dt.bytes(chunk) + 4 * chunks);
     int lq = Kernels.loadQueues(t.dmaQueues());
@@ -452,7 +493,8 @@ public final class InferenceLowering {
   private static Program rmsnorm(TargetSpec t, long features, long tokens, DType dt, int cores, boolean residual) {
     int parts = t.partitions();
     long ft = Kernels.ceilDiv(features, parts);
-    long tc = Math.max(1, Math.min(Math.min(tokens, t.maxMovingFree()), StreamLowering.TILE_FREE / ft));
+    long tc = Math.max(1, Math.min(Math.min(tokens, t.maxMovingFree()),
+        fitting(t, StreamLowering.TILE_FREE, NORM_SLOTS * (residual ? 3 : 2), dt) / ft));
     long chunks = Kernels.ceilDiv(tokens, tc);
     Kernels.guard("rmsnorm", chunks * (ft * 2 + 8 + 2.0 * t.dmaQueues()));
     String name = residual ? "residual add + rmsnorm" : "rmsnorm";
@@ -484,9 +526,14 @@ public final class InferenceLowering {
         }
         Op sq = c.add(new Instruction.Activation(xt, xt, ActFunc.SQUARE, false), x);
         Op ss = null;
+        // the partition sum as ones-matmuls, in pieces of the rows the PE array contracts (one piece on Trainium)
+        int kc = Math.min(parts, t.kPerMatmul(dt));
         for (long f = 0; f < ft; f++) {
-          ss = c.add(new Instruction.MatMul(TensorRef.sbuf(parts, 1, dt), TensorRef.sbuf(parts, w, dt), TensorRef.psum(1, w, DType.FP32),
-              f > 0), sq);
+          for (int p0 = 0; p0 < parts; p0 += kc) {
+            int kp = Math.min(kc, parts - p0);
+            ss = c.add(new Instruction.MatMul(TensorRef.sbuf(kp, 1, dt), TensorRef.sbuf(kp, w, dt), TensorRef.psum(1, w, DType.FP32),
+                f > 0 || p0 > 0), sq);
+          }
         }
         Op rstd = c.add(new Instruction.Activation(TensorRef.psum(1, w, DType.FP32), TensorRef.sbuf(1, w, dt), ActFunc.RSQRT, false), ss);
         Op bc = c.add(new Instruction.MatMul(TensorRef.sbuf(1, parts, dt), TensorRef.sbuf(1, w, dt), TensorRef.psum(parts, w, DType.FP32),
@@ -508,7 +555,7 @@ public final class InferenceLowering {
     int parts = t.partitions();
     long ft = Kernels.ceilDiv(features, parts);
     long total = ft * tokens;
-    long tile = Math.min(total, StreamLowering.TILE_FREE);
+    long tile = Math.min(total, fitting(t, StreamLowering.TILE_FREE, 6, dt));
     long tiles = Kernels.ceilDiv(total, tile);
     Kernels.guard(op, tiles * (4 + 3.0 * t.dmaQueues()));
     ProgramBuilder pb = new ProgramBuilder(op + " (feature-major) features=" + features + " tokens=" + tokens, t.dmaQueues());

@@ -162,6 +162,39 @@ public final class NormLowering {
     return pb.build();
   }
 
+  /** Whether a row is too long for SBUF even split over every partition ({@link #lower} would reject it). */
+  static boolean needsChunks(TargetSpec t, String kind, long cols, DType dtype) {
+    long rowBytes = dtype.bytes(cols);
+    long budget = (long) (t.sbufBytesPerPartition() * 0.9) - (kind.equals("softmax") ? 0 : (kind.equals("layernorm") ? 3 : 2) * rowBytes) - 256;
+    return 2 * rowBytes > budget && rowSplit(t, kind, cols, dtype) == 0;
+  }
+
+  /**
+   * A row kernel whose rows do not fit SBUF even split over all partitions (softmax over a 128 K vocabulary on the
+   * GPU templates), as two passes over HBM: the row kernel on {@code chunks} column chunks per row that fit (each
+   * chunk normalised by its own statistics, which are kept), then an element-wise pass that rescales every chunk
+   * by its row's combined statistics (softmax: exp(m_chunk - m_row) / sum; norms: the row's rstd over the chunk's).
+   * Simplified: the combine of the per-chunk statistics ({@code rows x chunks} scalars) is not charged, and the
+   * data moves twice (read + write per pass, 4x the tensor) where an online two-pass kernel moves it 3x.
+   */
+  static List<Step> chunkedRows(TargetSpec t, String kind, long rows, long cols, DType dtype, int cores) {
+    // chunks of whole rows per partition with a ring of at least 3 slots next to the weight and scratch rows
+    long extraRows = kind.equals("softmax") ? 0 : (kind.equals("layernorm") ? 3 : 2);
+    long chunks = 2;
+    while (chunks < cols && (3 + extraRows) * dtype.bytes(Kernels.ceilDiv(cols, chunks)) > t.sbufBytesPerPartition() * 0.9 - 256) {
+      chunks *= 2;
+    }
+    long chunkCols = Kernels.ceilDiv(cols, chunks);
+    Program pass1 = lower(t, kind, rows * chunks, chunkCols, dtype, cores);
+    Program pass2 = StreamLowering.elementwise(t, "bias", rows * chunks * chunkCols, dtype, cores);
+    List<String> notes = new ArrayList<>(pass1.notes());
+    notes.add(0, kind + ": a row of " + dtype.bytes(cols) + " B does not fit SBUF even split over all " + t.partitions()
+        + " partitions; two passes: the row kernel on " + chunks + " chunks of " + chunkCols + " columns per row, then a"
+        + " rescale of every chunk by its row's combined statistics (their combine is not charged)");
+    pass1 = new Program(pass1.name(), pass1.cores(), notes, pass1.flops(), pass1.hbmBytesMin());
+    return List.of(new Step(kind + "_chunks", pass1, 1, dtype), new Step(kind + "_rescale", pass2, 1, dtype));
+  }
+
   /** Bytes per partition of the weight rows (gamma, beta) a kind needs next to its data. */
   static long weightBytes(String kind, long rowBytes) {
     return kind.equals("softmax") ? 0 : (kind.equals("layernorm") ? 2 : 1) * rowBytes;

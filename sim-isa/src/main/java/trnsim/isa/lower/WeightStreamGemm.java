@@ -92,6 +92,23 @@ public final class WeightStreamGemm {
     return pb.build();
   }
 
+  /**
+   * Whether the kernel fits {@code t}: its SBUF buffers (resident X^T block, weight ring, output staging) in one
+   * partition, and a matmul's contraction of all partitions in the PE rows.
+   */
+  public static boolean fits(TargetSpec t, Spec s) {
+    if (t.kPerMatmul(s.compute()) < t.partitions()) {
+      return false; // the kernel contracts a whole partition column per matmul (K = partitions)
+    }
+    Plan p = plan(t, s);
+    long kTiles = Kernels.ceilDiv(s.k(), t.partitions());
+    long cols = (long) p.nGroupTiles() * t.peCols();
+    double wb = s.storage().bits() / 8.0;
+    double bytes = kTiles * s.compute().bytes(p.tokenBlock()) + RING * Math.ceil(p.kSlab() * cols * wb)
+        + (s.dequantises() ? RING * s.compute().bytes(p.kSlab() * cols) : 0) + 2 * s.compute().bytes(p.nGroupTiles() * p.tokenBlock());
+    return bytes <= t.sbufBytesPerPartition();
+  }
+
   /** Blocking of one linear layer. */
   record Plan(long tokenBlock, long tokenChunk, long kSlab, int nGroupTiles) {}
 
