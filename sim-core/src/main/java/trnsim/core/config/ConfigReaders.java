@@ -14,6 +14,7 @@ public final class ConfigReaders {
   private static final List<Entry> ENTRIES = List.of(
       new Entry("name", List.of("report"), null),
       new Entry("description", List.of("report"), null),
+      new Entry("projection", List.of("report (PROJECTION line and key)"), null),
       new Entry("chip.cores", List.of("lowering", "timing", "energy"), null),
       new Entry("chip.core.tensor", List.of("lowering", "timing"), null),
       new Entry("chip.core.tensor.clock", List.of("timing", "energy", "power-limiter"), null),
