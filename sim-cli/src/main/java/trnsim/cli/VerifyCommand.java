@@ -227,6 +227,9 @@ public final class VerifyCommand implements Callable<Integer> {
       boolean ok = Double.isFinite(value) && (c.expected().min() == null || value >= c.expected().min())
           && (c.expected().max() == null || value <= c.expected().max());
       message = ok ? "holds" : "simulated " + Tables.fmt(value) + " is outside the expected range " + range(c.expected());
+      if (!ok && o.extra().get("baseline_usd_per_mtok") instanceof Double cb && o.extra().get("target_usd_per_mtok") instanceof Double ct) {
+        message += String.format(Locale.ROOT, " (%s: %.4g USD per million tokens, %s: %.4g)", c.baseline(), cb, c.target(), ct);
+      }
       if (cannot != null) {
         message = "cannot simulate: " + cannot;
       } else if (ok && evidenceCheck != null) {
