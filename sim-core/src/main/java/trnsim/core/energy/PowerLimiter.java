@@ -217,6 +217,7 @@ public final class PowerLimiter {
     Point over = null;
     Point previousOver = null;
     Point fits = null;
+    Point previousFits = null;
     for (Point p : tried) {
       if (p.powerW() > limitW) {
         if (over == null || p.s() < over.s()) {
@@ -226,7 +227,10 @@ public final class PowerLimiter {
           previousOver = p;
         }
       } else if (fits == null || p.s() > fits.s()) {
+        previousFits = fits;
         fits = p;
+      } else if (previousFits == null || p.s() > previousFits.s()) {
+        previousFits = p;
       }
     }
     while (runs < maxSimulations) {
@@ -239,7 +243,7 @@ public final class PowerLimiter {
       } else {
         // Inside the bracket, aim at the time the limit needs (see timeLawStep); bisection when that
         // estimate is not strictly inside the bracket (a time law the estimate does not hold for).
-        s = timeLawStep(over, fits);
+        s = timeLawStep(over, fits, previousFits);
         if (!(s > fits.s() && s < over.s())) {
           s = (fits.s() + over.s()) / 2;
         }
@@ -251,6 +255,7 @@ public final class PowerLimiter {
       Point p = simulate(hw, s, sim);
       runs++;
       if (p.powerW() <= limitW) {
+        previousFits = fits;
         fits = p;
         if (p.powerW() >= limitW * (1 - tolerance)) {
           break;
@@ -282,13 +287,15 @@ public final class PowerLimiter {
    * step {@code u_f Tn / T_f} (with {@code Tn} the time that meets the limit) is exact where the
    * kernel is clock-bound and otherwise stops at or beyond the root. The run over the limit bounds it
    * from below the same way ({@code u_o Tn / T_o}), and so does the chord between the two when
-   * {@code T(u)} is convex (flat while memory- or latency-bound, rising once clock-bound). The upper
-   * estimate is taken: the low-clock end of the bracket is usually clock-bound, so it is nearly exact
-   * and lands just under the limit; the midpoint of the bounds if they contradict each other. (The
+   * {@code T(u)} is convex (flat while memory- or latency-bound, rising once clock-bound); by
+   * convexity the line through two runs under the limit, extended towards the root, is a second
+   * upper bound, exact for {@code T = A u + B}. The tighter upper estimate is taken: the low-clock
+   * end of the bracket is usually clock-bound, so it is nearly exact and lands just under the limit;
+   * the midpoint of the bounds if they contradict each other. (The
    * secant of the power curve, used before, is thrown off by the flat part: an h100 4096^3 GEMM,
    * latency-bound at full clock, needed seven simulations with it.)
    */
-  private double timeLawStep(Point over, Point fits) {
+  private double timeLawStep(Point over, Point fits, Point previousFits) {
     double needOver = secondsNeeded(over);
     double needFits = secondsNeeded(fits);
     if (!Double.isFinite(needOver) || !Double.isFinite(needFits)) {
@@ -302,6 +309,12 @@ public final class PowerLimiter {
       lower = Math.max(lower, uo + (needOver - over.seconds()) * (uf - uo) / rise);
     }
     double upper = uf * needFits / fits.seconds();
+    if (previousFits != null) {
+      double slope = (previousFits.seconds() - fits.seconds()) / (1 / previousFits.s() - uf);
+      if (slope > 0) {
+        upper = Math.min(upper, uf - (fits.seconds() - needFits) / slope);
+      }
+    }
     return 1 / (upper >= lower ? upper : (lower + upper) / 2);
   }
 
