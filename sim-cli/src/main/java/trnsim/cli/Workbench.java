@@ -47,6 +47,16 @@ final class Workbench {
   }
 
   WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts) {
+    return simulate(hw, workload, opts, new java.util.HashMap<>());
+  }
+
+  /**
+   * As above, reusing a lowering from {@code lowered} when the target differs only in its clock:
+   * lowering reads the target's shapes, buffers and queues, not its clock, so the power limiter's
+   * runs at other clocks simulate the same programs without lowering them again.
+   */
+  private WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts,
+      java.util.Map<trnsim.isa.target.TargetSpec, LoweredWorkload> lowered) {
     WorkloadResult steady = trnsim.core.run.GemmSteadyState.tryRun(hw, workload, opts);
     if (steady != null) {
       return steady;
@@ -55,7 +65,12 @@ final class Workbench {
     ModelLoader models = new ModelLoader(ctx.configs());
     LoweredWorkload lw;
     try {
-      lw = Workloads.lower(Targets.of(hw), spec, models::model);
+      trnsim.isa.target.TargetSpec target = Targets.of(hw);
+      lw = lowered.get(withoutClock(target));
+      if (lw == null) {
+        lw = Workloads.lower(target, spec, models::model);
+        lowered.put(withoutClock(target), lw);
+      }
     } catch (ProgramException e) {
       throw new WorkloadException(spec.source(), spec.kind(), spec.toString(), e.getMessage());
     }
@@ -64,6 +79,12 @@ final class Workbench {
     } catch (ProgramException e) {
       throw new WorkloadException(spec.source(), spec.kind(), spec.toString(), e.getMessage());
     }
+  }
+
+  private static trnsim.isa.target.TargetSpec withoutClock(trnsim.isa.target.TargetSpec t) {
+    return new trnsim.isa.target.TargetSpec(t.name(), t.cores(), t.partitions(), t.peRows(), t.peCols(), t.maxMovingFree(),
+        t.dtypeRates(), t.sbufBytesPerPartition(), t.psumBytesPerPartition(), t.psumBanks(), t.dmaQueues(),
+        t.hbmCapacityBytes(), 0, t.hbmBytesPerSecond(), t.dmaQueueBytesPerSecond(), t.dmaMinBytesPerQueue());
   }
 
   /** True for system-level workloads (llm-train, llm-infer), which {@link #simulateSystem} runs on the whole system. */
@@ -175,8 +196,9 @@ final class Workbench {
     opts = opts.withoutTilingSearch();
     final RunOptions limited = quiet;
     java.util.Map<HardwareSpec, WorkloadResult> runs = new java.util.IdentityHashMap<>();
+    java.util.Map<trnsim.isa.target.TargetSpec, LoweredWorkload> lowered = new java.util.HashMap<>();
     trnsim.core.energy.PowerLimiter.Result lr = limiter.run(hw, h -> {
-      WorkloadResult r = simulate(h, workload, limited);
+      WorkloadResult r = simulate(h, workload, limited, lowered);
       LOG.debug("power limiter: {} at tensor clock {} GHz takes {} us", workload,
           trnsim.core.energy.ClockScaling.tensorClockGhz(h), r.timeSeconds() * 1e6);
       runs.put(h, r);

@@ -217,6 +217,7 @@ public final class PowerLimiter {
     Point over = null;
     Point previousOver = null;
     Point fits = null;
+    Point previousFits = null;
     for (Point p : tried) {
       if (p.powerW() > limitW) {
         if (over == null || p.s() < over.s()) {
@@ -226,11 +227,12 @@ public final class PowerLimiter {
           previousOver = p;
         }
       } else if (fits == null || p.s() > fits.s()) {
+        previousFits = fits;
         fits = p;
+      } else if (previousFits == null || p.s() > previousFits.s()) {
+        previousFits = p;
       }
     }
-    Boolean lastStepFit = null;
-    boolean sameSideTwice = false;
     while (runs < maxSimulations) {
       double s;
       if (fits == null) {
@@ -239,14 +241,10 @@ public final class PowerLimiter {
         double slope = previousOver == null ? 0 : (previousOver.powerW() - over.powerW()) / (previousOver.s() - over.s());
         s = slope > 1e-9 ? over.s() - (over.powerW() - target) / slope : minClockFraction;
       } else {
-        // Secant between the bracket ends, aiming just inside the band; bisection instead when the last
-        // two steps moved the same end (the power curve is too bent for the secant, e.g. flat while
-        // memory-bound, then falling once compute dominates).
-        double dp = over.powerW() - fits.powerW();
-        s = dp > 0 && !sameSideTwice ? fits.s() + (target - fits.powerW()) / dp * (over.s() - fits.s()) : Double.NaN;
-        double lo = fits.s() + 0.02 * (over.s() - fits.s());
-        double hi = over.s() - 0.02 * (over.s() - fits.s());
-        if (!(s >= lo && s <= hi)) {
+        // Inside the bracket, aim at the time the limit needs (see timeLawStep); bisection when that
+        // estimate is not strictly inside the bracket (a time law the estimate does not hold for).
+        s = timeLawStep(over, fits, previousFits);
+        if (!(s > fits.s() && s < over.s())) {
           s = (fits.s() + over.s()) / 2;
         }
       }
@@ -256,10 +254,8 @@ public final class PowerLimiter {
       }
       Point p = simulate(hw, s, sim);
       runs++;
-      boolean fitsNow = p.powerW() <= limitW;
-      sameSideTwice = fits != null && lastStepFit != null && lastStepFit == fitsNow;
-      lastStepFit = fitsNow;
-      if (fitsNow) {
+      if (p.powerW() <= limitW) {
+        previousFits = fits;
         fits = p;
         if (p.powerW() >= limitW * (1 - tolerance)) {
           break;
@@ -281,6 +277,45 @@ public final class PowerLimiter {
       return result(lowest, maxGhz, true, lowest.powerW() <= limitW, runs);
     }
     return result(fits, maxGhz, true, true, runs);
+  }
+
+  /**
+   * The next clock inside a bracket, from the time law rather than the power curve. Write the run
+   * time as {@code T(u)} of the clock period {@code u = 1/s}: it grows at most in proportion to
+   * {@code u} (only the clock-bound part stretches), so {@code T(u)/u} does not rise with {@code u}.
+   * Then the run under the limit bounds the period the limit needs from above: its proportional
+   * step {@code u_f Tn / T_f} (with {@code Tn} the time that meets the limit) is exact where the
+   * kernel is clock-bound and otherwise stops at or beyond the root. The run over the limit bounds it
+   * from below the same way ({@code u_o Tn / T_o}), and so does the chord between the two when
+   * {@code T(u)} is convex (flat while memory- or latency-bound, rising once clock-bound); by
+   * convexity the line through two runs under the limit, extended towards the root, is a second
+   * upper bound, exact for {@code T = A u + B}. The tighter upper estimate is taken: the low-clock
+   * end of the bracket is usually clock-bound, so it is nearly exact and lands just under the limit;
+   * the midpoint of the bounds if they contradict each other. (The
+   * secant of the power curve, used before, is thrown off by the flat part: an h100 4096^3 GEMM,
+   * latency-bound at full clock, needed seven simulations with it.)
+   */
+  private double timeLawStep(Point over, Point fits, Point previousFits) {
+    double needOver = secondsNeeded(over);
+    double needFits = secondsNeeded(fits);
+    if (!Double.isFinite(needOver) || !Double.isFinite(needFits)) {
+      return Double.NaN;
+    }
+    double uo = 1 / over.s();
+    double uf = 1 / fits.s();
+    double lower = uo * needOver / over.seconds();
+    double rise = fits.seconds() - over.seconds();
+    if (rise > 0) {
+      lower = Math.max(lower, uo + (needOver - over.seconds()) * (uf - uo) / rise);
+    }
+    double upper = uf * needFits / fits.seconds();
+    if (previousFits != null) {
+      double slope = (previousFits.seconds() - fits.seconds()) / (1 / previousFits.s() - uf);
+      if (slope > 0) {
+        upper = Math.min(upper, uf - (fits.seconds() - needFits) / slope);
+      }
+    }
+    return 1 / (upper >= lower ? upper : (lower + upper) / 2);
   }
 
   private Point simulate(HardwareSpec hw, double s, Simulator sim) {

@@ -41,14 +41,26 @@ public final class EventQueue {
    * @param priority in [-128, 127]
    */
   public void push(long tick, int priority, EventHandler handler, int kind, long arg) {
+    pushOrdered(tick, reserve(priority), handler, kind, arg);
+  }
+
+  /**
+   * The order key the next push with {@code priority} would get, consumed now: an event pushed
+   * later with {@link #pushOrdered} runs where it would have run had it been pushed at this point.
+   */
+  public long reserve(int priority) {
     if (priority < -128 || priority > 127) {
       throw new IllegalArgumentException("priority out of range: " + priority);
     }
+    /* Priority in bits 48-55 (offset by 128), insertion sequence in the low 48 bits. */
+    return ((long) (priority + 128) << 48) | (nextSeq++ & 0x0000_FFFF_FFFF_FFFFL);
+  }
+
+  /** Adds an event with an order key from {@link #reserve}. */
+  public void pushOrdered(long tick, long ord, EventHandler handler, int kind, long arg) {
     if (size == slots.length) {
       grow();
     }
-    /* Priority in bits 48-55 (offset by 128), insertion sequence in the low 48 bits. */
-    long ord = ((long) (priority + 128) << 48) | (nextSeq++ & 0x0000_FFFF_FFFF_FFFFL);
     int slot = nFree > 0 ? free[--nFree] : slotsUsed++;
     handlers[slot] = handler;
     kinds[slot] = kind;

@@ -12,6 +12,8 @@ public final class Simulation {
   private final long maxEvents;
   private long now;
   private long eventsProcessed;
+  /** Latest tick of a superseded event counted but never queued ({@link #countSuperseded}). */
+  private long supersededEnd;
 
   /** @param maxEvents stop with {@link SimulationLimitException} after this many events (a resource guard) */
   public Simulation(long maxEvents) {
@@ -63,6 +65,35 @@ public final class Simulation {
         + "efficiency or clock in the config is too small to simulate");
   }
 
+  /** The queue position of an event scheduled now with {@code priority}, for {@link #scheduleReserved} later. */
+  public long reserve(int priority) {
+    return queue.reserve(priority);
+  }
+
+  /** Schedules an event at the queue position {@link #reserve} returned (at or after now). */
+  public void scheduleReserved(long tick, long order, EventHandler handler, int kind, long arg) {
+    if (tick < now) {
+      throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
+    }
+    queue.pushOrdered(tick, order, handler, kind, arg);
+  }
+
+  /**
+   * Counts an event that was due at {@code tick} but was superseded before being queued, and would
+   * have done nothing when it ran: it counts against the budget and in {@link #eventsProcessed}, and
+   * the run ends no earlier than its tick, exactly as if it had been queued and popped. A model that
+   * re-plans often (a shared bandwidth re-divided at every flow start) keeps its superseded events out
+   * of the heap this way, at no change to any result.
+   */
+  public void countSuperseded(long tick) {
+    if (eventsProcessed == maxEvents) {
+      throw new SimulationLimitException("simulation exceeded its event budget of " + maxEvents
+          + " events at simulated time " + (now / 1e6) + " us; raise --max-events or simulate a smaller workload");
+    }
+    eventsProcessed++;
+    supersededEnd = Math.max(supersededEnd, tick);
+  }
+
   public void schedule(long delay, EventHandler handler, int kind, long arg) {
     scheduleAt(after(delay), 0, handler, kind, arg);
   }
@@ -84,6 +115,9 @@ public final class Simulation {
       now = q.poppedTick;
       eventsProcessed++;
       q.poppedHandler.handle(q.poppedKind, q.poppedArg);
+    }
+    if (q.isEmpty() && supersededEnd > now && supersededEnd <= limit) {
+      now = supersededEnd; // the last event the heap would have held was a superseded one
     }
     return !q.isEmpty();
   }

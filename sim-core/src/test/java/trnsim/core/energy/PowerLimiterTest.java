@@ -100,6 +100,37 @@ class PowerLimiterTest {
     }
   }
 
+  /**
+   * A kernel latency-bound at full clock (its time flat until the clock-bound part catches up, as an
+   * h100 GEMM whose DMA waits hide the tensor time) then clock-bound: the time law is max(A / s, B),
+   * not A / s + B, so the third run misses. The same compute-bound matmul chains with their time held
+   * at least at B; energy is unchanged, so power = static + E_dyn / T and the clock that meets the
+   * limit is known in closed form: s = A / T*, with T* = E_dyn / (limit - static).
+   */
+  @Test
+  void aKernelFlatAtFullClockThenClockBoundLandsInTheBandInFourRuns() {
+    HardwareSpec h100 = hw("h100");
+    Program p = EnergyFixtures.matmulChains(h100, DType.BF16, 64);
+    PowerLimiter.Simulator compute = EnergyFixtures.simulator(p, DType.BF16);
+    double fullSeconds = compute.run(h100).seconds();
+    double floorSeconds = 1.3 * fullSeconds; // flat down to s = 1 / 1.3
+    PowerLimiter.Simulator kinked = h -> {
+      PowerLimiter.Sample c = compute.run(h);
+      return new PowerLimiter.Sample(Math.max(c.seconds(), floorSeconds), c.stats());
+    };
+    PowerLimiter limiter = PowerLimiter.forHardware(h100, EnergyFixtures.CONFIGS);
+    PowerLimiter.Result r = limiter.run(h100, kinked);
+    assertThat(r.limitMet()).isTrue();
+    assertThat(r.averagePowerW()).isBetween(700.0 * 0.99, 700.0);
+    // The run lands in the clock-bound part (below the kink), where time is the compute time.
+    assertThat(1 / r.clockFraction()).isGreaterThan(1.3);
+    assertThat(r.seconds()).isCloseTo(fullSeconds / r.clockFraction(), within(0.01 * r.seconds()));
+    // Full clock, the proportional run (still flat), the A / s + B fit (far too low: the flat part reads
+    // as clock-independent time), then the time-law step from the bracket's clock-bound end (the
+    // secant of power against the clock, used before, needed eight: the power curve is flat, then falls).
+    assertThat(r.simulations()).isLessThanOrEqualTo(4);
+  }
+
   @Test
   void halvingThePowerLimitNeverRaisesThroughput() {
     HardwareSpec trn2 = hw("trn2");

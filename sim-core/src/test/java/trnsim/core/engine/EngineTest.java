@@ -36,6 +36,36 @@ class EngineTest {
     }
   }
 
+  /**
+   * A held event (its queue position reserved, queued later) runs exactly where it would have run had
+   * it been queued at the reservation, and a superseded event counted instead of queued changes
+   * neither the count nor the end time: the same run, queued the plain way, is the reference.
+   */
+  @Test
+  void reservedAndSupersededEventsMatchQueueingEverything() {
+    List<Long> plain = new ArrayList<>();
+    Simulation a = new Simulation();
+    a.scheduleAt(10, 0, (k, x) -> plain.add(x), 0, 1);
+    a.scheduleAt(20, 0, (k, x) -> plain.add(x), 0, 2); // the held one
+    a.scheduleAt(20, 0, (k, x) -> plain.add(x), 0, 3); // same tick, queued after the reservation
+    a.scheduleAt(90, 0, (k, x) -> {}, 0, 4); // superseded: does nothing, is the last event
+    a.run();
+
+    List<Long> held = new ArrayList<>();
+    Simulation b = new Simulation();
+    long order = b.reserve(0);
+    b.scheduleAt(20, 0, (k, x) -> held.add(x), 0, 3);
+    b.countSuperseded(90);
+    b.scheduleAt(10, 0, (k, x) -> {
+      held.add(x);
+      b.scheduleReserved(20, order, (k2, x2) -> held.add(x2), 0, 2);
+    }, 0, 1);
+    b.run();
+    assertThat(held).containsExactly(1L, 2L, 3L).isEqualTo(plain);
+    assertThat(b.eventsProcessed()).isEqualTo(a.eventsProcessed()).isEqualTo(4);
+    assertThat(b.now()).isEqualTo(a.now()).isEqualTo(90);
+  }
+
   @Test
   void simulationRunsInTimeOrderAndCountsEvents() {
     Simulation sim = new Simulation();
