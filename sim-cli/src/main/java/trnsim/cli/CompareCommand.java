@@ -308,16 +308,7 @@ public final class CompareCommand implements Callable<Integer> {
         out.println(Json.pretty(doc));
       }
       case csv -> {
-        List<List<Object>> r = new ArrayList<>();
-        for (var m : rows) {
-          List<Object> cells = new ArrayList<>();
-          for (String k : KEYS) {
-            Object v = m.get(k);
-            cells.add(k.equals("explain") && v instanceof Map<?, ?> x ? x.get("text") : v);
-          }
-          r.add(cells);
-        }
-        out.print(Tables.csv(KEYS, r));
+        out.print(Tables.csvOfRows(KEYS, rows));
       }
       case table -> table(out, rows, base, tgt);
     }

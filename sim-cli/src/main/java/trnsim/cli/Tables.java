@@ -73,6 +73,20 @@ public final class Tables {
     return sb.toString();
   }
 
+  /** CSV of report rows by key; an {@code explain} object is written as its one-line text. */
+  static String csvOfRows(List<String> keys, List<? extends java.util.Map<String, Object>> rows) {
+    List<List<Object>> r = new java.util.ArrayList<>();
+    for (var m : rows) {
+      List<Object> cells = new java.util.ArrayList<>();
+      for (String k : keys) {
+        Object v = m.get(k);
+        cells.add(k.equals("explain") && v instanceof java.util.Map<?, ?> x ? x.get("text") : v);
+      }
+      r.add(cells);
+    }
+    return csv(keys, r);
+  }
+
   public static String csv(List<String> header, List<List<Object>> rows) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.join(",", header.stream().map(Tables::csvCell).toList())).append('\n');
