@@ -171,4 +171,12 @@ class SystemCommandsTest {
     assertThat(row.get("target_clock_ghz").asDouble()).isLessThan(row.get("baseline_clock_ghz").asDouble());
     assertThat(row.get("baseline_power_limited").asBoolean()).isFalse();
   }
+
+  @Test
+  void aOneRankCollectiveIsReportedAsNoneNotAsInfiniteBandwidth() {
+    var r = CliHarness.run("run", "-H", "trn2", "-w", "llm-infer:model=llama3.2-1b,phase=decode,batch=1,ctx=512,tp=1");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("all-reduce (2 per layer): none (one rank per group: nothing to exchange)")
+        .doesNotContain("Infinity").doesNotContain("NaN");
+  }
 }

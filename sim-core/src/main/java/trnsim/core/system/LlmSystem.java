@@ -144,6 +144,10 @@ public final class LlmSystem {
   }
 
   static String describe(String what, Collectives.Result r, long perStep) {
+    if (r.ranks() <= 1) {
+      // a group of one rank exchanges nothing: no time, and no bandwidth to speak of (not "Infinity")
+      return String.format(Locale.ROOT, "%s: none (one rank per group: nothing to exchange), x%d per step", what, perStep);
+    }
     return String.format(Locale.ROOT, "%s: %s over %d ranks x %d groups, %.2f MiB, %s each, x%d per step, algbw %.1f GB/s, busbw %.1f GB/s",
         what, r.algo().label(), r.ranks(), r.groups(), r.bytes() / (1 << 20), seconds(r.seconds()), perStep,
         r.algBandwidth() / 1e9, r.busBandwidth() / 1e9);
