@@ -514,12 +514,14 @@ public final class GemmLowering {
       }
     }
 
-    Program emit() {
-      long tilesM = Kernels.ceilDiv(g.m(), mTile);
-      long tilesN = Kernels.ceilDiv(g.n(), nTile);
-      long tmPerCore = Kernels.ceilDiv(tilesM, tl.gridM());
-      long tnPerCore = Kernels.ceilDiv(tilesN, tl.gridN());
-      int core = 0;
+    /** One core's output slab: rows [m0, m1) and columns [n0, n1) of C. */
+    private record Slab(long m0, long m1, long n0, long n1) {}
+
+    /** The non-empty slabs of the core grid, in core order (M outer, N inner). */
+    private List<Slab> slabs() {
+      long tmPerCore = Kernels.ceilDiv(Kernels.ceilDiv(g.m(), mTile), tl.gridM());
+      long tnPerCore = Kernels.ceilDiv(Kernels.ceilDiv(g.n(), nTile), tl.gridN());
+      List<Slab> out = new ArrayList<>();
       for (int gm = 0; gm < tl.gridM(); gm++) {
         for (int gn = 0; gn < tl.gridN(); gn++) {
           long m0 = gm * tmPerCore * mTile;
@@ -527,9 +529,17 @@ public final class GemmLowering {
           long m1 = Math.min(g.m(), m0 + tmPerCore * mTile);
           long n1 = Math.min(g.n(), n0 + tnPerCore * nTile);
           if (m0 < m1 && n0 < n1) {
-            emitCore(pb.core(core++), m0, m1, n0, n1);
+            out.add(new Slab(m0, m1, n0, n1));
           }
         }
+      }
+      return out;
+    }
+
+    Program emit() {
+      int core = 0;
+      for (Slab sl : slabs()) {
+        emitCore(pb.core(core++), sl.m0(), sl.m1(), sl.n0(), sl.n1());
       }
       pb.flops(g.flops());
       pb.hbmBytesMin((long) Math.ceil((g.m() * g.k() + g.k() * g.n()) * eb + g.m() * g.n() * outType.bits() / 8.0));
@@ -543,30 +553,14 @@ public final class GemmLowering {
 
     /** Instructions of {@link #emit()}, counted by emitting one core of each slab shape. */
     long count() {
-      long tilesM = Kernels.ceilDiv(g.m(), mTile);
-      long tilesN = Kernels.ceilDiv(g.n(), nTile);
-      long tmPerCore = Kernels.ceilDiv(tilesM, tl.gridM());
-      long tnPerCore = Kernels.ceilDiv(tilesN, tl.gridN());
       java.util.Map<Long, Long> perShape = new java.util.HashMap<>();
       long total = 0;
-      for (int gm = 0; gm < tl.gridM(); gm++) {
-        for (int gn = 0; gn < tl.gridN(); gn++) {
-          long m0 = gm * tmPerCore * mTile;
-          long n0 = gn * tnPerCore * nTile;
-          long m1 = Math.min(g.m(), m0 + tmPerCore * mTile);
-          long n1 = Math.min(g.n(), n0 + tnPerCore * nTile);
-          if (m0 < m1 && n0 < n1) {
-            final long mm0 = m0;
-            final long mm1 = m1;
-            final long nn0 = n0;
-            final long nn1 = n1;
-            total += perShape.computeIfAbsent(key(m1 - m0, n1 - n0), k -> {
-              ProgramBuilder one = new ProgramBuilder("count", t.dmaQueues());
-              new Emitter(t, g, tl, one).emitCore(one.core(0), mm0, mm1, nn0, nn1);
-              return one.instructions();
-            });
-          }
-        }
+      for (Slab sl : slabs()) {
+        total += perShape.computeIfAbsent(key(sl.m1() - sl.m0(), sl.n1() - sl.n0()), k -> {
+          ProgramBuilder one = new ProgramBuilder("count", t.dmaQueues());
+          new Emitter(t, g, tl, one).emitCore(one.core(0), sl.m0(), sl.m1(), sl.n0(), sl.n1());
+          return one.instructions();
+        });
       }
       return total;
     }
