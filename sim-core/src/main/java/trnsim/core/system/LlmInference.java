@@ -115,7 +115,7 @@ final class LlmInference {
   /** The ranks' shard of the model at tensor-parallel degree {@code tp}. */
   static RankShard shard(ModelShape m, int tp) {
     long kv = tp <= m.kvHeads() ? m.kvHeads() / tp : 1;
-    return new RankShard(m.hidden(), m.heads() / tp, kv, m.headDim(), m.ffn() / tp, LlmSystem.ceilDiv(m.vocab(), tp));
+    return new RankShard(m.hidden(), m.heads() / tp, kv, m.headDim(), m.ffn() / tp, LlmSystem.ceilDiv(m.vocab(), tp), m.mlp());
   }
 
   /**
@@ -139,7 +139,7 @@ final class LlmInference {
       double experts = (double) e.experts() / ep * m.expertParameters() / tp * expertWeights(m, weights).bits() / 8.0;
       layers += m.moeLayers() * (router + shared + experts);
     }
-    return layers + 2.0 * LlmSystem.ceilDiv(m.vocab(), tp) * m.hidden() * dt.bits() / 8.0;
+    return layers + embeddingTables(m) * LlmSystem.ceilDiv(m.vocab(), tp) * m.hidden() * dt.bits() / 8.0;
   }
 
   /** Storage type of the routed experts: the model's own (gpt-oss: MXFP4) when narrower than the layers' {@code weights}. */
@@ -153,7 +153,12 @@ final class LlmInference {
     RankShard s = shard(m, tp);
     double layers = (double) s.layerWeightElements() * m.layers() * weights.bits() / 8.0;
     double norms = 2.0 * m.hidden() * m.layers() * dt.bits() / 8.0;
-    return layers + norms + 2.0 * s.vocab() * m.hidden() * dt.bits() / 8.0;
+    return layers + norms + embeddingTables(m) * s.vocab() * m.hidden() * dt.bits() / 8.0;
+  }
+
+  /** Vocabulary x hidden tables a rank holds: the embedding and the LM head, one when they are tied (GPT-2/3, Llama-3.2 1B/3B). */
+  static double embeddingTables(ModelShape m) {
+    return m.tiedEmbeddings() ? 1 : 2;
   }
 
   /** KV-cache bytes one rank holds for {@code batch} sequences of {@code maxSeq} positions (its kv heads, replicated ones included). */

@@ -57,6 +57,34 @@ class LlmInferenceTest {
   }
 
   /**
+   * GPT-style models (GELU MLP: up and down projections only) hold and stream two hidden x ffn
+   * matrices per layer, not SwiGLU's three: the weights a tensor-parallel group holds add up to the
+   * published parameter count at two bytes each (GPT-3 paper, Table 2.1: 175.0 B and 6.7 B), and a
+   * GELU decode layer's minimum HBM traffic is its SwiGLU twin's minus one bf16 hidden x ffn matrix.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"gpt3-175b, 175.0e9, 32", "gpt3-6.7b, 6.7e9, 8"})
+  void geluModelsHoldTwoMlpMatrices(String model, double publishedParams, int tp) {
+    LlmResult r = run("trn2-ultraserver", "llm-infer:model=" + model + ",phase=decode,batch=8,ctx=2048,tp=" + tp);
+    double groupBytes = r.memoryBytes().get("weights") * r.parallelism().get("chips_per_group");
+    assertThat(groupBytes / 2).isCloseTo(publishedParams, within(0.02 * publishedParams));
+
+    var t = Targets.of(hw("trn2"));
+    var gelu = new RankShard(4096, 8, 8, 128, 4096, 8000, ModelShape.Mlp.GELU);
+    var swiglu = new RankShard(4096, 8, 8, 128, 4096, 8000, ModelShape.Mlp.SWIGLU);
+    var o = opts(DType.BF16, false);
+    long geluBytes = hbmMin(InferenceLowering.decodeLayer(t, gelu, 1, 2048, o));
+    long swigluBytes = hbmMin(InferenceLowering.decodeLayer(t, swiglu, 1, 2048, o));
+    // the twin's gate matrix, the gate's output written by the projection and read back by the
+    // activation as its second operand (one token: 4096 bf16 values each way), on each rank of the chip
+    assertThat(swigluBytes - geluBytes).isEqualTo(o.ranksPerChip() * (2L * 4096 * 4096 + 2 * 2L * 4096));
+  }
+
+  private static long hbmMin(List<trnsim.isa.lower.Step> steps) {
+    return steps.stream().mapToLong(s -> s.program().hbmBytesMin() * s.repeat()).sum();
+  }
+
+  /**
    * The residual add fused into the RMSNorm: four tensor passes of HBM traffic (two reads, two
    * writes) instead of the five of a separate add (2 reads + 1 write) and norm (1 + 1), so it is
    * faster than the two kernels run one after the other, and never faster than its own bytes at the

@@ -47,15 +47,21 @@ public final class InferenceLowering {
    * @param headDim head width
    * @param ffn MLP width on the rank
    * @param vocab LM-head columns on the rank
+   * @param mlp the MLP's kind: gated SiLU (gate+up, SiLU x up, down: three matrices) or GELU (up, GELU, down: two)
    */
-  public record RankShard(long hidden, long qHeads, long kvHeads, long headDim, long ffn, long vocab) {
+  public record RankShard(long hidden, long qHeads, long kvHeads, long headDim, long ffn, long vocab, ModelShape.Mlp mlp) {
+    /** A Llama-style shard (SwiGLU MLP). */
+    public RankShard(long hidden, long qHeads, long kvHeads, long headDim, long ffn, long vocab) {
+      this(hidden, qHeads, kvHeads, headDim, ffn, vocab, ModelShape.Mlp.SWIGLU);
+    }
+
     public long qkvColumns() {
       return (qHeads + 2 * kvHeads) * headDim;
     }
 
     /** Weight elements of one layer on the rank (linear layers only; norms are negligible). */
     public long layerWeightElements() {
-      return hidden * qkvColumns() + qHeads * headDim * hidden + 3 * hidden * ffn;
+      return hidden * qkvColumns() + qHeads * headDim * hidden + mlp.matrices() * hidden * ffn;
     }
   }
 
@@ -121,7 +127,7 @@ public final class InferenceLowering {
       long slice = t.partitions();
       scorePasses = Kernels.ceilDiv(v.mla().kvLoraRank() + v.mla().qkRopeDim(), slice);
       valuePasses = Kernels.ceilDiv(v.mla().kvLoraRank(), slice);
-      attnShard = new RankShard(s.hidden(), s.qHeads(), 1, slice, s.ffn(), s.vocab());
+      attnShard = new RankShard(s.hidden(), s.qHeads(), 1, slice, s.ffn(), s.vocab(), s.mlp());
     }
     return decodeLayer(t, s, attnShard, batch, span, o, v, scorePasses, valuePasses);
   }
@@ -271,14 +277,23 @@ public final class InferenceLowering {
     } else {
       List<Kernel> m = new ArrayList<>();
       m.add(new Kernel("residual_rmsnorm_mlp", residualRmsnorm(t, s.hidden(), tokens, dt, o.coresPerRank()), new ProgramChain.Independent()));
-      m.addAll(mlp(t, "", tokens, s.hidden(), s.ffn(), o.weights(), o));
+      m.addAll(mlp(t, "", tokens, s.hidden(), s.ffn(), s.mlp(), o.weights(), o));
       segment(t, steps, "mlp_block", m, o);
     }
     return steps;
   }
 
-  /** A SwiGLU MLP of {@code ffn} columns on the rank: gate+up, SiLU x up, down. */
-  private static List<Kernel> mlp(TargetSpec t, String prefix, long tokens, long hidden, long ffn, DType weights, Options o) {
+  /**
+   * An MLP of {@code ffn} columns on the rank: SwiGLU (gate+up, SiLU x up, down) or GELU (GPT-2/3:
+   * up, GELU, down; its biases are not charged: a bias add is fused into the GEMM's PSUM evacuation).
+   */
+  private static List<Kernel> mlp(TargetSpec t, String prefix, long tokens, long hidden, long ffn, ModelShape.Mlp kind,
+      DType weights, Options o) {
+    if (kind == ModelShape.Mlp.GELU) {
+      return List.of(linearKernel(t, prefix + "up_proj", tokens, hidden, ffn, weights, o),
+          new Kernel(prefix + "gelu", elementwise(t, "gelu", ffn, tokens, o.compute(), o.coresPerRank()), new ProgramChain.Independent()),
+          linearKernel(t, prefix + "down_proj", tokens, ffn, hidden, weights, o));
+    }
     return List.of(linearKernel(t, prefix + "gate_up_proj", tokens, hidden, 2 * ffn, weights, o),
         new Kernel(prefix + "silu_mul", elementwise(t, "silu_mul", ffn, tokens, o.compute(), o.coresPerRank()), new ProgramChain.Independent()),
         linearKernel(t, prefix + "down_proj", tokens, ffn, hidden, weights, o));
@@ -335,7 +350,7 @@ public final class InferenceLowering {
         load.activeExperts(), dt));
     steps.add(new Step("moe_combine", spmd(elementwise(t, "add", s.hidden(), tokens * moe.topK(), dt, o.coresPerRank()), o), 1, dt));
     if (moe.sharedFfn() > 0) {
-      segment(t, steps, "shared_expert_block", mlp(t, "shared_", tokens, s.hidden(), moe.sharedFfn(), o.weights(), o), o);
+      segment(t, steps, "shared_expert_block", mlp(t, "shared_", tokens, s.hidden(), moe.sharedFfn(), s.mlp(), o.weights(), o), o);
     }
   }
 
@@ -550,7 +565,7 @@ public final class InferenceLowering {
     return pb.build();
   }
 
-  /** {@code add} (residual) or {@code silu_mul} (SiLU of the gate times up) of {@code [features x tokens]} tensors. */
+  /** {@code add} (residual), {@code silu_mul} (SiLU of the gate times up) or {@code gelu} (one operand) of {@code [features x tokens]} tensors. */
   public static Program elementwise(TargetSpec t, String op, long features, long tokens, DType dt, int cores) {
     int parts = t.partitions();
     long ft = Kernels.ceilDiv(features, parts);
@@ -570,10 +585,17 @@ public final class InferenceLowering {
         long w = Math.min(tile, total - i * tile);
         int slot = k++ % 3;
         Op[] war = store[slot] == null ? new Op[0] : store[slot];
-        Op[] a = Kernels.spreadDma(c, 0, lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), war);
-        Op[] b = Kernels.spreadDma(c, lq / 2, lq - lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), war);
         TensorRef x = TensorRef.sbuf(parts, w, dt);
         Op out;
+        if (op.equals("gelu")) {
+          // one operand: the up projection's output, loaded over every load queue
+          Op[] a = Kernels.spreadDma(c, 0, lq, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), war);
+          out = c.add(new Instruction.Activation(x, x, ActFunc.GELU, false), a);
+          store[slot] = Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, parts, dt.bytes(w), out);
+          continue;
+        }
+        Op[] a = Kernels.spreadDma(c, 0, lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), war);
+        Op[] b = Kernels.spreadDma(c, lq / 2, lq - lq / 2, MemSpace.HBM, MemSpace.SBUF, parts, dt.bytes(w), war);
         if (op.equals("silu_mul")) {
           Op act = c.add(new Instruction.Activation(x, x, ActFunc.SILU, false), a);
           out = c.add(new Instruction.TensorTensor(EngineKind.VECTOR, x, x, x, AluOp.MULTIPLY), Kernels.concat(b, act));
@@ -583,7 +605,7 @@ public final class InferenceLowering {
         store[slot] = Kernels.spreadDma(c, lq, t.dmaQueues() - lq, MemSpace.SBUF, MemSpace.HBM, parts, dt.bytes(w), out);
       }
     }
-    pb.flops(0).hbmBytesMin(3 * dt.bytes(features * tokens));
+    pb.flops(0).hbmBytesMin((op.equals("gelu") ? 2 : 3) * dt.bytes(features * tokens));
     return pb.build();
   }
 }
