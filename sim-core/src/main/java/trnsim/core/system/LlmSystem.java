@@ -53,14 +53,6 @@ public final class LlmSystem {
   public static LlmResult run(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy,
       RunOptions opts) {
     try {
-      String name = w.params().get("model");
-      if (name != null && w.kind().equals("llm-train")) {
-        ModelShape m = models.apply(name);
-        if (m.attention().mla() != null) {
-          throw new WorkloadException(w.source(), w.kind() + ".model", name,
-              "latent-attention (MLA) training is not modelled yet (llm-infer runs it)");
-        }
-      }
       return w.kind().equals("llm-train") ? LlmTraining.train(hw, w, models, energy, opts) : LlmInference.infer(hw, w, models, energy, opts);
     } catch (ProgramException e) {
       throw new WorkloadException(w.source(), w.kind(), w.toString(), e.getMessage());

@@ -45,8 +45,9 @@ public final class LayerLowering {
     if (m == null) {
       throw new WorkloadException(w.source(), "layer.model", name, "unknown model" + (models == null ? " (no model table given)" : ""));
     }
-    if (m.attention().mla() != null) {
-      throw new WorkloadException(w.source(), "layer.model", name, "latent-attention (MLA) layers are modelled in llm-infer only");
+    if (m.attention().mla() != null && phase.equals("decode")) {
+      throw new WorkloadException(w.source(), "layer.phase", phase,
+          "latent-attention (MLA) decode runs in its absorbed form in llm-infer only (prefill and train run here)");
     }
     MoeLoad load = null;
     if (m.isMoe()) {
@@ -267,23 +268,71 @@ public final class LayerLowering {
       }
       addEagerBackward(t, steps, f.attn, cores, o.attention() == Attention.EAGER_UNFUSED);
     }
-    addGemmBackward(t, steps, "qkv_proj", f.qkv, cores);
+    for (int i = f.projections.size() - 1; i >= 0; i--) {
+      Projection p = f.projections.get(i);
+      if (p.latentNorm() != null) {
+        steps.add(new Step(p.label() + "_norm_bwd", p.latentNorm(), 1, dt));
+      }
+      addGemmBackward(t, steps, p.label(), p.gemm(), cores);
+    }
     steps.add(new Step(norm + "_attn_bwd", f.norm, 1, dt));
   }
 
   /** A layer's forward kernels and the pieces its backward reuses. */
-  private record Forward(List<Step> steps, Program norm, Program residual, Program activation, GemmSpec qkv, GemmSpec oProj,
-      GemmSpec up, GemmSpec down, AttentionSpec attn, List<Step> eager, List<Step> mlp) {}
+  private record Forward(List<Step> steps, Program norm, Program residual, Program activation, List<Projection> projections,
+      GemmSpec oProj, GemmSpec up, GemmSpec down, AttentionSpec attn, List<Step> eager, List<Step> mlp) {}
+
+  /** One of the projections into attention, in execution order, with the RMSNorm on its output (MLA's latents) or null. */
+  private record Projection(String label, GemmSpec gemm, Program latentNorm) {}
+
+  /**
+   * The projections into attention: one fused QKV GEMM, or latent attention's chain (DeepSeek-V2
+   * section 2.1, the training form, keys and values expanded per head): q_a (hidden to the query
+   * latent) and its RMSNorm, q_b (to every head's query), kv_a (to the KV latent plus the shared
+   * rotary key) and its RMSNorm, kv_b (the latent to every head's no-position key and value).
+   * Under tensor parallelism the down projections (q_a, kv_a) run whole on every rank, as the
+   * parameter count of a shard has them; the up projections split by heads.
+   */
+  private static List<Projection> projections(TargetSpec t, ModelShape m, long tokens, DType gemm, DType dt) {
+    ModelShape.Mla mla = m.attention().mla();
+    if (mla == null) {
+      long qkvN = (m.heads() + 2L * m.kvHeads()) * m.headDim();
+      return List.of(new Projection("qkv_proj", new GemmSpec(tokens, m.hidden(), qkvN, gemm, false, false), null));
+    }
+    int cores = t.cores();
+    List<Projection> p = new ArrayList<>();
+    long qIn = m.hidden();
+    if (mla.qLoraRank() > 0) {
+      p.add(new Projection("q_a_proj", new GemmSpec(tokens, m.hidden(), mla.qLoraRank(), gemm, false, false),
+          NormLowering.lower(t, "rmsnorm", tokens, mla.qLoraRank(), dt, cores)));
+      qIn = mla.qLoraRank();
+    }
+    p.add(new Projection("q_b_proj", new GemmSpec(tokens, qIn, (long) m.heads() * mla.qkDim(), gemm, false, false), null));
+    p.add(new Projection("kv_a_proj", new GemmSpec(tokens, m.hidden(), mla.kvLoraRank() + mla.qkRopeDim(), gemm, false, false),
+        NormLowering.lower(t, "rmsnorm", tokens, mla.kvLoraRank(), dt, cores)));
+    p.add(new Projection("kv_b_proj",
+        new GemmSpec(tokens, mla.kvLoraRank(), (long) m.heads() * (mla.qkNopeDim() + mla.vDim()), gemm, false, false), null));
+    return p;
+  }
+
+  /**
+   * Head width the attention kernels run at. Latent attention's keys are {@code qk_nope + qk_rope}
+   * wide and its values {@code v_head_dim}: the kernel runs at their mean, which keeps QK^T + PV's
+   * FLOPs and the K + V bytes exact (the split between the two products is what is simplified).
+   */
+  private static long attentionWidth(ModelShape m) {
+    ModelShape.Mla mla = m.attention().mla();
+    return mla == null ? m.headDim() : (mla.qkDim() + mla.vDim()) / 2;
+  }
 
   private static Forward forward(TargetSpec t, ModelShape m, String phase, long batch, long seq, long normTokens, long ctx,
       Attention attention, DType dt, MoeLoad moe, DType gemm) {
     int cores = t.cores();
     long tokens = batch * seq;
-    long hd = m.headDim();
-    long qkvN = (m.heads() + 2L * m.kvHeads()) * hd;
-    long attnOut = (long) m.heads() * hd;
+    long hd = attentionWidth(m);
+    long attnOut = (long) m.heads() * (m.attention().mla() != null ? m.attention().mla().vDim() : m.headDim());
     boolean gated = m.mlp() == ModelShape.Mlp.SWIGLU;
-    GemmSpec qkv = new GemmSpec(tokens, m.hidden(), qkvN, gemm, false, false);
+    List<Projection> projections = projections(t, m, tokens, gemm, dt);
     GemmSpec oProj = new GemmSpec(tokens, attnOut, m.hidden(), gemm, false, false);
     GemmSpec up = new GemmSpec(tokens, m.hidden(), (gated ? 2L : 1L) * m.ffn(), gemm, false, false);
     GemmSpec down = new GemmSpec(tokens, m.ffn(), m.hidden(), gemm, false, false);
@@ -296,8 +345,13 @@ public final class LayerLowering {
     List<Step> eager = List.of();
     List<Step> steps = new ArrayList<>();
     steps.add(new Step(normName + "_attn", norm, 1, dt));
-    steps.addAll(GemmLowering.steps(t, "qkv_proj", qkv, cores, 1));
-    addBias(t, steps, m, "qkv", tokens * qkvN, dt);
+    for (Projection p : projections) {
+      steps.addAll(GemmLowering.steps(t, p.label(), p.gemm(), cores, 1));
+      if (p.latentNorm() != null) {
+        steps.add(new Step(p.label() + "_norm", p.latentNorm(), 1, dt));
+      }
+    }
+    addBias(t, steps, m, "qkv", tokens * projections.get(0).gemm().n(), dt);
     if (phase.equals("decode")) {
       Program attn = DecodeAttention.lower(t, new AttentionSpec(batch, m.heads(), 1, ctx, hd, m.kvHeads(), false, dt), cores);
       steps.add(new Step("attention_decode", attn, 1, dt));
@@ -326,7 +380,7 @@ public final class LayerLowering {
     }
     steps.addAll(mlp);
     steps.add(new Step("residual_mlp", residual, 1, dt));
-    return new Forward(steps, norm, residual, activation, qkv, oProj, up, down, a, eager, mlp);
+    return new Forward(steps, norm, residual, activation, projections, oProj, up, down, a, eager, mlp);
   }
 
   /**
