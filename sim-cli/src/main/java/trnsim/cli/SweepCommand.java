@@ -27,10 +27,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.ResultSchema;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
-import trnsim.core.run.WorkloadResult;
 import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
 
@@ -120,9 +121,9 @@ public final class SweepCommand implements Callable<Integer> {
     if (maxEvents <= 0) {
       throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
     }
-    Workbench wb = new Workbench(ctx);
+    Simulator sim = ctx.simulator();
     List<Dimension> dims = new ArrayList<>();
-    List<String> base = wb.expand(workload);
+    List<String> base = sim.expand(workload);
     if (base.size() > 1) {
       dims.add(new Dimension("workload", base));
     }
@@ -139,7 +140,7 @@ public final class SweepCommand implements Callable<Integer> {
     Map<List<String>, HardwareSpec> specs = new HashMap<>();
     Map<List<String>, String> contents = new HashMap<>();
     for (Point p : points) {
-      specs.computeIfAbsent(p.sets(), s -> wb.hardware(hardwareOptions.name, s));
+      specs.computeIfAbsent(p.sets(), s -> sim.hardware(hardwareOptions.name, s));
       contents.computeIfAbsent(p.sets(), s -> Json.compact(ctx.hardware().toTree(specs.get(s))));
       WorkloadSpec.parse(p.workload(), "--workload");
     }
@@ -153,7 +154,7 @@ public final class SweepCommand implements Callable<Integer> {
         }
       }
       int already = points.size() - todo.size();
-      int failed = runAll(wb, todo, specs, log, nThreads, already, points.size());
+      int failed = runAll(sim, todo, specs, log, nThreads, already, points.size());
       List<JsonNode> rows = new ArrayList<>();
       for (Point p : points) {
         JsonNode n = log.row(p.key());
@@ -176,7 +177,7 @@ public final class SweepCommand implements Callable<Integer> {
     }
   }
 
-  private int runAll(Workbench wb, List<Point> todo, Map<List<String>, HardwareSpec> specs, SweepLog log, int nThreads,
+  private int runAll(Simulator sim, List<Point> todo, Map<List<String>, HardwareSpec> specs, SweepLog log, int nThreads,
       int already, int total) {
     if (todo.isEmpty()) {
       return 0;
@@ -199,7 +200,7 @@ public final class SweepCommand implements Callable<Integer> {
     try (Progress progress = Progress.start(!noProgress, "sweep", total, already)) {
       for (Point p : todo) {
         HardwareSpec hw = specs.get(p.sets());
-        futures.put(done.submit(() -> simulate(wb, hw, p)), p);
+        futures.put(done.submit(() -> simulate(sim, hw, p)), p);
       }
       for (int i = 0; i < todo.size(); i++) {
         Future<Map<String, Object>> f = done.take();
@@ -251,15 +252,9 @@ public final class SweepCommand implements Callable<Integer> {
    * llm-* steps too), so a row equals {@code run --format json} for that point plus the sweep's keys.
    * Everything it touches is local to this call (no shared mutable state).
    */
-  private Map<String, Object> simulate(Workbench wb, HardwareSpec hw, Point p) {
+  private Map<String, Object> simulate(Simulator sim, HardwareSpec hw, Point p) {
     RunOptions opts = new RunOptions(null, maxEvents);
-    Map<String, Object> row;
-    if (wb.isSystemWorkload(p.workload())) {
-      row = new LinkedHashMap<>(SystemReports.json(wb.simulateSystem(hw, p.workload(), opts)));
-    } else {
-      Workbench.Limited l = wb.simulateLimited(hw, p.workload(), opts);
-      row = new LinkedHashMap<>(Reports.json(l.result(), l.energy(), l.operating()));
-    }
+    Map<String, Object> row = new LinkedHashMap<>(ResultSchema.json(sim.run(hw, p.workload(), opts)));
     row.put("key", p.key());
     row.put("vary", p.varied());
     Map<String, String> set = new TreeMap<>();
