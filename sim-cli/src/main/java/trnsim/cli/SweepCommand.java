@@ -86,6 +86,16 @@ public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--max-events", defaultValue = "500000000", description = "Event budget per simulation (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
+  @Option(names = "--outdir", paramLabel = "DIR", description = "Also write a run directory: hardware.yaml (the base config, "
+      + "--set applied), workload.txt, stats.json, result.json (every row) and version.txt (docs/cli.md).")
+  Path outdir;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec commandSpec;
+
+  /** The statistics tree of each point simulated now, by point key (filled from the worker threads). */
+  private final Map<String, Object> statsByKey = new java.util.concurrent.ConcurrentHashMap<>();
+
   public SweepCommand(CliContext ctx) {
     this.ctx = ctx;
   }
@@ -121,6 +131,7 @@ public final class SweepCommand implements Callable<Integer> {
     if (maxEvents <= 0) {
       throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
     }
+    RunDirectory rd = RunDirectory.of(ctx, outdir);
     Simulator sim = ctx.simulator();
     List<Dimension> dims = new ArrayList<>();
     List<String> base = sim.expand(workload);
@@ -145,6 +156,7 @@ public final class SweepCommand implements Callable<Integer> {
       WorkloadSpec.parse(p.workload(), "--workload");
     }
     points = keyedByContent(points, contents);
+    Map<String, JsonNode> earlierStats = rd == null ? Map.of() : earlierStats(outdir);
     SweepLog log = SweepLog.open(out, ctx.err());
     try {
       List<Point> todo = new ArrayList<>();
@@ -169,6 +181,9 @@ public final class SweepCommand implements Callable<Integer> {
       }
       if (chart != null && !rows.isEmpty()) {
         chart(dims, rows);
+      }
+      if (rd != null) {
+        writeRunDirectory(rd, sim, points, rows, earlierStats);
       }
       print(keys, rows, points.size(), todo.size() - failed, already, failed);
       return failed > 0 ? ExitCodes.BAD_INPUT : ExitCodes.OK;
@@ -254,7 +269,8 @@ public final class SweepCommand implements Callable<Integer> {
    */
   private Map<String, Object> simulate(Simulator sim, HardwareSpec hw, Point p) {
     RunOptions opts = new RunOptions(null, maxEvents);
-    Map<String, Object> row = new LinkedHashMap<>(ResultSchema.json(sim.run(hw, p.workload(), opts)));
+    trnsim.core.api.SimulationResult r = sim.run(hw, p.workload(), opts);
+    Map<String, Object> row = new LinkedHashMap<>(ResultSchema.json(r));
     row.put("key", p.key());
     row.put("vary", p.varied());
     Map<String, String> set = new TreeMap<>();
@@ -263,7 +279,57 @@ public final class SweepCommand implements Callable<Integer> {
       set.put(s.substring(0, eq), s.substring(eq + 1));
     }
     row.put("set", set);
+    if (outdir != null) {
+      Map<String, Object> st = new LinkedHashMap<>();
+      st.put("key", p.key());
+      st.putAll(ResultSchema.stats(r));
+      statsByKey.put(p.key(), st);
+    }
     return row;
+  }
+
+  /**
+   * The run directory of a sweep: the base hardware (its --set applied; each row's {@code set} holds
+   * its point's overrides), the distinct workloads, every row, and the statistics of every point,
+   * those simulated now plus those an earlier run wrote to the same folder (a resumed sweep keeps them).
+   */
+  private void writeRunDirectory(RunDirectory rd, Simulator sim, List<Point> points, List<JsonNode> rows,
+      Map<String, JsonNode> earlierStats) {
+    List<Object> stats = new ArrayList<>();
+    LinkedHashSet<String> workloads = new LinkedHashSet<>();
+    for (Point p : points) {
+      workloads.add(p.workload());
+      Object st = statsByKey.containsKey(p.key()) ? statsByKey.get(p.key()) : earlierStats.get(p.key());
+      if (st != null) {
+        stats.add(st);
+      }
+    }
+    rd.hardware("hardware.yaml", sim.hardware(hardwareOptions.name, hardwareOptions.sets))
+        .workloads(new ArrayList<>(workloads))
+        .statsTree(stats)
+        .result(new ArrayList<>(rows))
+        .version(commandSpec.commandLine().getParseResult().originalArgs())
+        .write();
+  }
+
+  /** The per-point statistics an earlier sweep wrote to {@code DIR/stats.json}, by key (none when absent). */
+  private static Map<String, JsonNode> earlierStats(Path dir) {
+    Path f = dir.resolve("stats.json");
+    Map<String, JsonNode> out = new HashMap<>();
+    if (!java.nio.file.Files.isRegularFile(f)) {
+      return out;
+    }
+    try {
+      for (JsonNode n : Json.MAPPER.readTree(f.toFile()).path("points")) {
+        if (n.path("key").isTextual()) {
+          out.put(n.path("key").asText(), n);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new UserInputException(RunDirectory.OPTION + " = '" + dir + "': stats.json is not a trnsim statistics file ("
+          + AtomicFiles.reason(e).lines().findFirst().orElse("") + "); remove it or use another folder");
+    }
+    return out;
   }
 
   private static String describe(Point p) {
