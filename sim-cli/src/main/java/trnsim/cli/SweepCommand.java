@@ -27,10 +27,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.ResultSchema;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
-import trnsim.core.run.WorkloadResult;
 import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
 
@@ -85,6 +86,16 @@ public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--max-events", defaultValue = "500000000", description = "Event budget per simulation (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
+  @Option(names = "--outdir", paramLabel = "DIR", description = "Also write a run directory: hardware.yaml (the base config, "
+      + "--set applied), workload.txt, stats.json, result.json (every row) and version.txt (docs/cli.md).")
+  Path outdir;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec commandSpec;
+
+  /** The statistics tree of each point simulated now, by point key (filled from the worker threads). */
+  private final Map<String, Object> statsByKey = new java.util.concurrent.ConcurrentHashMap<>();
+
   public SweepCommand(CliContext ctx) {
     this.ctx = ctx;
   }
@@ -120,9 +131,10 @@ public final class SweepCommand implements Callable<Integer> {
     if (maxEvents <= 0) {
       throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
     }
-    Workbench wb = new Workbench(ctx);
+    RunDirectory rd = RunDirectory.of(ctx, outdir);
+    Simulator sim = ctx.simulator();
     List<Dimension> dims = new ArrayList<>();
-    List<String> base = wb.expand(workload);
+    List<String> base = sim.expand(workload);
     if (base.size() > 1) {
       dims.add(new Dimension("workload", base));
     }
@@ -139,11 +151,12 @@ public final class SweepCommand implements Callable<Integer> {
     Map<List<String>, HardwareSpec> specs = new HashMap<>();
     Map<List<String>, String> contents = new HashMap<>();
     for (Point p : points) {
-      specs.computeIfAbsent(p.sets(), s -> wb.hardware(hardwareOptions.name, s));
+      specs.computeIfAbsent(p.sets(), s -> sim.hardware(hardwareOptions.name, s));
       contents.computeIfAbsent(p.sets(), s -> Json.compact(ctx.hardware().toTree(specs.get(s))));
       WorkloadSpec.parse(p.workload(), "--workload");
     }
     points = keyedByContent(points, contents);
+    Map<String, JsonNode> earlierStats = rd == null ? Map.of() : earlierStats(outdir);
     SweepLog log = SweepLog.open(out, ctx.err());
     try {
       List<Point> todo = new ArrayList<>();
@@ -153,7 +166,7 @@ public final class SweepCommand implements Callable<Integer> {
         }
       }
       int already = points.size() - todo.size();
-      int failed = runAll(wb, todo, specs, log, nThreads, already, points.size());
+      int failed = runAll(sim, todo, specs, log, nThreads, already, points.size());
       List<JsonNode> rows = new ArrayList<>();
       for (Point p : points) {
         JsonNode n = log.row(p.key());
@@ -169,6 +182,9 @@ public final class SweepCommand implements Callable<Integer> {
       if (chart != null && !rows.isEmpty()) {
         chart(dims, rows);
       }
+      if (rd != null) {
+        writeRunDirectory(rd, sim, points, rows, earlierStats);
+      }
       print(keys, rows, points.size(), todo.size() - failed, already, failed);
       return failed > 0 ? ExitCodes.BAD_INPUT : ExitCodes.OK;
     } finally {
@@ -176,7 +192,7 @@ public final class SweepCommand implements Callable<Integer> {
     }
   }
 
-  private int runAll(Workbench wb, List<Point> todo, Map<List<String>, HardwareSpec> specs, SweepLog log, int nThreads,
+  private int runAll(Simulator sim, List<Point> todo, Map<List<String>, HardwareSpec> specs, SweepLog log, int nThreads,
       int already, int total) {
     if (todo.isEmpty()) {
       return 0;
@@ -199,7 +215,7 @@ public final class SweepCommand implements Callable<Integer> {
     try (Progress progress = Progress.start(!noProgress, "sweep", total, already)) {
       for (Point p : todo) {
         HardwareSpec hw = specs.get(p.sets());
-        futures.put(done.submit(() -> simulate(wb, hw, p)), p);
+        futures.put(done.submit(() -> simulate(sim, hw, p)), p);
       }
       for (int i = 0; i < todo.size(); i++) {
         Future<Map<String, Object>> f = done.take();
@@ -251,15 +267,10 @@ public final class SweepCommand implements Callable<Integer> {
    * llm-* steps too), so a row equals {@code run --format json} for that point plus the sweep's keys.
    * Everything it touches is local to this call (no shared mutable state).
    */
-  private Map<String, Object> simulate(Workbench wb, HardwareSpec hw, Point p) {
+  private Map<String, Object> simulate(Simulator sim, HardwareSpec hw, Point p) {
     RunOptions opts = new RunOptions(null, maxEvents);
-    Map<String, Object> row;
-    if (wb.isSystemWorkload(p.workload())) {
-      row = new LinkedHashMap<>(SystemReports.json(wb.simulateSystem(hw, p.workload(), opts)));
-    } else {
-      Workbench.Limited l = wb.simulateLimited(hw, p.workload(), opts);
-      row = new LinkedHashMap<>(Reports.json(l.result(), l.energy(), l.operating()));
-    }
+    trnsim.core.api.SimulationResult r = sim.run(hw, p.workload(), opts);
+    Map<String, Object> row = new LinkedHashMap<>(ResultSchema.json(r));
     row.put("key", p.key());
     row.put("vary", p.varied());
     Map<String, String> set = new TreeMap<>();
@@ -268,7 +279,57 @@ public final class SweepCommand implements Callable<Integer> {
       set.put(s.substring(0, eq), s.substring(eq + 1));
     }
     row.put("set", set);
+    if (outdir != null) {
+      Map<String, Object> st = new LinkedHashMap<>();
+      st.put("key", p.key());
+      st.putAll(ResultSchema.stats(r));
+      statsByKey.put(p.key(), st);
+    }
     return row;
+  }
+
+  /**
+   * The run directory of a sweep: the base hardware (its --set applied; each row's {@code set} holds
+   * its point's overrides), the distinct workloads, every row, and the statistics of every point,
+   * those simulated now plus those an earlier run wrote to the same folder (a resumed sweep keeps them).
+   */
+  private void writeRunDirectory(RunDirectory rd, Simulator sim, List<Point> points, List<JsonNode> rows,
+      Map<String, JsonNode> earlierStats) {
+    List<Object> stats = new ArrayList<>();
+    LinkedHashSet<String> workloads = new LinkedHashSet<>();
+    for (Point p : points) {
+      workloads.add(p.workload());
+      Object st = statsByKey.containsKey(p.key()) ? statsByKey.get(p.key()) : earlierStats.get(p.key());
+      if (st != null) {
+        stats.add(st);
+      }
+    }
+    rd.hardware("hardware.yaml", sim.hardware(hardwareOptions.name, hardwareOptions.sets))
+        .workloads(new ArrayList<>(workloads))
+        .statsTree(stats)
+        .result(new ArrayList<>(rows))
+        .version(commandSpec.commandLine().getParseResult().originalArgs())
+        .write();
+  }
+
+  /** The per-point statistics an earlier sweep wrote to {@code DIR/stats.json}, by key (none when absent). */
+  private static Map<String, JsonNode> earlierStats(Path dir) {
+    Path f = dir.resolve("stats.json");
+    Map<String, JsonNode> out = new HashMap<>();
+    if (!java.nio.file.Files.isRegularFile(f)) {
+      return out;
+    }
+    try {
+      for (JsonNode n : Json.MAPPER.readTree(f.toFile()).path("points")) {
+        if (n.path("key").isTextual()) {
+          out.put(n.path("key").asText(), n);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new UserInputException(RunDirectory.OPTION + " = '" + dir + "': stats.json is not a trnsim statistics file ("
+          + AtomicFiles.reason(e).lines().findFirst().orElse("") + "); remove it or use another folder");
+    }
+    return out;
   }
 
   private static String describe(Point p) {

@@ -130,8 +130,13 @@ public final class HardwareLoader {
     Path file = locate(nameOrPath);
     Map<String, String> origins = new TreeMap<>();
     ObjectNode tree = readWithExtends(file, new LinkedHashSet<>(), origins);
-    tree.put("name", stem(file));
-    origins.put("name", file.toString());
+    // A config is named by its file, unless the file itself (not a base) says `name:`, as a resolved
+    // config written by `config show` or `--outdir` does: re-running from it reports the same name.
+    JsonNode own = tree.get("name");
+    if (!file.toString().equals(origins.get("name")) || own == null || !own.isTextual() || own.asText().isBlank()) {
+      tree.put("name", stem(file));
+      origins.put("name", file.toString());
+    }
     for (String set : overrides) {
       applySet(tree, set, origins);
     }

@@ -240,6 +240,21 @@ class HardwareLoaderTest {
     assertThat(reread.system()).isEqualTo(s.system());
   }
 
+  @Test
+  void aFileThatNamesItselfKeepsItsNameAndABaseNameIsNotInherited() throws IOException {
+    HardwareLoader l = shipped();
+    HardwareSpec s = l.load("trn2", List.of("chip.hbm.bandwidth=3TB/s")).spec();
+    Path resolved = tmp.resolve("hardware").resolve("resolved.yaml");
+    Files.createDirectories(resolved.getParent());
+    Files.writeString(resolved, l.toYaml(s));
+    HardwareSpec reread = new HardwareLoader(tmp).load(resolved.toString(), List.of()).spec();
+    assertThat(reread).isEqualTo(s);
+    // a file extending the named one is named by its own file, not by its base's name: key
+    Path child = tmp.resolve("hardware").resolve("child.yaml");
+    Files.writeString(child, "extends: resolved.yaml\n");
+    assertThat(new HardwareLoader(tmp).load(child.toString(), List.of()).spec().name()).isEqualTo("child");
+  }
+
   private static ConfigException assertThrowsConfig(Runnable r) {
     try {
       r.run();
