@@ -283,15 +283,7 @@ public final class SweepCommand implements Callable<Integer> {
   private Map<String, Object> simulate(Simulator sim, HardwareSpec hw, Point p) {
     RunOptions opts = new RunOptions(null, maxEvents);
     trnsim.core.api.SimulationResult r = sim.run(hw, p.workload(), opts);
-    Map<String, Object> row = new LinkedHashMap<>(ResultSchema.json(r));
-    row.put("key", p.key());
-    row.put("vary", p.varied());
-    Map<String, String> set = new TreeMap<>();
-    for (String s : p.sets()) {
-      int eq = s.indexOf('=');
-      set.put(s.substring(0, eq), s.substring(eq + 1));
-    }
-    row.put("set", set);
+    Map<String, Object> row = ResultSchema.sweepRow(r, p.key(), p.varied(), p.sets());
     if (outdir != null) {
       Map<String, Object> st = new LinkedHashMap<>();
       st.put("key", p.key());
