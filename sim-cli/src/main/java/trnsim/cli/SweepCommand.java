@@ -151,7 +151,7 @@ public final class SweepCommand implements Callable<Integer> {
     Map<List<String>, HardwareSpec> specs = new HashMap<>();
     Map<List<String>, String> contents = new HashMap<>();
     for (Point p : points) {
-      specs.computeIfAbsent(p.sets(), s -> sim.hardware(hardwareOptions.name, s));
+      specs.computeIfAbsent(p.sets(), s -> variant(sim, s, dims));
       contents.computeIfAbsent(p.sets(), s -> Json.compact(ctx.hardware().toTree(specs.get(s))));
       WorkloadSpec.parse(p.workload(), "--workload");
     }
@@ -189,6 +189,19 @@ public final class SweepCommand implements Callable<Integer> {
       return failed > 0 ? ExitCodes.BAD_INPUT : ExitCodes.OK;
     } finally {
       log.close();
+    }
+  }
+
+  /** A point's hardware; a bad value of a varied key is reported against --vary, the option that gave it. */
+  private HardwareSpec variant(Simulator sim, List<String> sets, List<Dimension> dims) {
+    try {
+      return sim.hardware(hardwareOptions.name, sets);
+    } catch (ConfigException e) {
+      boolean varied = "--set".equals(e.file()) && dims.stream().anyMatch(d -> d.key().equals(e.keyPath()));
+      if (varied) {
+        throw new ConfigException("--vary", e.keyPath(), e.value(), e.reason());
+      }
+      throw e;
     }
   }
 
@@ -270,15 +283,7 @@ public final class SweepCommand implements Callable<Integer> {
   private Map<String, Object> simulate(Simulator sim, HardwareSpec hw, Point p) {
     RunOptions opts = new RunOptions(null, maxEvents);
     trnsim.core.api.SimulationResult r = sim.run(hw, p.workload(), opts);
-    Map<String, Object> row = new LinkedHashMap<>(ResultSchema.json(r));
-    row.put("key", p.key());
-    row.put("vary", p.varied());
-    Map<String, String> set = new TreeMap<>();
-    for (String s : p.sets()) {
-      int eq = s.indexOf('=');
-      set.put(s.substring(0, eq), s.substring(eq + 1));
-    }
-    row.put("set", set);
+    Map<String, Object> row = ResultSchema.sweepRow(r, p.key(), p.varied(), p.sets());
     if (outdir != null) {
       Map<String, Object> st = new LinkedHashMap<>();
       st.put("key", p.key());
@@ -451,8 +456,9 @@ public final class SweepCommand implements Callable<Integer> {
       // Checked before the pattern below, whose repetition recurses once per part (a 50,000-part path overflowed the stack).
       throw new UserInputException("--vary: key path deeper than 16 parts");
     }
-    if (!key.matches("[a-z0-9_]+(\\.[a-z0-9_]+)*")) {
-      throw new UserInputException("--vary = '" + text + "': '" + key + "' is not a key path (dotted snake_case)");
+    if (!key.matches("[a-z0-9_]+(\\[[0-9]{1,6}\\])?(\\.[a-z0-9_]+(\\[[0-9]{1,6}\\])?)*")) {
+      throw new UserInputException("--vary = '" + text + "': '" + key + "' is not a key path (dotted snake_case, a list element"
+          + " as key[N])");
     }
     if (key.startsWith("workload.") && key.split("\\.").length != 2) {
       throw new UserInputException("--vary = '" + text + "': workload parameters are workload.NAME");
