@@ -373,10 +373,11 @@ final class LlmInference {
       long tokens = p.batch() * p.prompt();
       List<Counted> layers = new ArrayList<>();
       for (Kind k : kinds) {
-        // the prompt's causal attention runs in full (the window's block skipping is not modelled in context encoding)
+        // a sliding-window layer's causal attention covers only its window (block-sparse, AttentionSpec.windowed)
+        var v = k.windowed() ? variant(k, tokens).withWindow(m.attention().window()) : variant(k, tokens);
         layers.add(new Counted(k, layerRuns.computeIfAbsent("prefill " + k.label(), key -> WorkloadRunner.run(hw, new LoweredWorkload(
             "llm-infer context-encoding layer (one chip, " + k.label() + ")",
-            InferenceLowering.prefillLayer(target, shard, p.batch(), p.prompt(), opts, variant(k, tokens)), tokens), runOpts))));
+            InferenceLowering.prefillLayer(target, shard, p.batch(), p.prompt(), opts, v), tokens), runOpts))));
       }
       Exec x = exec(layers, tokens);
       return new Exec(x.layers(), x.compute(), x.comm(), x.epComm(), x.launch() + requestOverhead, x.ar(), x.gather(), x.a2a());

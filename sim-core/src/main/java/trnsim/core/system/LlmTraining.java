@@ -914,6 +914,15 @@ final class LlmTraining {
             () -> LayerLowering.trainSteps(target, shardForSim, layerSpec, o.dt(), null), opts).run();
         layer = Times.mean(layer, m.moeLayers(), Times.of(dense), m.moe().denseLayers());
       }
+      int windowLayers = m.attention().windowLayers();
+      if (windowLayers > 0 && o.attention() == Attention.FLASH && m.attention().window() < o.rankSeq()) {
+        // sliding-window layers (gpt-oss: every other one; Mistral v0.1: all): their flash attention covers only the
+        // window, the rest of the layer as above; the per-layer time is the mean over the model's layers
+        var windowed = layerSpec.withWindow(m.attention().window());
+        Times win = Times.of(sims.run(hw, "windowed layer " + key, "llm-train sliding-window layer (one microbatch, one chip)", tokensChip,
+            () -> contextParallel(LayerLowering.trainSteps(target, shardForSim, windowed, o.dt(), load), cp), opts).run());
+        layer = windowLayers == m.layers() ? win : Times.mean(layer, m.layers() - windowLayers, win, windowLayers);
+      }
       Times head = Times.of(headRun);
 
       // 2. Collectives over rank groups on the fabric (cores of a chip, chips of an instance, instances over EFA).

@@ -24,6 +24,26 @@ public record AttentionSpec(long b, long h, long s, long sKv, long d, long kvHea
     }
   }
 
+  /**
+   * Causal attention within a sliding window of {@code window} keys (each query attends the last
+   * {@code window} positions, itself included: Mistral, gpt-oss's windowed layers), as the work a
+   * block-sparse kernel does: the sequence in {@code n = ceil(s / window)} equal chunks of queries,
+   * each against the same number of keys, chosen so that the query-key pairs equal the window's exact
+   * count {@code s W - W (W - 1) / 2} (to rounding). Q and O are read and written once; K and V are
+   * charged once per chunk's keys where a kernel reads the previous chunk's tail as well. Unchanged
+   * when the window covers the sequence.
+   */
+  public AttentionSpec windowed(long window) {
+    if (!causal || window <= 0 || window >= s) {
+      return this;
+    }
+    long chunks = (s + window - 1) / window;
+    long queries = (s + chunks - 1) / chunks;
+    double pairs = (double) s * window - window * (window - 1) / 2.0;
+    long keys = Math.max(1, Math.round(pairs / (chunks * queries)));
+    return new AttentionSpec(b * chunks, h, queries, keys, d, kvHeads, false, dtype);
+  }
+
   /** Query heads per key/value head. */
   public long group() {
     return h / kvHeads;

@@ -92,14 +92,26 @@ public final class InferenceLowering {
    * null for the dense MLP).
    *
    * @param expertWeights storage type of the experts' weights (the model's, e.g. MXFP4, or the layer's)
+   * @param window sliding-window width of the layer's attention in context encoding, 0 for full
+   *     causal attention ({@link AttentionSpec#windowed}; decode takes its span from the caller)
    */
-  public record Variant(ModelShape.Mla mla, ModelShape.Moe moe, MoeLoad load, DType expertWeights) {
+  public record Variant(ModelShape.Mla mla, ModelShape.Moe moe, MoeLoad load, DType expertWeights, long window) {
     public static final Variant DENSE = new Variant(null, null, null, null);
 
     public Variant {
       if ((moe == null) != (load == null)) {
         throw new IllegalArgumentException("a MoE layer needs its load");
       }
+    }
+
+    /** Full causal attention. */
+    public Variant(ModelShape.Mla mla, ModelShape.Moe moe, MoeLoad load, DType expertWeights) {
+      this(mla, moe, load, expertWeights, 0);
+    }
+
+    /** The same layer attending within a sliding window of {@code w} keys. */
+    public Variant withWindow(long w) {
+      return new Variant(mla, moe, load, expertWeights, w);
     }
   }
 
@@ -227,11 +239,12 @@ public final class InferenceLowering {
   /**
    * As above for a layer variant. Latent attention runs expanded in context encoding: the latent is
    * up-projected to per-head keys and values ({@code kv_b}) and attention is multi-head over
-   * {@code qk_nope + qk_rope} wide heads (values charged at that width too).
+   * {@code qk_nope + qk_rope} wide heads (values charged at that width too). A sliding-window layer
+   * attends within its window ({@link AttentionSpec#windowed}).
    */
   public static List<Step> prefillLayer(TargetSpec t, RankShard s, long batch, long prompt, Options o, Variant v) {
     var a = new AttentionSpec(batch, s.qHeads(), prompt, prompt, s.headDim(), v.mla() != null ? s.qHeads() : s.kvHeads(), true,
-        o.compute());
+        o.compute()).windowed(v.window());
     Program attn = o.flashPrefill() ? AttentionLowering.forward(t, a, o.coresPerRank()) : CompiledPrefillAttention.lower(t, a);
     return layer(t, s, batch * prompt, o, List.of(new Kernel("attention", attn, new ProgramChain.Independent())), v, false);
   }

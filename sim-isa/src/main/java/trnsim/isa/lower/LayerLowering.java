@@ -67,7 +67,8 @@ public final class LayerLowering {
       throw new WorkloadException(w.source(), "layer.windowed", "true", "the model has no sliding-window layers");
     }
     long span = phase.equals("decode") ? m.attention().span(ctx, windowed) : ctx;
-    return new LoweredWorkload(w.toString(), steps(t, m, phase, batch, seq, span, dt, load), batch * seq);
+    long window = windowed && !phase.equals("decode") ? m.attention().window() : 0;
+    return new LoweredWorkload(w.toString(), steps(t, m, phase, batch, seq, span, dt, load, window), batch * seq);
   }
 
   /** How a layer's attention core is computed. */
@@ -158,12 +159,24 @@ public final class LayerLowering {
    * @param gemmDtype type of the projections' GEMMs, forward and backward (fp8 mixed training:
    *     FP8_E4M3 with the attention core, norms and element-wise kernels at the layer's type), or
    *     null for the layer's type
+   * @param window sliding-window width of the layer's flash attention ({@link AttentionSpec#windowed}), 0 for full causal
    */
-  public record TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention, DType gemmDtype) {
+  public record TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention, DType gemmDtype,
+      long window) {
     public TrainLayer {
-      if (batch <= 0 || seq <= 0 || normTokens <= 0) {
-        throw new IllegalArgumentException("batch, seq and normTokens must be positive");
+      if (batch <= 0 || seq <= 0 || normTokens <= 0 || window < 0) {
+        throw new IllegalArgumentException("batch, seq and normTokens must be positive, window not negative");
       }
+    }
+
+    /** Full causal attention. */
+    public TrainLayer(long batch, long seq, long normTokens, Recompute recompute, Attention attention, DType gemmDtype) {
+      this(batch, seq, normTokens, recompute, attention, gemmDtype, 0);
+    }
+
+    /** The same layer attending within a sliding window of {@code w} keys. */
+    public TrainLayer withWindow(long w) {
+      return new TrainLayer(batch, seq, normTokens, recompute, attention, gemmDtype, w);
     }
 
     /** GEMMs at the layer's type. */
@@ -187,10 +200,16 @@ public final class LayerLowering {
 
   /** As above; {@code moe}: the MLP is the mixture of experts with this rank's load (null: the dense MLP). */
   public static List<Step> steps(TargetSpec t, ModelShape m, String phase, long batch, long seq, long ctx, DType dt, MoeLoad moe) {
+    return steps(t, m, phase, batch, seq, ctx, dt, moe, 0);
+  }
+
+  /** As above; {@code window}: prefill and train attend within a sliding window of this many keys (0: full causal). */
+  public static List<Step> steps(TargetSpec t, ModelShape m, String phase, long batch, long seq, long ctx, DType dt, MoeLoad moe,
+      long window) {
     if (phase.equals("train")) {
-      return trainSteps(t, m, TrainLayer.plain(batch, seq), dt, moe);
+      return trainSteps(t, m, TrainLayer.plain(batch, seq).withWindow(window), dt, moe);
     }
-    return forward(t, m, phase, batch, seq, batch * seq, ctx, Attention.FLASH, dt, moe, dt).steps;
+    return forward(t, m, phase, batch, seq, batch * seq, ctx, Attention.FLASH, dt, moe, dt, window).steps;
   }
 
   /**
@@ -207,7 +226,7 @@ public final class LayerLowering {
   public static List<Step> trainSteps(TargetSpec t, ModelShape m, TrainLayer o, DType dt, MoeLoad moe) {
     int cores = t.cores();
     Forward f = forward(t, m, "train", o.batch(), o.seq(), o.normTokens(), 0, o.attention(), dt, moe,
-        o.gemmDtype() == null ? dt : o.gemmDtype());
+        o.gemmDtype() == null ? dt : o.gemmDtype(), o.window());
     List<Step> steps = new ArrayList<>(f.steps);
     if (o.recompute() == Recompute.FULL) {
       for (Step s : f.steps) {
@@ -326,7 +345,7 @@ public final class LayerLowering {
   }
 
   private static Forward forward(TargetSpec t, ModelShape m, String phase, long batch, long seq, long normTokens, long ctx,
-      Attention attention, DType dt, MoeLoad moe, DType gemm) {
+      Attention attention, DType dt, MoeLoad moe, DType gemm, long window) {
     int cores = t.cores();
     long tokens = batch * seq;
     long hd = attentionWidth(m);
@@ -358,6 +377,7 @@ public final class LayerLowering {
     } else {
       a = new AttentionSpec(batch, m.heads(), seq, seq, hd, m.kvHeads(), true, dt);
       if (attention == Attention.FLASH) {
+        a = a.windowed(window); // a fused kernel skips the blocks outside the window; eager attention computes all scores
         steps.addAll(AttentionSplit.steps(t, "attention", a, cores, false));
       } else {
         eager = eagerForward(t, a, cores, attention == Attention.EAGER_UNFUSED);
