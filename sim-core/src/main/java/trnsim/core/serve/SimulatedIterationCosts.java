@@ -40,6 +40,8 @@ public final class SimulatedIterationCosts implements IterationCosts {
 
   private final InferenceCosts target;
   private final InferenceCosts draft;
+  /** The prompt-length period of the target's context-encoding time ({@link InferenceCosts#prefillPeriodTokens}), 0: none. */
+  private final long period;
   private final Map<Long, InferenceCosts.Exec> decodes = new HashMap<>();
   private final Map<Long, InferenceCosts.Exec> draftDecodes = new HashMap<>();
   private final Map<Long, InferenceCosts.Exec> prefills = new HashMap<>();
@@ -48,6 +50,7 @@ public final class SimulatedIterationCosts implements IterationCosts {
   public SimulatedIterationCosts(InferenceCosts target, InferenceCosts draft) {
     this.target = target;
     this.draft = draft;
+    this.period = target.prefillPeriodTokens();
   }
 
   @Override
@@ -110,8 +113,33 @@ public final class SimulatedIterationCosts implements IterationCosts {
     return new Cost(s + overhead, j);
   }
 
-  /** {seconds, joules, layer seconds} of a context-encoding pass of {@code n} tokens, interpolated on the grid. */
+  /** {seconds, joules, layer seconds} of a context-encoding pass of {@code n} tokens (see the class comment). */
   private double[] prefill(long n) {
+    long p = period;
+    if (p == 0 || n <= 2 * p) {
+      return fine(n);
+    }
+    // n = q periods + r (0 < r <= p): the layer at the last whole period, the first period's shape over
+    // r tokens, and r/p of the growth of a period's increment since the first (the prefix attention)
+    long q = (n - 1) / p;
+    long r = n - q * p;
+    double[] at = coarse(q * p);
+    double[] next = coarse((q + 1) * p);
+    double[] p1 = fine(p);
+    double[] p2 = fine(2 * p);
+    double[] shape = fine(p + r);
+    double layer = at[2] + (shape[2] - p1[2]) + (double) r / p * ((next[2] - at[2]) - (p2[2] - p1[2]));
+    // the rest of the pass (LM head, sampling, launch, all-reduces) is smooth in n
+    double[] c = coarse(n);
+    double s = c[0] - target.layers() * c[2] + target.layers() * layer;
+    return new double[] {s, c[1] / c[0] * s, layer};
+  }
+
+  /**
+   * A pass on the fine grid: {@value #POINTS_PER_OCTAVE} points per octave (every length up to 16),
+   * plus the first length of each period (the step), linear in between.
+   */
+  private double[] fine(long n) {
     if (n <= 16) {
       return values(prefillAt(n));
     }
@@ -120,9 +148,40 @@ public final class SimulatedIterationCosts implements IterationCosts {
     if (lo == n) {
       return values(prefillAt(n));
     }
-    double[] a = values(prefillAt(lo));
-    double[] b = values(prefillAt(lo + step));
-    double f = (double) (n - lo) / step;
+    long hi = lo + step;
+    if (period > 0 && lo % period == 0) {
+      lo++; // the pass just past a period boundary already pays the new partial tile
+      if (lo == n) {
+        return values(prefillAt(n));
+      }
+    }
+    return lerp(values(prefillAt(lo)), values(prefillAt(hi)), (double) (n - lo) / (hi - lo));
+  }
+
+  /** A pass on the coarse grid of powers of two: exact there, quadratic through the three powers of two ending at the next one up. */
+  private double[] coarse(long n) {
+    long hi = Long.highestOneBit(n) == n ? n : Long.highestOneBit(n) << 1;
+    if (hi == n) {
+      return values(prefillAt(n));
+    }
+    long[] x = {hi / 4, hi / 2, hi};
+    double[][] y = {values(prefillAt(x[0])), values(prefillAt(x[1])), values(prefillAt(x[2]))};
+    double[] out = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double w = 1;
+      for (int j = 0; j < 3; j++) {
+        if (i != j) {
+          w *= (double) (n - x[j]) / (x[i] - x[j]);
+        }
+      }
+      for (int k = 0; k < 3; k++) {
+        out[k] += w * y[i][k];
+      }
+    }
+    return out;
+  }
+
+  private static double[] lerp(double[] a, double[] b, double f) {
     return new double[] {a[0] + f * (b[0] - a[0]), a[1] + f * (b[1] - a[1]), a[2] + f * (b[2] - a[2])};
   }
 
