@@ -195,11 +195,16 @@ public final class CompareCommand implements Callable<Integer> {
 
   /** The row(s) of one entry: a system row, or a per-chip kernel row plus its whole-system row. */
   private List<Map<String, Object>> rows(Simulator sim, Entry e) {
-    boolean sysB = Simulator.isSystemWorkload(e.baselineSpec());
-    if (sysB != Simulator.isSystemWorkload(e.targetSpec())) {
-      throw new UserInputException("--target-workload = '" + e.targetSpec() + "': both sides must be system (llm-*) workloads or neither");
+    WorkloadForm fb = WorkloadForm.of(e.baselineSpec(), "--workload");
+    WorkloadForm ft = WorkloadForm.of(e.targetSpec(), "--workload");
+    if (fb.getClass() != ft.getClass()) {
+      throw new UserInputException("--target-workload = '" + e.targetSpec() + "': both sides must be " + WorkloadForm.describe(fb));
     }
-    if (sysB) { // whole-system step already: no per-chip row, no "whole system" scaling row
+    if (fb instanceof WorkloadForm.Serving sb) { // a serving run of each system: one row with the serving figures
+      return List.of(ServeReports.compareRow(e.label(), ServeReports.simulate(ctx, e.base(), sb),
+          ServeReports.simulate(ctx, e.tgt(), (WorkloadForm.Serving) ft)));
+    }
+    if (fb instanceof WorkloadForm.SystemStep) { // whole-system step already: no per-chip row, no "whole system" scaling row
       return List.of(SystemReports.compareRow(sim, e.label(), e.baselineSpec(), e.targetSpec(), e.base(), e.tgt(),
           r -> seen(e.label(), r)));
     }
@@ -390,6 +395,7 @@ public final class CompareCommand implements Callable<Integer> {
           clockNote(m.get("baseline_clock_ghz"), m.get("baseline_power_limited")),
           tgt.name(), m.get("target_bottleneck"), clockNote(m.get("target_clock_ghz"), m.get("target_power_limited")));
     }
+    ServeReports.table(out, rows, base.name(), tgt.name());
   }
 
   /** The utilisation parts that differ from 1 by more than 0.5%, from a row's explain object. */

@@ -28,7 +28,7 @@ import trnsim.core.trace.ChromeTraceSink;
 import trnsim.core.trace.TraceSink;
 import trnsim.isa.DType;
 
-/** {@code trnsim serve}: a stream of requests served by replicas of a model (see docs/model.md, "Serving"). */
+/** {@code trnsim serve}: a stream of requests served by replicas of a model (see docs/serving.md). */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Simulate serving a stream of requests: arrivals, continuous batching (vllm) or chunked prefill (sarathi),",
         "KV-cache admission and preemption, each iteration timed by the simulated llm-infer graphs of its shape.",

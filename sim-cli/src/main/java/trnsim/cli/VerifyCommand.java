@@ -21,8 +21,8 @@ import trnsim.core.config.ConfigException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
 import trnsim.core.run.WorkloadResult;
+import trnsim.core.serve.ServeOutcome;
 import trnsim.isa.workload.WorkloadException;
-import trnsim.isa.workload.WorkloadSpec;
 
 /**
  * {@code trnsim verify CLAIMS.yaml}: checks published performance claims against simulation.
@@ -125,9 +125,11 @@ public final class VerifyCommand implements Callable<Integer> {
       if (!names.add(c.name())) {
         throw new ConfigException(f, at + ".name", c.name(), "claim name used twice");
       }
-      if (c.metric() == null || !(RATIO_METRICS.contains(c.metric()) || ABSOLUTE_METRICS.contains(c.metric()))) {
+      if (c.metric() == null || !(RATIO_METRICS.contains(c.metric()) || ABSOLUTE_METRICS.contains(c.metric())
+          || ServeReports.isServingMetric(c.metric()))) {
         throw new ConfigException(f, at + ".metric", c.metric(), "expected one of "
-            + String.join(", ", RATIO_METRICS) + ", " + String.join(", ", ABSOLUTE_METRICS));
+            + String.join(", ", RATIO_METRICS) + ", " + String.join(", ", ABSOLUTE_METRICS) + " or, for serve: workloads, "
+            + String.join(", ", ServeReports.servingMetricNames()));
       }
       if (c.scope() != null && !c.scope().equals("chip") && !c.scope().equals("system")) {
         throw new ConfigException(f, at + ".scope", c.scope(), "expected chip or system");
@@ -135,7 +137,7 @@ public final class VerifyCommand implements Callable<Integer> {
       if (c.target() == null || c.target().isBlank()) {
         throw new ConfigException(f, at + ".target", c.target(), "every claim needs a target hardware config");
       }
-      boolean ratio = RATIO_METRICS.contains(c.metric());
+      boolean ratio = isRatio(c.metric());
       if (ratio && (c.baseline() == null || c.baseline().isBlank())) {
         throw new ConfigException(f, at + ".baseline", c.baseline(), "metric " + c.metric() + " needs a baseline hardware config");
       }
@@ -175,11 +177,13 @@ public final class VerifyCommand implements Callable<Integer> {
       }
       for (String w : new String[] {c.workload(), c.baselineWorkload(), c.targetWorkload()}) {
         if (w != null) {
+          WorkloadForm form;
           try {
-            WorkloadSpec.parse(w, f);
+            form = WorkloadForm.of(w, f);
           } catch (WorkloadException e) {
             throw new ConfigException(f, at + ".workload", w, e.getMessage());
           }
+          servingFits(c, form, f, at);
         }
       }
       for (String h : new String[] {c.baseline(), c.target()}) {
@@ -195,11 +199,35 @@ public final class VerifyCommand implements Callable<Integer> {
     return cf.claims();
   }
 
+  /** Whether a claim's metric compares a target against a baseline. */
+  static boolean isRatio(String metric) {
+    return RATIO_METRICS.contains(metric) || ServeReports.isServingMetric(metric) && metric.endsWith(trnsim.core.serve.ServeMetric.RATIO);
+  }
+
+  /**
+   * A serving metric needs serve: workloads, and a serve: workload a serving metric or one of the
+   * generic ratios (read as serving figures, {@link ServeReports#claimValue}); a highest-rate metric needs the sweep.
+   */
+  private static void servingFits(Claim c, WorkloadForm form, String f, String at) {
+    boolean serving = form instanceof WorkloadForm.Serving;
+    boolean metric = ServeReports.isServingMetric(c.metric());
+    if (metric && !serving) {
+      throw new ConfigException(f, at + ".metric", c.metric(), "a serving metric needs serve: workloads, not " + WorkloadForm.describe(form));
+    }
+    if (serving && !metric && !RATIO_METRICS.contains(c.metric())) {
+      throw new ConfigException(f, at + ".metric", c.metric(), "a serve: workload is judged by a serving metric ("
+          + String.join(", ", ServeReports.servingMetricNames()) + ") or one of " + String.join(", ", RATIO_METRICS));
+    }
+    if (serving && metric && c.metric().startsWith("max_rate") && ((WorkloadForm.Serving) form).workload().sweepRates() == null) {
+      throw new ConfigException(f, at + ".workload", form.spec(), "metric " + c.metric() + " needs a rate sweep in the workload (sweep=R1:R2:N)");
+    }
+  }
+
   private Map<String, Object> check(Claim c, Simulator sim, Map<String, HardwareSpec> hw, Map<String, KernelRunResult> cache) {
     boolean system = "system".equals(c.scope());
     String tw = c.workload() != null ? c.workload() : c.targetWorkload();
     String bw = c.workload() != null ? c.workload() : c.baselineWorkload();
-    boolean ratio = RATIO_METRICS.contains(c.metric());
+    boolean ratio = isRatio(c.metric());
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", c.name());
     m.put("metric", c.metric());
@@ -220,7 +248,9 @@ public final class VerifyCommand implements Callable<Integer> {
     String cannot = null;
     try {
       HardwareSpec t = hw.computeIfAbsent(c.target(), n -> sim.hardware(n, List.of()));
-      Outcome o = Simulator.isSystemWorkload(tw) || (ratio && Simulator.isSystemWorkload(bw))
+      WorkloadForm ft = WorkloadForm.of(tw, file.toString());
+      Outcome o = ft instanceof WorkloadForm.Serving sv ? servingOutcome(c, sim, hw, t, bw, sv, ratio)
+          : Simulator.isSystemWorkload(tw) || (ratio && Simulator.isSystemWorkload(bw))
           ? systemOutcome(c, sim, hw, t, bw, tw, ratio) : kernelOutcome(c, sim, hw, cache, t, bw, tw, ratio, system);
       value = o.value();
       m.putAll(o.extra());
@@ -323,6 +353,25 @@ public final class VerifyCommand implements Callable<Integer> {
     }, null, null);
   }
 
+  /** Serving runs already simulated, by hardware and spec (claims on the same run share it). */
+  private final Map<String, ServeOutcome> served = new HashMap<>();
+
+  /** A claim on a serving workload: a serving metric of the target, or its ratio to the baseline's. */
+  private Outcome servingOutcome(Claim c, Simulator sim, Map<String, HardwareSpec> hw, HardwareSpec t, String bw, WorkloadForm.Serving ft,
+      boolean ratio) {
+    ServeOutcome ot = served.computeIfAbsent(c.target() + "\n" + ft.spec(), k -> ServeReports.simulate(ctx, t, ft));
+    Map<String, Object> extra = new LinkedHashMap<>();
+    ServeOutcome ob = null;
+    if (ratio) {
+      HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> sim.hardware(n, List.of()));
+      WorkloadForm.Serving fb = (WorkloadForm.Serving) WorkloadForm.of(bw, file.toString());
+      ob = served.computeIfAbsent(c.baseline() + "\n" + fb.spec(), k -> ServeReports.simulate(ctx, b, fb));
+      extra.put("baseline_serving", ServeReports.summary(ob));
+    }
+    extra.put("target_serving", ServeReports.summary(ot));
+    return new Outcome(ServeReports.claimValue(c.metric(), ob, ot), null, null, extra);
+  }
+
   /** A claim on a system workload (llm-*): the system row compare prints, or the target's step alone. */
   private Outcome systemOutcome(Claim c, Simulator sim, Map<String, HardwareSpec> hw, HardwareSpec t, String bw, String tw,
       boolean ratio) {
@@ -409,6 +458,17 @@ public final class VerifyCommand implements Callable<Integer> {
           if (m.get("explain") instanceof Map<?, ?> x) {
             out.printf(Locale.ROOT, "  %s: %s%s%n", m.get("name"), x.get("metric_text") == null ? "" : x.get("metric_text") + ", ",
                 x.get("text"));
+          }
+        }
+        if (rows.stream().anyMatch(m -> m.get("target_serving") != null)) {
+          out.println("Serving runs (each side's plan and figures):");
+          for (var m : rows) {
+            if (m.get("target_serving") != null) {
+              if (m.get("baseline_serving") != null) {
+                out.printf(Locale.ROOT, "  %s: %s: %s%n", m.get("name"), m.get("baseline"), m.get("baseline_serving"));
+              }
+              out.printf(Locale.ROOT, "  %s: %s: %s%n", m.get("name"), m.get("target"), m.get("target_serving"));
+            }
           }
         }
         if (rows.stream().anyMatch(m -> m.get("derived_from") != null)) {

@@ -15,8 +15,9 @@ import trnsim.isa.lower.ModelShape;
 /**
  * A model served on a system: the replica plan (tensor-parallel degree, replicas, KV capacity) and
  * memoised iteration costs, reused by every run of a rate sweep. The power limit is not applied
- * (iterations run at the full clock); the whole system is priced for the run's span whether or not
- * every chip holds a replica.
+ * (iterations run at the full clock). The chips holding replicas are priced for the run's span
+ * (their share of the system's price): chips without a replica are free to serve other work, so a
+ * run of one replica costs what that replica's chips cost, and a full system what the system costs.
  */
 public final class ServePlan {
   /** Share of requests that must meet both SLOs for a rate to count as meeting them (DistServe's attainment target). */
@@ -89,8 +90,14 @@ public final class ServePlan {
     return costs.simulatedShapes();
   }
 
-  public double systemUsdPerHour() {
-    return hw.system().pricePerChipHourUsd() * hw.totalChips();
+  /** Chips holding replicas (a fraction of a chip when replicas share one). */
+  public double chipsServing() {
+    return config.replicas() * target.chipsPerReplica();
+  }
+
+  /** Price per hour of the chips holding replicas (NaN: unpriced). */
+  public double servingUsdPerHour() {
+    return hw.system().pricePerChipHourUsd() * chipsServing();
   }
 
   public ServeResult run(List<Request> requests, TraceSink trace) {
@@ -98,7 +105,7 @@ public final class ServePlan {
   }
 
   public ServeSummary summary(ServeResult r, double sloTtftS, double sloTpotS) {
-    return ServeSummary.of(r, sloTtftS, sloTpotS, systemUsdPerHour(), costs.idlePowerW());
+    return ServeSummary.of(r, sloTtftS, sloTpotS, servingUsdPerHour(), costs.idlePowerW());
   }
 
   /** One point of a rate sweep. */

@@ -86,8 +86,9 @@ public final class ServeSimulator {
     double busyUntilS;
     double startS;
     Iteration current;
-    List<Seq> decoding = List.of();
-    List<Seq> chunked = List.of();
+    /** the current iteration's sequences (reused from one iteration to the next) */
+    final List<Seq> decoding = new ArrayList<>();
+    final List<Seq> chunked = new ArrayList<>();
 
     Replica(int id) {
       this.id = id;
@@ -153,8 +154,8 @@ public final class ServeSimulator {
 
   /** Forms and starts the replica's next iteration at {@code nowS}, or leaves it idle when it has no work. */
   private void start(Replica r, double nowS) {
-    r.decoding = new ArrayList<>();
-    r.chunked = new ArrayList<>();
+    r.decoding.clear();
+    r.chunked.clear();
     if (cfg.scheduler() == ServeConfig.Scheduler.VLLM) {
       if (!admitWhole(r)) {
         scheduleDecodes(r, Long.MAX_VALUE);
@@ -293,7 +294,7 @@ public final class ServeSimulator {
   /** Applies the finished iteration's tokens; returns the number of requests it completed. */
   private int finish(Replica r) {
     double end = r.busyUntilS;
-    int done = 0;
+    r.busy = false;
     for (Seq s : r.chunked) {
       s.prefilled += s.pending;
       if (!s.prefilling()) {
@@ -306,9 +307,13 @@ public final class ServeSimulator {
     for (Seq s : r.decoding) {
       s.generated += accepted();
     }
-    List<Seq> all = new ArrayList<>(r.chunked);
-    all.addAll(r.decoding);
-    for (Seq s : all) {
+    return retire(r, r.chunked, end) + retire(r, r.decoding, end);
+  }
+
+  /** Completes the requests of {@code seqs} that have all their tokens; returns how many. */
+  private int retire(Replica r, List<Seq> seqs, double end) {
+    int done = 0;
+    for (Seq s : seqs) {
       s.pending = 0;
       if (s.generated >= s.r.outputTokens()) {
         s.generated = s.r.outputTokens();
@@ -324,7 +329,6 @@ public final class ServeSimulator {
         s.blocks = keep;
       }
     }
-    r.busy = false;
     return done;
   }
 

@@ -149,6 +149,17 @@ public final class InferenceCosts {
     return hw.runtime().requestOverhead().seconds();
   }
 
+  /**
+   * Trainium's fixed kernel tiles (128-row query tiles, 512-key attention tiles, 128 x 512 GEMM output
+   * tiles) make a context-encoding pass's time periodic in the prompt length with this period: a step
+   * just past every multiple (a new partial tile), the same shape within each period. 0 on targets that
+   * do not take those tiles (small-SBUF, GPU-shaped ones), whose lowering picks its own.
+   */
+  public long prefillPeriodTokens() {
+    trnsim.isa.target.TargetSpec t = trnsim.core.run.Targets.of(hw);
+    return t.partitions() >= 128 && t.peRows() >= 128 && t.peCols() >= 128 && t.maxMovingFree() >= 512 ? 512 : 0;
+  }
+
   /** Static power of the chips of one replica, W (NaN without an energy table). */
   public double staticPowerWPerReplica() {
     return energy == null ? Double.NaN : energy.staticPowerW() * chipsPerReplica();
