@@ -113,6 +113,9 @@ final class Workbench {
     ModelLoader models = new ModelLoader(ctx.configs());
     double maxGhz = trnsim.core.energy.ClockScaling.tensorClockGhz(hw);
     double price = hw.system().pricePerChipHourUsd();
+    if (hw.system().mixed()) {
+      return simulateMixed(hw, workload, opts, models, maxGhz);
+    }
     if (hw.chip().power() == null || hw.chip().power().energyTable() == null) {
       var r = trnsim.core.system.LlmSystem.run(hw, WorkloadSpec.parse(workload, "--workload"), models::model, null, opts);
       systemOperating.put(r, new Reports.Operating(maxGhz, maxGhz, false, Double.NaN, price));
@@ -143,6 +146,22 @@ final class Workbench {
           r.costUsd(), r.layer(), r.collectives(), notes);
     }
     systemOperating.put(r, new Reports.Operating(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price));
+    return r;
+  }
+
+  /**
+   * A system step on a mixed domain: each group's part on its own chip model with its own energy
+   * table and price (trnsim.core.system.MixedTraining, MixedInference), at full clock.
+   */
+  private trnsim.core.system.LlmResult simulateMixed(HardwareSpec hw, String workload, RunOptions opts, ModelLoader models,
+      double maxGhz) {
+    trnsim.core.system.Domain domain = trnsim.core.system.LlmSystem.domain(hw, name -> ctx.hardware().load(name, List.of()).spec());
+    java.util.Map<String, trnsim.core.energy.EnergyModel> energies = new java.util.HashMap<>();
+    java.util.function.Function<trnsim.core.system.Domain.Group, trnsim.core.energy.EnergyModel> energy = g ->
+        g.hw().chip().power() == null || g.hw().chip().power().energyTable() == null ? null
+            : energies.computeIfAbsent(g.name(), k -> trnsim.core.energy.EnergyModel.forHardware(g.hw(), ctx.configs()));
+    var r = trnsim.core.system.LlmSystem.run(domain, WorkloadSpec.parse(workload, "--workload"), models::model, energy, opts);
+    systemOperating.put(r, new Reports.Operating(maxGhz, maxGhz, false, Double.NaN, r.costUsd() / r.seconds() * 3600 / r.chips()));
     return r;
   }
 
