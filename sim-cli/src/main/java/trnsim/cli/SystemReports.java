@@ -169,8 +169,31 @@ final class SystemReports {
     m.put("collectives", r.collectives());
     m.put("notes", r.notes());
     if (r.mixed() != null) {
-      m.put("groups", r.mixed().groups());
-      m.put("transfers", r.mixed().transfers());
+      List<Map<String, Object>> groups = new ArrayList<>();
+      for (LlmResult.GroupPart g : r.mixed().groups()) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("name", g.name());
+        x.put("hardware", g.hardware());
+        x.put("projection", g.projection());
+        x.put("role", g.role());
+        x.put("chips", g.chips());
+        x.put("tp", g.tp());
+        x.put("busy_s", g.busySeconds());
+        x.put("energy_j", g.energyJoules());
+        x.put("cost_usd", g.costUsd());
+        groups.add(x);
+      }
+      List<Map<String, Object>> transfers = new ArrayList<>();
+      for (LlmResult.Transfer t : r.mixed().transfers()) {
+        Map<String, Object> x = new LinkedHashMap<>();
+        x.put("what", t.what());
+        x.put("bytes", t.bytes());
+        x.put("seconds", t.seconds());
+        x.put("per_step", t.perStep());
+        transfers.add(x);
+      }
+      m.put("groups", groups);
+      m.put("transfers", transfers);
       m.put("bottleneck", r.mixed().bottleneck());
     }
     return m;
