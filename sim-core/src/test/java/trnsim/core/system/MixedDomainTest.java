@@ -49,11 +49,11 @@ class MixedDomainTest {
     LlmResult m = run(mixed("trn2-48xl", 4, "trn2-48xl", 4), TRAIN + "tp=4,stages=a:2+b:2");
     assertThat(m.chips()).isEqualTo(p.chips());
     assertThat(m.tokens()).isEqualTo(p.tokens());
-    // Tolerance 1%: the plain step charges every stage the larger stage's gradient accumulation and data-parallel
-    // bytes, the mixed one each stage its own; the boundary transfer goes chip to chip instead of rank to rank.
-    assertThat(m.seconds()).isCloseTo(p.seconds(), within(0.01 * p.seconds()));
+    // Tolerance 1e-5 (measured 8e-7): the plain step charges every stage the larger stage's gradient accumulation,
+    // the mixed one each stage its own (the first stage's embedding and the last's LM head differ by the final norm).
+    assertThat(m.seconds()).isCloseTo(p.seconds(), within(1e-5 * p.seconds()));
     assertThat(m.breakdown().get("compute")).isCloseTo(p.breakdown().get("compute"), within(1e-9 * p.seconds()));
-    assertThat(m.costUsd()).isCloseTo(p.costUsd(), within(0.01 * p.costUsd()));
+    assertThat(m.costUsd()).isCloseTo(p.costUsd(), within(1e-5 * p.costUsd()));
   }
 
   @Test
