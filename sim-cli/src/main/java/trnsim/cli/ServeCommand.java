@@ -163,6 +163,10 @@ public final class ServeCommand implements Callable<Integer> {
         .output("--trace", trace).output("--chart", chart).check();
     Workbench wb = new Workbench(ctx);
     HardwareSpec hw = hardwareOptions.load(wb);
+    if (hw.system().mixed()) {
+      throw new UserInputException("--hardware = '" + hardwareOptions.name + "': a mixed domain (system.groups) is not served yet; "
+          + "run llm-infer:...,prefill=,decode= on it for a disaggregated request");
+    }
     ModelLoader models = new ModelLoader(ctx.configs());
     models.model(model);
     if (spec != null) {

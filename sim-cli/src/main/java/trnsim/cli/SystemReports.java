@@ -96,6 +96,7 @@ final class SystemReports {
       case "optimizer" -> "optimizer step";
       case "runtime" -> "runtime and launch overhead";
       case "prefill" -> "prefill";
+      case "kv_transfer" -> "KV cache transfer between groups";
       default -> key.replace('_', ' ');
     };
   }

@@ -74,7 +74,12 @@ public sealed interface Domain permits Domain.Uniform, Domain.Mixed {
     }
     List<Group> groups = new ArrayList<>();
     for (GroupSpec g : sys.groups()) {
-      HardwareSpec src = configs.apply(g.hardware());
+      HardwareSpec src;
+      try {
+        src = configs.apply(g.hardware());
+      } catch (ConfigException e) {
+        throw new ConfigException(hw.name(), "system.groups." + g.name() + ".hardware", g.hardware(), e.reason());
+      }
       if (src.system().mixed()) {
         throw new ConfigException(hw.name(), "system.groups." + g.name() + ".hardware", g.hardware(),
             "is itself a mixed domain; a group's config must be one chip design");

@@ -52,6 +52,9 @@ final class MixedInference {
     Placement.Disaggregated place = new Placement.Disaggregated(pre, dec);
     Map<String, Integer> tps = Placement.perGroup(d, p.get("tp"), src, "llm-infer.tp");
     WorkloadSpec rest = MixedTraining.without(w, OWN_KEYS);
+    if (!rest.has("model")) {
+      throw new WorkloadException(src, "llm-infer.model", "", "missing required key");
+    }
     ModelShape m = models.apply(rest.params().get("model"));
     if (m.attention().mla() != null) {
       throw new WorkloadException(src, "llm-infer.model", m.name(), "latent-attention KV transfer is not modelled on a mixed domain");
@@ -125,9 +128,12 @@ final class MixedInference {
     double peak = rp.chips() * LlmSystem.peak(g[0].hw(), trnsim.isa.DType.BF16) + rd.chips() * LlmSystem.peak(g[1].hw(), trnsim.isa.DType.BF16);
     double flopsPerSecond = rate / rateP * rp.modelFlops() / tp + rate / rateD * rd.modelFlops() / tpot;
     Map<String, Double> breakdown = new LinkedHashMap<>();
+    // as llm-infer's generate: the prompt pass whole, then the decode steps by part (here after the KV transfer)
     breakdown.put("prefill", tp);
     breakdown.put("kv_transfer", tx);
-    breakdown.put("decode", (output - 1) * tpot);
+    for (var e : rd.breakdown().entrySet()) {
+      breakdown.merge(e.getKey(), (output - 1) * e.getValue(), Double::sum);
+    }
     Map<String, Integer> par = new LinkedHashMap<>(rd.parallelism());
     par.put("tp_" + g[0].name(), rp.parallelism().get("tp"));
     par.put("tp_" + g[1].name(), rd.parallelism().get("tp"));
