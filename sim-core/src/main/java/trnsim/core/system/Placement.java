@@ -26,7 +26,8 @@ public sealed interface Placement permits Placement.Pipeline, Placement.Disaggre
   /**
    * Parses {@code group:layers+group:layers...}; every group at most once, each at least one layer,
    * adding up to the model's {@code layers}. Null text: every group in config order, layers in
-   * proportion to each group's dense peak at {@code peaks} (the largest remainders rounded up).
+   * proportion to each group's dense peak at {@code peaks}: each group's share rounded down (at least
+   * one layer), then one more layer to each group in config order until they add up.
    */
   static Pipeline pipeline(Domain.Mixed d, String text, int layers, double[] peaks, String src, String key) {
     List<Stage> stages = new ArrayList<>();

@@ -121,6 +121,18 @@ class MixedDomainTest {
   }
 
   @Test
+  void withoutStagesTheLayersFollowEachGroupsPeak() {
+    Domain.Mixed d = mixed("trn2-48xl", 4, "trn3", 4);
+    assertThat(Placement.pipeline(d, null, 80, new double[] {1, 3}, "t", "k").stages()).extracting(Placement.Stage::layers)
+        .containsExactly(20, 60);
+    // every group gets at least one layer, and the layers always add up
+    assertThat(Placement.pipeline(d, null, 4, new double[] {1, 1000}, "t", "k").stages()).extracting(Placement.Stage::layers)
+        .containsExactly(1, 3);
+    assertThat(Placement.pipeline(d, null, 7, new double[] {1, 1}, "t", "k").stages()).extracting(Placement.Stage::layers)
+        .containsExactly(4, 3);
+  }
+
+  @Test
   void groupsMustAddUpToTheDomain() {
     assertThatThrownBy(() -> new SystemSpec(8, 4, SWITCH, null, null, List.of(new GroupSpec("a", "trn2", 4), new GroupSpec("b", "trn3", 2))))
         .hasMessageContaining("must add up to chips (8)");
