@@ -26,6 +26,8 @@ import trnsim.core.trace.ChromeTraceSink;
         "    plan=first|search,vpp=1,cp=1,zero=0|1|2|3,fp8=false]   (tp/pp/dp count ranks: logical NeuronCores)",
         "  llm-infer:model=llama3-70b[,phase=prefill|decode|generate,batch=8,prompt=,output=,max_seq=,weights=bf16|fp8|int8,tp=,lnc=,ctx=]"
             + "   (whole system; docs/model.md)",
+        "  on a mixed domain (system.groups, e.g. trn4-nvlink-fusion-gb300): llm-train takes stages=trn:40+gpu:40[,tp=trn:32+gpu:8],",
+        "    llm-infer takes prompt=,output=[,prefill=trn,decode=gpu,tp=trn:8+gpu:1] (docs/model.md, \"Mixed Trainium-GPU domains\")",
         "  softmax|rmsnorm|layernorm:rows=,cols=[,dtype=]   attention:b=,h=,s=,d=[,s_kv=,kv_heads=,causal=,pass=fwd|bwd,dtype=]",
         "  attention-decode:b=,h=,ctx=,d=[,kv_heads=,dtype=]   layer:model=,phase=prefill|decode|train[,batch=,seq=,ctx=,dtype=]",
         "  mamba:channels=,seq=[,state=16,batch=1,version=v1|v2|v3,seq_tile=512,hoist=true,dtype=fp32,cores=1]",

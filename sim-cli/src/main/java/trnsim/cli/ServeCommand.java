@@ -176,6 +176,10 @@ public final class ServeCommand implements Callable<Integer> {
     rd = RunDirectory.of(ctx, outdir);
     Simulator sim = ctx.simulator();
     HardwareSpec hw = hardwareOptions.load(sim);
+    if (hw.system().mixed()) {
+      throw new UserInputException("--hardware = '" + hardwareOptions.name + "': a mixed domain (system.groups) is not served yet; "
+          + "run llm-infer:...,prefill=,decode= on it for a disaggregated request");
+    }
     if (rd != null) {
       rd.hardware("hardware.yaml", hw).put("workload.txt", workloadText())
           .version(commandSpec.commandLine().getParseResult().originalArgs());

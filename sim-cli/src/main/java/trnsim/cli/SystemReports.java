@@ -100,6 +100,7 @@ final class SystemReports {
       case "optimizer" -> "optimizer step";
       case "runtime" -> "runtime and launch overhead";
       case "prefill" -> "prefill";
+      case "kv_transfer" -> "KV cache transfer between groups";
       default -> key.replace('_', ' ');
     };
   }
@@ -135,6 +136,23 @@ final class SystemReports {
         Figure.Format.NUMBER), bars);
   }
 
+  /** A mixed domain's groups and cross-group transfers, one line each. */
+  static String mixedLines(LlmResult.MixedParts x) {
+    StringBuilder sb = new StringBuilder();
+    for (LlmResult.GroupPart g : x.groups()) {
+      sb.append(String.format(Locale.ROOT, "  group %-13s %s%s: %s on %d chips, tp=%d, busy %s per step, energy %s, cost %s%n", g.name(),
+          g.hardware(), g.projection() ? " (PROJECTION)" : "", g.role(), g.chips(), g.tp(), Reports.seconds(g.busySeconds()),
+          Double.isFinite(g.energyJoules()) ? String.format(Locale.ROOT, "%.4g J", g.energyJoules()) : "-",
+          Double.isFinite(g.costUsd()) ? String.format(Locale.ROOT, "%.4g USD", g.costUsd()) : "-"));
+    }
+    for (LlmResult.Transfer t : x.transfers()) {
+      sb.append(String.format(Locale.ROOT, "  transfer            %s: %.2f MiB in %s, x%d per step%n", t.what(), t.bytes() / (1 << 20),
+          Reports.seconds(t.seconds()), t.perStep()));
+    }
+    sb.append("  bottleneck          ").append(x.bottleneck()).append('\n');
+    return sb.toString();
+  }
+
   static String table(LlmResult r) {
     StringBuilder sb = new StringBuilder();
     Map<String, Integer> p = r.parallelism();
@@ -160,6 +178,9 @@ final class SystemReports {
     sb.append(String.format(Locale.ROOT, "  tokens/s            %.0f (%.1f per chip), %.0f tokens per step%n", r.tokensPerSecond(),
         r.tokensPerSecondPerChip(), r.tokens()));
     sb.append(String.format(Locale.ROOT, "  MFU                 %.1f%%%n", 100 * r.mfu()));
+    if (r.mixed() != null) {
+      sb.append(mixedLines(r.mixed()));
+    }
     StringBuilder br = new StringBuilder();
     for (var e : r.breakdown().entrySet()) {
       if (e.getValue() > 1e-6 * r.seconds() || e.getKey().equals("compute")) {

@@ -148,7 +148,40 @@ public final class ResultSchema {
     m.put("cost_per_million_tokens_usd", r.costPerMillionTokensUsd());
     m.put("collectives", r.collectives());
     m.put("notes", r.notes());
+    if (r.mixed() != null) {
+      mixed(m, r.mixed());
+    }
     return stamped(withProjection(m, s));
+  }
+
+  /** A mixed domain's groups (chip config, role, chips, busy time, energy, cost), cross-group transfers and bottleneck. */
+  private static void mixed(Map<String, Object> m, LlmResult.MixedParts parts) {
+    List<Map<String, Object>> groups = new ArrayList<>();
+    for (LlmResult.GroupPart g : parts.groups()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("name", g.name());
+      x.put("hardware", g.hardware());
+      x.put("projection", g.projection());
+      x.put("role", g.role());
+      x.put("chips", g.chips());
+      x.put("tp", g.tp());
+      x.put("busy_s", g.busySeconds());
+      x.put("energy_j", g.energyJoules());
+      x.put("cost_usd", g.costUsd());
+      groups.add(x);
+    }
+    List<Map<String, Object>> transfers = new ArrayList<>();
+    for (LlmResult.Transfer t : parts.transfers()) {
+      Map<String, Object> x = new LinkedHashMap<>();
+      x.put("what", t.what());
+      x.put("bytes", t.bytes());
+      x.put("seconds", t.seconds());
+      x.put("per_step", t.perStep());
+      transfers.add(x);
+    }
+    m.put("groups", groups);
+    m.put("transfers", transfers);
+    m.put("bottleneck", parts.bottleneck());
   }
 
   /** The operating point's keys: clock run and its maximum, whether the power limit lowered it, the limit, the price. */

@@ -152,6 +152,9 @@ public final class Simulator {
     ModelLoader models = new ModelLoader(configs());
     double maxGhz = ClockScaling.tensorClockGhz(hw);
     double price = hw.system().pricePerChipHourUsd();
+    if (hw.system().mixed()) {
+      return runMixed(hw, workload, opts, models, maxGhz);
+    }
     if (!hasEnergyTable(hw)) {
       LlmResult r = LlmSystem.run(hw, WorkloadSpec.parse(workload, "--workload"), models::model, null, opts);
       double limit = hw.chip().power() == null ? Double.NaN : hw.chip().power().limit().watts();
@@ -183,6 +186,21 @@ public final class Simulator {
     }
     return new SystemRunResult(r, new OperatingPoint(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price),
         lr.hardware());
+  }
+
+  /**
+   * A system step on a mixed domain: each group's part on its own chip model with its own energy
+   * table and price ({@code MixedTraining}, {@code MixedInference}), at full clock (the power limiter
+   * is not applied per group). The operating point's price is the domain's mean per chip-hour.
+   */
+  private SystemRunResult runMixed(HardwareSpec hw, String workload, RunOptions opts, ModelLoader models, double maxGhz) {
+    trnsim.core.system.Domain domain = LlmSystem.domain(hw, name -> hardware(name, List.of()));
+    Map<String, EnergyModel> energies = new java.util.HashMap<>();
+    java.util.function.Function<trnsim.core.system.Domain.Group, EnergyModel> energy = g -> !hasEnergyTable(g.hw()) ? null
+        : energies.computeIfAbsent(g.name(), k -> EnergyModel.forHardware(g.hw(), configs()));
+    LlmResult r = LlmSystem.run(domain, WorkloadSpec.parse(workload, "--workload"), models::model, energy, opts);
+    double price = r.costUsd() / r.seconds() * 3600 / r.chips();
+    return new SystemRunResult(r, new OperatingPoint(maxGhz, maxGhz, false, Double.NaN, price), hw);
   }
 
   /** Energy of a workload: each kernel's actions x energy per action plus static power x its time, x repeats. */

@@ -52,6 +52,9 @@ public final class LlmSystem {
 
   public static LlmResult run(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy,
       RunOptions opts) {
+    if (hw.system().mixed()) {
+      throw new WorkloadException(w.source(), w.kind(), hw.name(), "is a mixed domain (system.groups); run it through run or compare");
+    }
     try {
       return w.kind().equals("llm-train") ? LlmTraining.train(hw, w, models, energy, opts) : LlmInference.infer(hw, w, models, energy, opts);
     } catch (ProgramException e) {
@@ -59,6 +62,29 @@ public final class LlmSystem {
     }
   }
 
+
+  /**
+   * A system workload on {@code domain}: one chip design as {@link #run}; a mixed domain places the
+   * step's parts on its groups ({@link Placement}): llm-train as a pipeline across the groups
+   * ({@link MixedTraining}), llm-infer as prefill on one group and decode on another
+   * ({@link MixedInference}). {@code energy} gives each group's energy model (null: none).
+   */
+  public static LlmResult run(Domain domain, WorkloadSpec w, Function<String, ModelShape> models,
+      Function<Domain.Group, EnergyModel> energy, RunOptions opts) {
+    if (!(domain instanceof Domain.Mixed mx)) {
+      return run(domain.hw(), w, models, null, opts);
+    }
+    try {
+      return w.kind().equals("llm-train") ? MixedTraining.train(mx, w, models, energy, opts) : MixedInference.infer(mx, w, models, energy, opts);
+    } catch (ProgramException e) {
+      throw new WorkloadException(w.source(), w.kind(), w.toString(), e.getMessage());
+    }
+  }
+
+  /** The domain of {@code hw}, reading each group's config with {@code configs} (by name). */
+  public static Domain domain(HardwareSpec hw, Function<String, HardwareSpec> configs) {
+    return Domain.of(hw, configs);
+  }
 
   /** Trace process of a system step's breakdown. */
   public static final int STEP_PID = 2000;

@@ -37,7 +37,21 @@ public final class Pipeline1F1B {
    * @param transfer time to send one microbatch's activations (or gradients) to the next stage
    */
   public static Schedule run(double[] fwd, double[] bwd, int m, double transfer) {
+    double[] each = new double[Math.max(0, fwd.length - 1)];
+    java.util.Arrays.fill(each, transfer);
+    return run(fwd, bwd, m, each);
+  }
+
+  /**
+   * As {@link #run(double[], double[], int, double)} with a transfer time per stage boundary:
+   * {@code transfers[s]} between stage {@code s} and {@code s + 1}, both directions (a pipeline
+   * whose stages sit on different chips and links).
+   */
+  public static Schedule run(double[] fwd, double[] bwd, int m, double[] transfers) {
     int p = fwd.length;
+    if (transfers.length != Math.max(0, p - 1)) {
+      throw new IllegalArgumentException("need one transfer time per stage boundary");
+    }
     if (bwd.length != p || p == 0 || m <= 0) {
       throw new IllegalArgumentException("need one forward and backward time per stage and m >= 1");
     }
@@ -81,7 +95,7 @@ public final class Pipeline1F1B {
           double ready;
           if (op > 0) {
             int i = op - 1;
-            ready = s == 0 ? 0 : fEnd[s - 1][i] + transfer;
+            ready = s == 0 ? 0 : fEnd[s - 1][i] + transfers[s - 1];
             if (Double.isNaN(ready)) {
               break;
             }
@@ -90,7 +104,7 @@ public final class Pipeline1F1B {
             busy[s] += fwd[s];
           } else {
             int i = -op - 1;
-            ready = s == p - 1 ? fEnd[s][i] : bEnd[s + 1][i] + transfer;
+            ready = s == p - 1 ? fEnd[s][i] : bEnd[s + 1][i] + transfers[s];
             if (Double.isNaN(ready)) {
               break;
             }

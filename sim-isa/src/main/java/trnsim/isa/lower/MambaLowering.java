@@ -80,9 +80,12 @@ public final class MambaLowering {
     long nct = Kernels.ceilDiv(s.channels(), parts);
     long items = s.batch() * nct;
     int cores = (int) Math.max(1, Math.min(Math.min(coresRequested, t.cores()), s.version() == 1 ? s.batch() : items));
-    long seqTiles = s.version() == 3 ? Kernels.ceilDiv(s.seq(), s.seqTile()) : 1;
+    long written = s.version() == 3 ? Math.min(s.seqTile(), s.seq()) : s.seq();
+    long fit = fitColumns(t, s);
+    long width = Math.min(written, fit);
+    long seqTiles = width < s.seq() ? Kernels.ceilDiv(s.seq(), width) : 1;
     long bank = t.psumBankFp32Elements();
-    long chunks = Kernels.ceilDiv(Math.min(s.seq(), s.version() == 3 ? s.seqTile() : s.seq()), bank);
+    long chunks = Kernels.ceilDiv(width, bank);
     // Instructions per body, generously: ~10 compute, a matmul and a copy per broadcast bank (two
     // broadcasts), two row loads, and a 128-partition load spread over every DMA queue.
     double perBody = 10 + 4.0 * chunks + 2 + t.dmaQueues();
@@ -98,7 +101,18 @@ public final class MambaLowering {
     for (int c = 0; c < cores; c++) {
       TileKernel k = new TileKernel(t.sbufBytesPerPartition(), t.psumBytesPerPartition());
       Body body = new Body(t, s, k);
-      if (s.version() == 1) {
+      if (width < written) {
+        // the kernel's full-width tiles do not fit this target's partitions: sequence chunks with carries
+        if (s.version() == 1) {
+          for (long b = c; b < s.batch(); b += cores) {
+            body.v1Chunked(nct, width);
+          }
+        } else {
+          for (long item = c; item < items; item += cores) {
+            body.chunked(tilePartitions(s, item % nct, parts), width);
+          }
+        }
+      } else if (s.version() == 1) {
         for (long b = c; b < s.batch(); b += cores) {
           body.v1(nct);
         }
@@ -130,7 +144,7 @@ public final class MambaLowering {
     pb.flops(0).hbmBytesMin(du + bc + a + out);
     pb.note(String.format(java.util.Locale.ROOT, "v%d: %d channel tiles x %d states x %d seq tiles of %d columns; "
         + "delta*u %s; broadcasts %s; %d cores", s.version(), nct, s.state(), seqTiles,
-        s.version() == 3 ? Math.min(s.seqTile(), s.seq()) : s.seq(),
+        width,
         s.version() == 1 ? "per body" : (s.hoist() ? "hoisted out of the state loop" : "per body"),
         chunks == 1 ? "read from PSUM" : "built in " + chunks + " PSUM banks and copied to SBUF by ScalarE", cores));
     pb.note(String.format(java.util.Locale.ROOT, "SBUF peak %d of %d B per partition; %s", worst.peakSbufBytesPerPartition(),
@@ -138,6 +152,34 @@ public final class MambaLowering {
             : String.format(java.util.Locale.ROOT, "%d evictions, %.1f MiB spilled, %.1f MiB reloaded", spillStores,
                 spillBytes / 1048576.0, reloadBytes / 1048576.0)));
     return new Lowered(pb.build(), plans);
+  }
+
+  /**
+   * Live tiles of one body (accumulator, delta, u, delta*u, exp(delta*A), the B and C rows and
+   * broadcasts, deltaBu, scan, scanC): a body of {@code f} columns keeps about this many
+   * {@code f}-column tiles resident.
+   */
+  static final int LIVE_TILES = 12;
+
+  /**
+   * Columns of one body. The kernel's own width wherever the tiles of its widest instruction fit a
+   * partition (the scan reads exp(delta*A) and deltaBu and writes scan: three full-width tiles plus
+   * the carry column; the planner spills the rest), which holds on every Trainium target at the
+   * tutorial's sizes, so those programs are unchanged. Where they do not (the GPU templates: 3,648 B
+   * per partition), the largest power of two of which {@link #LIVE_TILES} fit 90% of a partition, at
+   * most one PSUM bank so the broadcasts stay in PSUM; the sequence is then walked in chunks of that
+   * width with one scan carry per state, which is exact: the scan's state at a chunk boundary is
+   * all the next chunk needs.
+   */
+  static long fitColumns(TargetSpec t, Spec s) {
+    long el = s.dtype().bytes(1);
+    long written = s.version() == 3 ? Math.min(s.seqTile(), s.seq()) : s.seq();
+    if (3 * written * el + el <= t.sbufBytesPerPartition()) {
+      return written;
+    }
+    long budget = (long) (0.9 * t.sbufBytesPerPartition());
+    long f = Math.max(1, Math.min(t.psumBankFp32Elements(), budget / (LIVE_TILES * el)));
+    return Long.highestOneBit(f);
   }
 
   static int tilePartitions(Spec s, long ct, int parts) {
@@ -245,6 +287,80 @@ public final class MambaLowering {
         }
       }
       k.store(acc);
+    }
+
+    /**
+     * v2/v3 on a target whose partitions cannot hold the written tiles: channel tile &gt; sequence
+     * chunk of {@code f} columns (delta, u loaded, accumulator zeroed, delta*u hoisted) &gt; state
+     * (A loaded; the scan starts from that state's carry, zeroed at the first chunk, and its last
+     * column is copied back) &gt; body; the chunk's accumulator is stored after its state loop.
+     */
+    void chunked(int p, long f) {
+      Tile[] carry = new Tile[(int) s.state()];
+      for (int st = 0; st < carry.length; st++) {
+        carry[st] = tile("scan carry", p, 1);
+        k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, 1)), TileKernel.of(), TileKernel.of(carry[st]));
+      }
+      int n = (int) Kernels.ceilDiv(s.seq(), f);
+      for (int j = 0; j < n; j++) {
+        long w = width(j, f);
+        Tile acc = tile("accum", p, w);
+        Tile delta = tile("delta", p, w);
+        Tile u = tile("u", p, w);
+        k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, w)), TileKernel.of(), TileKernel.of(acc));
+        k.load(delta);
+        k.load(u);
+        Tile du = s.hoist() ? multiply(p, w, delta, u, "deltaU") : null;
+        for (int st = 0; st < carry.length; st++) {
+          Tile a = tile("A", p, 1);
+          k.load(a);
+          Tile deltaA = activation(p, w, delta, a);
+          state(p, w, deltaA, du, du != null ? null : new Tile[] {delta, u}, acc, carry[st]);
+        }
+        k.store(acc);
+      }
+    }
+
+    /**
+     * v1 on a small-partition target: batch &gt; sequence chunk &gt; state &gt; channel tile &gt;
+     * body (every input loaded inside the body, as written), one carry per state and channel tile,
+     * the chunk's accumulators stored after its state loop.
+     */
+    void v1Chunked(long nct, long f) {
+      Tile[][] carry = new Tile[(int) s.state()][(int) nct];
+      for (int st = 0; st < carry.length; st++) {
+        for (int ct = 0; ct < nct; ct++) {
+          int p = tilePartitions(s, ct, parts);
+          carry[st][ct] = tile("scan carry", p, 1);
+          k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, 1)), TileKernel.of(), TileKernel.of(carry[st][ct]));
+        }
+      }
+      int n = (int) Kernels.ceilDiv(s.seq(), f);
+      for (int j = 0; j < n; j++) {
+        long w = width(j, f);
+        Tile[] acc = new Tile[(int) nct];
+        for (int ct = 0; ct < nct; ct++) {
+          int p = tilePartitions(s, ct, parts);
+          acc[ct] = tile("accum", p, w);
+          k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, w)), TileKernel.of(), TileKernel.of(acc[ct]));
+        }
+        for (int st = 0; st < carry.length; st++) {
+          for (int ct = 0; ct < nct; ct++) {
+            int p = tilePartitions(s, ct, parts);
+            Tile delta = tile("delta", p, w);
+            k.load(delta);
+            Tile a = tile("A", p, 1);
+            k.load(a);
+            Tile deltaA = activation(p, w, delta, a);
+            Tile u = tile("u", p, w);
+            k.load(u);
+            state(p, w, deltaA, null, new Tile[] {delta, u}, acc[ct], carry[st][ct]);
+          }
+        }
+        for (int ct = 0; ct < nct; ct++) {
+          k.store(acc[ct]);
+        }
+      }
     }
 
     private long width(int j, long ft) {

@@ -188,4 +188,49 @@ class MambaLoweringTest {
     assertThat(two.cores()).hasSize(2);
     assertThat(trips(two)).containsExactly(trips(one));
   }
+
+  /** The H100 template's core: 64 partitions of 3,648 B SBUF, 4 PSUM banks of 256 fp32, 16 DMA queues. */
+  static final TargetSpec H100 = new TargetSpec("h100-like", 132, 64, 32, 64, 256, Map.of("bf16", 1.0, "fp32", 0.0625),
+      3648, 4096, 4, 16, 80L << 30, 1.98e9, 3.35e12, 8e9);
+
+  /** Partition-elements the scans cover: the recurrence's work, however the sequence is cut. */
+  static long scanElements(Program p) {
+    long n = 0;
+    for (CoreProgram c : p.cores()) {
+      for (Queue q : c.queues()) {
+        for (int i = 0; i < q.size(); i++) {
+          if (q.instruction(i) instanceof Instruction.TensorTensorScan s) {
+            n += (long) s.out().partitions() * s.out().free();
+          }
+        }
+      }
+    }
+    return n;
+  }
+
+  @Test
+  void onSmallPartitionsTheSequenceIsWalkedInChunksWithOneCarryPerState() {
+    // v2's full-sequence tiles (8192 fp32 = 32 KiB per partition) cannot sit next to each other in 3,648 B: the
+    // kernel walks 64-column chunks (12 live tiles of 256 B fit 90% of a partition; at most one 256-column bank).
+    var s = new MambaLowering.Spec(256, 8192, 16, 1, 2, 512, true, DType.FP32);
+    MambaLowering.Lowered small = MambaLowering.lowerWithPlans(H100, s, 1);
+    assertThat(MambaLowering.fitColumns(H100, s)).isEqualTo(64);
+    Program p = small.program();
+    // 4 channel tiles of 64 x 16 states x 128 chunks: one scan per body, each from its state's carry
+    assertThat(count(p, i -> i instanceof Instruction.TensorTensorScan)).isEqualTo(4L * 16 * 128);
+    assertThat(count(p, i -> i instanceof Instruction.TensorTensorScan x && x.initial() != null)).isEqualTo(4L * 16 * 128);
+    // the same recurrence as the whole-sequence kernel on Trainium: channels x seq x state elements, same compulsory bytes
+    Program whole = MambaLowering.lower(TRN1, s, 1);
+    assertThat(scanElements(p)).isEqualTo(256L * 8192 * 16).isEqualTo(scanElements(whole));
+    assertThat(p.hbmBytesMin()).isEqualTo(whole.hbmBytesMin());
+    assertThat(small.plans().get(0).spilled()).isFalse();
+    assertThat(small.plans().get(0).peakSbufBytesPerPartition()).isLessThanOrEqualTo(3648);
+    // Trainium keeps the kernel as written: no carries in v2
+    assertThat(MambaLowering.fitColumns(TRN1, s)).isEqualTo(8192);
+    assertThat(count(whole, i -> i instanceof Instruction.TensorTensorScan x && x.initial() != null)).isZero();
+    for (int v : new int[] {1, 3}) {
+      var sv = new MambaLowering.Spec(256, 2048, 16, 1, v, 512, true, DType.FP32);
+      assertThat(scanElements(MambaLowering.lower(H100, sv, 1))).as("v%d", v).isEqualTo(256L * 2048 * 16);
+    }
+  }
 }
