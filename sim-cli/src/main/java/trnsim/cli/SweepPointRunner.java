@@ -1,0 +1,119 @@
+package trnsim.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import trnsim.core.config.ConfigException;
+import trnsim.core.config.HardwareSpec;
+import trnsim.core.run.RunOptions;
+import trnsim.isa.workload.WorkloadException;
+
+/**
+ * The one per-point function of a sweep, called by every engine: a point in, its row out (compact
+ * JSON). A row is {@code run --format json} for that point plus the sweep's {@code key}, {@code vary}
+ * and {@code set}; a point that fails is an error row with the same three fields and
+ * {@code error} (the one-line message), {@code error_kind} ({@code bad_input} or {@code internal}),
+ * {@code hardware} and {@code workload}. It never throws for a point's fault, so a bad point cannot
+ * lose the rest of a job.
+ */
+public final class SweepPointRunner {
+  private final Workbench wb;
+  private final Function<SweepPoint, HardwareSpec> hardware;
+  private final long maxEvents;
+
+  private SweepPointRunner(Workbench wb, Function<SweepPoint, HardwareSpec> hardware, long maxEvents) {
+    this.wb = wb;
+    this.hardware = hardware;
+    this.maxEvents = maxEvents;
+  }
+
+  /** On the driver: the variants the command already resolved and validated. */
+  static SweepPointRunner local(Workbench wb, List<HardwareSpec> specs, long maxEvents) {
+    return new SweepPointRunner(wb, p -> specs.get(p.hardware()), maxEvents);
+  }
+
+  /**
+   * Where the job runs (an executor): configs are those unpacked under {@code home/configs}, and
+   * each hardware variant is bound from its shipped tree once. A variant that binds to other
+   * contents than on the driver (another trnsim version on the cluster) would give a row under the
+   * wrong key, so its points become internal-error rows instead.
+   */
+  public static SweepPointRunner forJob(SweepJob job, Path home) {
+    PrintWriter quiet = new PrintWriter(Writer.nullWriter());
+    CliContext ctx = new CliContext(home, quiet, quiet);
+    Map<Integer, HardwareSpec> bound = new ConcurrentHashMap<>();
+    Map<Integer, String> contents = new ConcurrentHashMap<>();
+    Function<SweepPoint, HardwareSpec> hw = p -> {
+      HardwareSpec spec = bound.computeIfAbsent(p.hardware(), k -> bind(ctx, job, k));
+      String c = contents.computeIfAbsent(p.hardware(), k -> Json.compact(ctx.hardware().toTree(spec)));
+      if (!SweepCommand.key(c, Map.of(), p.workload()).equals(p.key())) {
+        throw new IllegalStateException("hardware variant " + p.hardware() + " resolves to other contents here than on the driver");
+      }
+      return spec;
+    };
+    return new SweepPointRunner(new Workbench(ctx), hw, job.maxEvents());
+  }
+
+  private static HardwareSpec bind(CliContext ctx, SweepJob job, int variant) {
+    try {
+      return ctx.hardware().bindTree(Json.MAPPER.readTree(job.hardwareTrees().get(variant)), job.hardwareOrigin());
+    } catch (IOException e) {
+      throw new UncheckedIOException("hardware variant " + variant + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The row of {@code p}: its result, or an error row. */
+  public String row(SweepPoint p) {
+    Map<String, Object> row;
+    try {
+      row = simulate(hardware.apply(p), p);
+    } catch (WorkloadException | ConfigException | UserInputException | trnsim.isa.ProgramException
+        | trnsim.core.engine.SimulationLimitException e) {
+      row = error(p, "bad_input", e.getMessage());
+    } catch (RuntimeException e) {
+      row = error(p, "internal", e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+    }
+    row.put("key", p.key());
+    row.put("vary", p.varied());
+    row.put("set", setMap(p));
+    return Json.compact(row);
+  }
+
+  /**
+   * Runs one point exactly as {@code run} would (power limit, clock, energy, cost; whole-system
+   * llm-* steps too). Everything it touches is local to this call (no shared mutable state).
+   */
+  private Map<String, Object> simulate(HardwareSpec hw, SweepPoint p) {
+    RunOptions opts = new RunOptions(null, maxEvents);
+    if (wb.isSystemWorkload(p.workload())) {
+      return new LinkedHashMap<>(SystemReports.json(wb.simulateSystem(hw, p.workload(), opts)));
+    }
+    Workbench.Limited l = wb.simulateLimited(hw, p.workload(), opts);
+    return new LinkedHashMap<>(Reports.json(l.result(), l.energy(), l.operating()));
+  }
+
+  private Map<String, Object> error(SweepPoint p, String kind, String message) {
+    Map<String, Object> row = new LinkedHashMap<>();
+    row.put("error", "point " + p.describe() + ": " + message);
+    row.put("error_kind", kind);
+    row.put("workload", p.workload());
+    return row;
+  }
+
+  private static Map<String, String> setMap(SweepPoint p) {
+    Map<String, String> set = new TreeMap<>();
+    for (String s : p.sets()) {
+      int eq = s.indexOf('=');
+      set.put(s.substring(0, eq), s.substring(eq + 1));
+    }
+    return set;
+  }
+}
