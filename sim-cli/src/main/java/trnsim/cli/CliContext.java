@@ -2,6 +2,7 @@ package trnsim.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareLoader;
 
 /** What every command needs from its environment: where configs live and where to print. */
@@ -10,6 +11,7 @@ public final class CliContext {
   private final PrintWriter out;
   private final PrintWriter err;
   private HardwareLoader hardware;
+  private Simulator simulator;
 
   CliContext(Path home, PrintWriter out, PrintWriter err) {
     this.home = home;
@@ -38,5 +40,13 @@ public final class CliContext {
       hardware = new HardwareLoader(configs());
     }
     return hardware;
+  }
+
+  /** The simulation API every command calls (shares this context's hardware loader). */
+  public synchronized Simulator simulator() {
+    if (simulator == null) {
+      simulator = new Simulator(hardware());
+    }
+    return simulator;
   }
 }

@@ -106,7 +106,7 @@ public final class CollectiveCommand implements Callable<Integer> {
     if (raw && o != Collectives.Op.SEND_RECV) {
       throw new UserInputException("--raw: only with --op send-recv (a raw point-to-point write)");
     }
-    HardwareSpec hw = hardwareOptions.load(new Workbench(ctx));
+    HardwareSpec hw = hardwareOptions.load(ctx.simulator());
     RankLayout layout;
     try {
       layout = RankLayout.of(hw.chip(), lnc);

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.KernelRunResult;
+import trnsim.core.api.Simulator;
 import trnsim.core.compare.SpeedupDecomposition;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
@@ -80,18 +82,18 @@ public final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    Workbench wb = new Workbench(ctx);
-    HardwareSpec base = wb.hardware(baseline, setBaseline);
-    HardwareSpec tgt = wb.hardware(target, setTarget);
+    Simulator sim = ctx.simulator();
+    HardwareSpec base = sim.hardware(baseline, setBaseline);
+    HardwareSpec tgt = sim.hardware(target, setTarget);
     if (chart != null) {
       Charts.format(chart, "--chart");
     }
-    List<Entry> entries = entries(wb, base, tgt);
+    List<Entry> entries = entries(sim, base, tgt);
     List<Map<String, Object>> rows = new ArrayList<>();
     RuntimeException first = null;
     for (Entry e : entries) {
       try {
-        rows.addAll(rows(wb, e));
+        rows.addAll(rows(sim, e));
       } catch (WorkloadException | trnsim.isa.ProgramException | trnsim.core.engine.SimulationLimitException
           | trnsim.core.config.ConfigException | UserInputException ex) {
         // One failing row is reported in its row; the others still run.
@@ -116,7 +118,7 @@ public final class CompareCommand implements Callable<Integer> {
     return failed > 0 ? ExitCodes.BAD_INPUT : ExitCodes.OK;
   }
 
-  private List<Entry> entries(Workbench wb, HardwareSpec base, HardwareSpec tgt) {
+  private List<Entry> entries(Simulator sim, HardwareSpec base, HardwareSpec tgt) {
     if ((baselineWorkload == null) != (targetWorkload == null)) {
       throw new UserInputException("--baseline-workload and --target-workload go together");
     }
@@ -132,12 +134,12 @@ public final class CompareCommand implements Callable<Integer> {
     List<Entry> pinned = List.of();
     if (!workloads.isEmpty()) {
       for (String w : workloads) {
-        specs.addAll(wb.expand(w));
+        specs.addAll(sim.expand(w));
       }
-    } else if (suite.contains(":") || (wb.expand(suite).size() == 1 && wb.expand(suite).get(0).equals(suite))) {
-      specs.addAll(wb.expand(suite)); // an inline spec, or not a file: reported as an unknown workload
+    } else if (suite.contains(":") || (sim.expand(suite).size() == 1 && sim.expand(suite).get(0).equals(suite))) {
+      specs.addAll(sim.expand(suite)); // an inline spec, or not a file: reported as an unknown workload
     } else {
-      pinned = pinnedEntries(wb, base, tgt);
+      pinned = pinnedEntries(sim, base, tgt);
       for (var e : new trnsim.core.config.ModelLoader(ctx.configs()).suite(suite)) {
         if (e.baseline() == null) {
           specs.add(e.workload());
@@ -155,14 +157,14 @@ public final class CompareCommand implements Callable<Integer> {
    * Suite entries pinned to systems ("a training step per UltraServer") run on those systems when
    * they are built from the chips being compared, and are labelled with the systems' names.
    */
-  private List<Entry> pinnedEntries(Workbench wb, HardwareSpec base, HardwareSpec tgt) {
+  private List<Entry> pinnedEntries(Simulator sim, HardwareSpec base, HardwareSpec tgt) {
     List<Entry> out = new ArrayList<>();
     for (var e : new trnsim.core.config.ModelLoader(ctx.configs()).suite(suite)) {
       if (e.baseline() == null) {
         continue;
       }
-      HardwareSpec sb = wb.hardware(e.baseline(), setBaseline);
-      HardwareSpec st = wb.hardware(e.target(), setTarget);
+      HardwareSpec sb = sim.hardware(e.baseline(), setBaseline);
+      HardwareSpec st = sim.hardware(e.target(), setTarget);
       if (sb.chip().equals(base.chip()) && st.chip().equals(tgt.chip())) {
         out.add(new Entry(e.workload() + " [" + sb.name() + " vs " + st.name() + "]", e.workload(), e.workload(), sb, st));
       }
@@ -171,19 +173,19 @@ public final class CompareCommand implements Callable<Integer> {
   }
 
   /** The row(s) of one entry: a system row, or a per-chip kernel row plus its whole-system row. */
-  private List<Map<String, Object>> rows(Workbench wb, Entry e) {
-    boolean sysB = wb.isSystemWorkload(e.baselineSpec());
-    if (sysB != wb.isSystemWorkload(e.targetSpec())) {
+  private List<Map<String, Object>> rows(Simulator sim, Entry e) {
+    boolean sysB = Simulator.isSystemWorkload(e.baselineSpec());
+    if (sysB != Simulator.isSystemWorkload(e.targetSpec())) {
       throw new UserInputException("--target-workload = '" + e.targetSpec() + "': both sides must be system (llm-*) workloads or neither");
     }
     if (sysB) { // whole-system step already: no per-chip row, no "whole system" scaling row
-      return List.of(SystemReports.compareRow(wb, e.label(), e.baselineSpec(), e.targetSpec(), e.base(), e.tgt()));
+      return List.of(SystemReports.compareRow(sim, e.label(), e.baselineSpec(), e.targetSpec(), e.base(), e.tgt()));
     }
-    Workbench.Limited lb;
-    Workbench.Limited lt;
+    KernelRunResult lb;
+    KernelRunResult lt;
     try {
-      lb = wb.simulateLimited(e.base(), e.baselineSpec(), RunOptions.defaults());
-      lt = wb.simulateLimited(e.tgt(), e.targetSpec(), RunOptions.defaults());
+      lb = sim.runKernel(e.base(), e.baselineSpec(), RunOptions.defaults());
+      lt = sim.runKernel(e.tgt(), e.targetSpec(), RunOptions.defaults());
     } catch (WorkloadException ex) {
       if (ex.getMessage().contains("does not support")) {
         return List.of(unsupported(e.label(), ex.getMessage()));
@@ -231,7 +233,8 @@ public final class CompareCommand implements Callable<Integer> {
    * throughput and the times shown are the kernel time over the chip count.
    */
   static Map<String, Object> row(String label, WorkloadResult b, WorkloadResult t, HardwareSpec base, HardwareSpec tgt,
-      int chipsB, int chipsT, Reports.Energy eb, Reports.Energy et, Reports.Operating ob, Reports.Operating ot) {
+      int chipsB, int chipsT, trnsim.core.api.Energy eb, trnsim.core.api.Energy et, trnsim.core.api.OperatingPoint ob,
+      trnsim.core.api.OperatingPoint ot) {
     // Explained by tensor FLOP/s when both sides do FLOPs on the tensor engine; otherwise by HBM bandwidth.
     boolean flops = b.flops() > 0 && t.flops() > 0 && b.engineBusy().getOrDefault("tensor", 0.0) > 0
         && t.engineBusy().getOrDefault("tensor", 0.0) > 0;

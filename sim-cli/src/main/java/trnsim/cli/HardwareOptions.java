@@ -15,7 +15,7 @@ public final class HardwareOptions {
       description = "Override a hardware config key, e.g. chip.hbm.bandwidth=4TB/s (repeatable).")
   List<String> sets = new ArrayList<>();
 
-  HardwareSpec load(Workbench wb) {
-    return wb.hardware(name, sets);
+  HardwareSpec load(trnsim.core.api.Simulator sim) {
+    return sim.hardware(name, sets);
   }
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
 import trnsim.core.run.WorkloadResult;
@@ -64,13 +65,13 @@ public final class PlotCommand implements Runnable {
     public Integer call() {
       Charts.format(out, "--out");
       new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).output("--out", out).check();
-      Workbench wb = new Workbench(ctx);
-      HardwareSpec hw = hardwareOptions.load(wb);
+      Simulator sim = ctx.simulator();
+      HardwareSpec hw = hardwareOptions.load(sim);
       List<Map<String, Object>> points = new ArrayList<>();
       double peak = 0;
       double bw = 0;
-      for (String spec : kernelsOf(wb, wb.expand(workload))) {
-        WorkloadResult r = wb.simulate(hw, spec, RunOptions.defaults());
+      for (String spec : kernelsOf(sim, sim.expand(workload))) {
+        WorkloadResult r = sim.simulate(hw, spec, RunOptions.defaults());
         peak = Math.max(peak, r.peakFlopsPerSecond());
         bw = Math.max(bw, r.hbmBytesPerSecondPeak());
         points.add(point(r));
@@ -84,10 +85,10 @@ public final class PlotCommand implements Runnable {
      * A roofline is one chip's: a suite's whole-system entries (llm-*) are left out with a note on
      * stderr; a system workload asked for on its own is an error.
      */
-    private List<String> kernelsOf(Workbench wb, List<String> specs) {
+    private List<String> kernelsOf(Simulator sim, List<String> specs) {
       List<String> kernels = new ArrayList<>();
       for (String s : specs) {
-        if (!wb.isSystemWorkload(s)) {
+        if (!Simulator.isSystemWorkload(s)) {
           kernels.add(s);
         } else if (specs.size() > 1) {
           ctx.err().println("note: " + s + " left out: a whole-system step has no single-chip roofline");

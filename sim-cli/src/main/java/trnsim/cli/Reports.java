@@ -1,10 +1,13 @@
 package trnsim.cli;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import trnsim.core.api.Energy;
+import trnsim.core.api.KernelRunResult;
+import trnsim.core.api.OperatingPoint;
+import trnsim.core.api.ResultSchema;
 import trnsim.core.run.WorkloadResult;
 
 /** Renders workload results for people (table) and machines (JSON, CSV) with stable keys. */
@@ -15,68 +18,20 @@ final class Reports {
       "utilization", "hbm_bytes", "achieved_hbm_gbps", "energy_j", "avg_power_w", "bottleneck",
       "clock_ghz", "clock_fraction", "power_limited", "perf_per_watt", "cost_usd", "cost_per_mtok_usd");
 
-  /**
-   * The operating point a workload ran at: the tensor clock actually run (lowered by the power limit
-   * when {@code powerLimited}), the config's maximum, the limit, and the price per chip-hour (NaN when
-   * the config has none).
-   */
-  record Operating(double clockGhz, double maxClockGhz, boolean powerLimited, double powerLimitW, double pricePerChipHourUsd) {
-    static final Operating NONE = new Operating(Double.NaN, Double.NaN, false, Double.NaN, Double.NaN);
-
-    double clockFraction() {
-      return maxClockGhz > 0 ? clockGhz / maxClockGhz : Double.NaN;
-    }
-
-    /** Rental cost of the one chip a run uses for {@code seconds}; NaN when unpriced. */
-    double costUsd(double seconds) {
-      return seconds * pricePerChipHourUsd / 3600.0;
-    }
-  }
-
-  /** Performance per watt: FLOP/J when the workload does FLOPs, else tokens/J, else NaN. */
-  static double perfPerWatt(WorkloadResult r, Energy e) {
-    if (!(e.joules() > 0)) {
-      return Double.NaN;
-    }
-    if (r.flops() > 0) {
-      return r.flops() / e.joules();
-    }
-    return r.tokens() > 0 ? r.tokens() / e.joules() : Double.NaN;
-  }
-
-  static Map<String, Object> json(WorkloadResult r, Energy e, Operating o) {
-    Map<String, Object> m = json(r, e);
-    Map<String, Object> out = new LinkedHashMap<>();
-    for (var en : m.entrySet()) {
-      if (en.getKey().equals("bottleneck")) {
-        out.put("clock_ghz", o.clockGhz());
-        out.put("max_clock_ghz", o.maxClockGhz());
-        out.put("clock_fraction", o.clockFraction());
-        out.put("power_limited", o.powerLimited());
-        out.put("power_limit_w", o.powerLimitW());
-        out.put("perf_per_watt", perfPerWatt(r, e));
-        out.put("perf_per_watt_unit", r.flops() > 0 ? "flop/J" : r.tokens() > 0 ? "tokens/J" : "-");
-        out.put("price_per_chip_hour_usd", o.pricePerChipHourUsd());
-        double cost = o.costUsd(r.timeSeconds());
-        out.put("cost_usd", cost);
-        out.put("cost_per_mtok_usd", r.tokens() > 0 ? cost / r.tokens() * 1e6 : Double.NaN);
-      }
-      out.put(en.getKey(), en.getValue());
-    }
-    return out;
-  }
-
-  static List<Object> csvRow(WorkloadResult r, Energy e, Operating o) {
-    Map<String, Object> j = json(r, e, o);
+  /** A CSV row of {@link #CSV_KEYS}, read from the result's schema tree. */
+  static List<Object> csvRow(KernelRunResult k) {
+    Map<String, Object> j = ResultSchema.kernel(k);
     List<Object> row = new ArrayList<>();
-    for (String k : CSV_KEYS) {
-      row.add(j.get(k));
+    for (String key : CSV_KEYS) {
+      row.add(j.get(key));
     }
     return row;
   }
 
-  static String table(WorkloadResult r, Energy e, Operating o) {
-    String base = table(r, e);
+  static String table(KernelRunResult k) {
+    WorkloadResult r = k.result();
+    OperatingPoint o = k.operating();
+    String base = table(r, k.energy());
     StringBuilder add = new StringBuilder();
     if (Double.isFinite(o.clockGhz())) {
       add.append(String.format(Locale.ROOT, "  clock               %.3f GHz (%.0f%% of %.3f max)%s%n", o.clockGhz(),
@@ -84,7 +39,7 @@ final class Reports {
               ? String.format(Locale.ROOT, ", lowered to fit the %.0f W power limit", o.powerLimitW())
               : Double.isFinite(o.powerLimitW()) ? String.format(Locale.ROOT, ", under the %.0f W power limit", o.powerLimitW()) : ""));
     }
-    double ppw = perfPerWatt(r, e);
+    double ppw = k.perfPerWatt();
     if (Double.isFinite(ppw)) {
       add.append(r.flops() > 0
           ? String.format(Locale.ROOT, "  perf per watt       %.3g TFLOP/s per W (%.3g pJ/FLOP)%n", ppw / 1e12, 1e12 / ppw)
@@ -114,68 +69,7 @@ final class Reports {
     return sb.toString();
   }
 
-  /** {@code m} with {@code "projection": true} added when {@code hw} is a projection. */
-  static Map<String, Object> withProjection(Map<String, Object> m, trnsim.core.config.HardwareSpec hw) {
-    if (!hw.isProjection()) {
-      return m;
-    }
-    Map<String, Object> out = new LinkedHashMap<>(m);
-    out.put("projection", true);
-    return out;
-  }
-
-  static Map<String, Object> json(WorkloadResult r, Energy e) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("hardware", r.hardware());
-    m.put("workload", r.workload());
-    m.put("time_s", r.timeSeconds());
-    m.put("flops", r.flops());
-    m.put("achieved_tflops", r.achievedFlopsPerSecond() / 1e12);
-    m.put("peak_tflops", r.peakFlopsPerSecond() / 1e12);
-    m.put("utilization", r.utilization());
-    m.put("hbm_bytes", r.hbmBytes());
-    m.put("achieved_hbm_gbps", r.achievedHbmBytesPerSecond() / 1e9);
-    m.put("peak_hbm_gbps", r.hbmBytesPerSecondPeak() / 1e9);
-    m.put("energy_j", e.joules());
-    m.put("avg_power_w", e.watts());
-    m.put("bottleneck", r.bottleneck());
-    m.put("engines", r.engineBusy());
-    if (r.tokens() > 0) {
-      m.put("tokens", r.tokens());
-      m.put("tokens_per_s", r.tokens() / r.timeSeconds());
-    }
-    m.put("notes", r.notes());
-    List<Map<String, Object>> steps = new ArrayList<>();
-    for (var s : r.steps()) {
-      Map<String, Object> sm = new LinkedHashMap<>();
-      sm.put("label", s.label());
-      sm.put("repeat", s.repeat());
-      sm.put("time_s", s.result().timeSeconds());
-      sm.put("flops", s.result().flops());
-      sm.put("hbm_bytes", s.result().hbmBytes());
-      sm.put("bottleneck", s.result().bottleneck());
-      sm.put("instructions", s.result().instructions());
-      steps.add(sm);
-    }
-    m.put("steps", steps);
-    return m;
-  }
-
-  /** Energy numbers attached to a result (NaN until an energy model is configured). */
-  record Energy(double joules, double watts) {
-    static final Energy NONE = new Energy(Double.NaN, Double.NaN);
-  }
-
-  static List<Object> csvRow(WorkloadResult r, Energy e) {
-    Map<String, Object> j = json(r, e);
-    List<Object> row = new ArrayList<>();
-    for (String k : CSV_KEYS) {
-      row.add(j.get(k));
-    }
-    return row;
-  }
-
-  static String table(WorkloadResult r, Energy e) {
+  private static String table(WorkloadResult r, Energy e) {
     StringBuilder sb = new StringBuilder();
     sb.append(String.format(Locale.ROOT, "%s on %s%n", r.workload(), r.hardware()));
     sb.append(String.format(Locale.ROOT, "  simulated time      %s%n", seconds(r.timeSeconds())));

@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.KernelRunResult;
+import trnsim.core.api.ResultSchema;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
 import trnsim.core.trace.ChromeTraceSink;
@@ -90,20 +93,20 @@ public final class RunCommand implements Callable<Integer> {
     }
     long[] window = parseWindow(traceWindow);
     new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).output("--trace", trace).check();
-    Workbench wb = new Workbench(ctx);
-    HardwareSpec hw = hardwareOptions.load(wb);
-    List<String> specs = explain ? explained(wb.expand(workload)) : wb.expand(workload);
-    if (specs.stream().anyMatch(wb::isSystemWorkload)) {
+    Simulator sim = ctx.simulator();
+    HardwareSpec hw = hardwareOptions.load(sim);
+    List<String> specs = explain ? explained(sim.expand(workload)) : sim.expand(workload);
+    if (specs.stream().anyMatch(Simulator::isSystemWorkload)) {
       if (chart != null) {
         Charts.format(chart, "--chart");
       }
       if (trace == null || specs.size() != 1) {
-        return SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out(), chart);
+        return SystemReports.run(sim, hw, specs, format, maxEvents, ctx.out(), chart);
       }
       int[] code = new int[1];
       AtomicFiles.write(trace, w -> {
         try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-          code[0] = SystemReports.run(wb, hw, specs, format, maxEvents, ctx.out(), sink, chart);
+          code[0] = SystemReports.run(sim, hw, specs, format, maxEvents, ctx.out(), sink, chart);
           warnIfCut(sink);
         }
       });
@@ -112,9 +115,9 @@ public final class RunCommand implements Callable<Integer> {
     if (chart != null) {
       throw new UserInputException("--chart = '" + chart + "': only for system workloads (llm-*); for a kernel use plot roofline");
     }
-    List<Workbench.Limited> runs = new ArrayList<>();
+    List<KernelRunResult> runs = new ArrayList<>();
     try (AutoCloseable beat = Heartbeat.start(ctx.err(), workload + " on " + hw.name())) {
-      simulateAll(wb, hw, specs, window, runs);
+      simulateAll(sim, hw, specs, window, runs);
     } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -123,24 +126,24 @@ public final class RunCommand implements Callable<Integer> {
     return render(hw, runs);
   }
 
-  private void simulateAll(Workbench wb, HardwareSpec hw, List<String> specs, long[] window, List<Workbench.Limited> runs) {
+  private void simulateAll(Simulator sim, HardwareSpec hw, List<String> specs, long[] window, List<KernelRunResult> runs) {
     for (String spec : specs) {
       if (trace != null && specs.size() == 1) {
-        final Workbench.Limited[] holder = new Workbench.Limited[1];
+        final KernelRunResult[] holder = new KernelRunResult[1];
         AtomicFiles.write(trace, w -> {
           try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-            holder[0] = wb.simulateLimited(hw, spec, new RunOptions(sink, maxEvents, !noSteadyState));
+            holder[0] = sim.runKernel(hw, spec, new RunOptions(sink, maxEvents, !noSteadyState));
             warnIfCut(sink);
           }
         });
         runs.add(holder[0]);
       } else {
-        runs.add(wb.simulateLimited(hw, spec, new RunOptions(null, maxEvents, !noSteadyState)));
+        runs.add(sim.runKernel(hw, spec, new RunOptions(null, maxEvents, !noSteadyState)));
       }
     }
   }
 
-  private int render(HardwareSpec hw, List<Workbench.Limited> runs) {
+  private int render(HardwareSpec hw, List<KernelRunResult> runs) {
     PrintWriter out = ctx.out();
     switch (format) {
       case table -> {
@@ -148,9 +151,9 @@ public final class RunCommand implements Callable<Integer> {
           if (i > 0) {
             out.println();
           }
-          Workbench.Limited l = runs.get(i);
+          KernelRunResult l = runs.get(i);
           out.print(Reports.projectionLine(hw));
-          out.print(Reports.table(l.result(), l.energy(), l.operating()));
+          out.print(Reports.table(l));
           if (hw.totalChips() > 1) {
             out.printf("  scope               one chip of %s (%d chips); kernel workloads run on a single chip%n",
                 hw.name(), hw.totalChips());
@@ -159,20 +162,20 @@ public final class RunCommand implements Callable<Integer> {
       }
       case json -> {
         if (runs.size() == 1) {
-          Workbench.Limited l = runs.get(0);
-          out.println(Json.pretty(Reports.withProjection(Reports.json(l.result(), l.energy(), l.operating()), hw)));
+          KernelRunResult l = runs.get(0);
+          out.println(Json.pretty(ResultSchema.kernel(l)));
         } else {
           List<Object> all = new ArrayList<>();
-          for (Workbench.Limited l : runs) {
-            all.add(Reports.withProjection(Reports.json(l.result(), l.energy(), l.operating()), hw));
+          for (KernelRunResult l : runs) {
+            all.add(ResultSchema.kernel(l));
           }
           out.println(Json.pretty(all));
         }
       }
       case csv -> {
         List<List<Object>> rows = new ArrayList<>();
-        for (Workbench.Limited l : runs) {
-          rows.add(Reports.csvRow(l.result(), l.energy(), l.operating()));
+        for (KernelRunResult l : runs) {
+          rows.add(Reports.csvRow(l));
         }
         out.print(Tables.csv(Reports.CSV_KEYS, rows));
       }

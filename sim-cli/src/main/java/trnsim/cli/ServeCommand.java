@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.config.ModelLoader;
 import trnsim.core.config.unit.TimeSpan;
@@ -161,8 +162,8 @@ public final class ServeCommand implements Callable<Integer> {
     Path modelFile = trnsim.core.config.HfConfigImport.isPath(model) ? Path.of(model) : null;
     new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).input("--model", modelFile).input("--arrival", recorded == null ? null : Path.of(arrival))
         .output("--trace", trace).output("--chart", chart).check();
-    Workbench wb = new Workbench(ctx);
-    HardwareSpec hw = hardwareOptions.load(wb);
+    Simulator sim = ctx.simulator();
+    HardwareSpec hw = hardwareOptions.load(sim);
     ModelLoader models = new ModelLoader(ctx.configs());
     models.model(model);
     if (spec != null) {

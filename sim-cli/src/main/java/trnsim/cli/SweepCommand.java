@@ -18,20 +18,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import trnsim.core.config.ConfigException;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareSpec;
-import trnsim.core.run.RunOptions;
-import trnsim.core.run.WorkloadResult;
-import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
 
 /**
@@ -130,9 +122,9 @@ public final class SweepCommand implements Callable<Integer> {
     if (maxEvents <= 0) {
       throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
     }
-    Workbench wb = new Workbench(ctx);
+    Simulator sim = ctx.simulator();
     List<Dimension> dims = new ArrayList<>();
-    List<String> base = wb.expand(workload);
+    List<String> base = sim.expand(workload);
     if (base.size() > 1) {
       dims.add(new Dimension("workload", base));
     }
@@ -161,7 +153,7 @@ public final class SweepCommand implements Callable<Integer> {
       WorkloadSpec.parse(p.workload(), "--workload");
     }
     points = keyedByContent(points, variants, contents);
-    SweepEngine eng = engine.equals("local") ? new LocalSweepEngine(SweepPointRunner.local(wb, specs, maxEvents))
+    SweepEngine eng = engine.equals("local") ? new LocalSweepEngine(SweepPointRunner.local(sim, specs, maxEvents))
         : SweepEngine.find(engine);
     SweepJob job = new SweepJob(trees, "--hardware " + hardwareOptions.name, maxEvents, ctx.configs().toString());
     SweepLog log = SweepLog.open(out, ctx.err());

@@ -1,9 +1,7 @@
 package trnsim.cli;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,7 +9,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
+import trnsim.core.api.ResultSchema;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
+import trnsim.core.config.HardwareLoader;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
 import trnsim.isa.workload.WorkloadException;
@@ -25,19 +26,19 @@ import trnsim.isa.workload.WorkloadException;
  * lose the rest of a job.
  */
 public final class SweepPointRunner {
-  private final Workbench wb;
+  private final Simulator sim;
   private final Function<SweepPoint, HardwareSpec> hardware;
   private final long maxEvents;
 
-  private SweepPointRunner(Workbench wb, Function<SweepPoint, HardwareSpec> hardware, long maxEvents) {
-    this.wb = wb;
+  private SweepPointRunner(Simulator sim, Function<SweepPoint, HardwareSpec> hardware, long maxEvents) {
+    this.sim = sim;
     this.hardware = hardware;
     this.maxEvents = maxEvents;
   }
 
   /** On the driver: the variants the command already resolved and validated. */
-  static SweepPointRunner local(Workbench wb, List<HardwareSpec> specs, long maxEvents) {
-    return new SweepPointRunner(wb, p -> specs.get(p.hardware()), maxEvents);
+  static SweepPointRunner local(Simulator sim, List<HardwareSpec> specs, long maxEvents) {
+    return new SweepPointRunner(sim, p -> specs.get(p.hardware()), maxEvents);
   }
 
   /**
@@ -47,24 +48,24 @@ public final class SweepPointRunner {
    * wrong key, so its points become internal-error rows instead.
    */
   public static SweepPointRunner forJob(SweepJob job, Path home) {
-    PrintWriter quiet = new PrintWriter(Writer.nullWriter());
-    CliContext ctx = new CliContext(home, quiet, quiet);
+    Simulator sim = new Simulator(home.resolve("configs"));
+    HardwareLoader loader = sim.hardwareLoader();
     Map<Integer, HardwareSpec> bound = new ConcurrentHashMap<>();
     Map<Integer, String> contents = new ConcurrentHashMap<>();
     Function<SweepPoint, HardwareSpec> hw = p -> {
-      HardwareSpec spec = bound.computeIfAbsent(p.hardware(), k -> bind(ctx, job, k));
-      String c = contents.computeIfAbsent(p.hardware(), k -> Json.compact(ctx.hardware().toTree(spec)));
+      HardwareSpec spec = bound.computeIfAbsent(p.hardware(), k -> bind(loader, job, k));
+      String c = contents.computeIfAbsent(p.hardware(), k -> Json.compact(loader.toTree(spec)));
       if (!SweepCommand.key(c, Map.of(), p.workload()).equals(p.key())) {
         throw new IllegalStateException("hardware variant " + p.hardware() + " resolves to other contents here than on the driver");
       }
       return spec;
     };
-    return new SweepPointRunner(new Workbench(ctx), hw, job.maxEvents());
+    return new SweepPointRunner(sim, hw, job.maxEvents());
   }
 
-  private static HardwareSpec bind(CliContext ctx, SweepJob job, int variant) {
+  private static HardwareSpec bind(HardwareLoader loader, SweepJob job, int variant) {
     try {
-      return ctx.hardware().bindTree(Json.MAPPER.readTree(job.hardwareTrees().get(variant)), job.hardwareOrigin());
+      return loader.bindTree(Json.MAPPER.readTree(job.hardwareTrees().get(variant)), job.hardwareOrigin());
     } catch (IOException e) {
       throw new UncheckedIOException("hardware variant " + variant + ": " + e.getMessage(), e);
     }
@@ -92,12 +93,7 @@ public final class SweepPointRunner {
    * llm-* steps too). Everything it touches is local to this call (no shared mutable state).
    */
   private Map<String, Object> simulate(HardwareSpec hw, SweepPoint p) {
-    RunOptions opts = new RunOptions(null, maxEvents);
-    if (wb.isSystemWorkload(p.workload())) {
-      return new LinkedHashMap<>(SystemReports.json(wb.simulateSystem(hw, p.workload(), opts)));
-    }
-    Workbench.Limited l = wb.simulateLimited(hw, p.workload(), opts);
-    return new LinkedHashMap<>(Reports.json(l.result(), l.energy(), l.operating()));
+    return new LinkedHashMap<>(ResultSchema.json(sim.run(hw, p.workload(), new RunOptions(null, maxEvents))));
   }
 
   private Map<String, Object> error(SweepPoint p, String kind, String message) {

@@ -6,6 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import trnsim.core.api.OperatingPoint;
+import trnsim.core.api.ResultSchema;
+import trnsim.core.api.Simulator;
+import trnsim.core.api.SystemRunResult;
 import trnsim.core.compare.SpeedupDecomposition;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
@@ -20,31 +24,32 @@ final class SystemReports {
       "energy_per_token_j", "cost_per_million_tokens_usd");
 
   /** {@code trnsim run} for a list of system workloads. */
-  static int run(Workbench wb, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
+  static int run(Simulator sim, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
       java.nio.file.Path chart) {
-    return run(wb, hw, specs, format, maxEvents, out, null, chart);
+    return run(sim, hw, specs, format, maxEvents, out, null, chart);
   }
 
   /**
-   * As {@link #run(Workbench, HardwareSpec, List, OutputFormat, long, PrintWriter, java.nio.file.Path)}; with a trace
+   * As {@link #run(Simulator, HardwareSpec, List, OutputFormat, long, PrintWriter, java.nio.file.Path)}; with a trace
    * sink (one workload only), the step's simulated runs (layer, head) are drawn end to end on the
    * chip tracks and the step breakdown on its own track.
    */
-  static int run(Workbench wb, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
+  static int run(Simulator sim, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
       trnsim.core.trace.TraceSink trace, java.nio.file.Path chart) {
-    List<LlmResult> results = new ArrayList<>();
+    List<SystemRunResult> runs = new ArrayList<>();
     for (String s : specs) {
-      if (!wb.isSystemWorkload(s)) {
+      if (!Simulator.isSystemWorkload(s)) {
         throw new UserInputException("--workload = '" + s + "': cannot mix kernel and system (llm-*) workloads in one run");
       }
       if (trace != null) {
-        LlmResult r = wb.simulateSystem(hw, s, new RunOptions(new trnsim.core.trace.SequentialTrace(trace), maxEvents));
-        trnsim.core.system.LlmSystem.traceStep(r, trace);
-        results.add(r);
+        SystemRunResult r = sim.runSystem(hw, s, new RunOptions(new trnsim.core.trace.SequentialTrace(trace), maxEvents));
+        trnsim.core.system.LlmSystem.traceStep(r.result(), trace);
+        runs.add(r);
       } else {
-        results.add(wb.simulateSystem(hw, s, new RunOptions(null, maxEvents)));
+        runs.add(sim.runSystem(hw, s, new RunOptions(null, maxEvents)));
       }
     }
+    List<LlmResult> results = runs.stream().map(SystemRunResult::result).toList();
     if (chart != null) {
       Charts.save(breakdownChart(results), chart, "--chart");
     }
@@ -60,15 +65,15 @@ final class SystemReports {
       }
       case json -> {
         List<Object> all = new ArrayList<>();
-        for (LlmResult r : results) {
-          all.add(Reports.withProjection(json(r), hw));
+        for (SystemRunResult r : runs) {
+          all.add(ResultSchema.system(r));
         }
         out.println(Json.pretty(all.size() == 1 ? all.get(0) : all));
       }
       case csv -> {
         List<List<Object>> rows = new ArrayList<>();
-        for (LlmResult r : results) {
-          Map<String, Object> j = json(r);
+        for (SystemRunResult r : runs) {
+          Map<String, Object> j = ResultSchema.system(r);
           List<Object> row = new ArrayList<>();
           for (String k : CSV_KEYS) {
             row.add(j.get(k));
@@ -129,46 +134,6 @@ final class SystemReports {
     };
     return new Figure.Bars("Where the step time goes", Figure.Axis.of(what + " (" + unit + ")", Figure.Scale.LINEAR,
         Figure.Format.NUMBER), bars);
-  }
-
-  static double commShare(LlmResult r) {
-    return r.share("tp_comm") + r.share("pp_comm") + r.share("dp_comm") + r.share("ep_comm") + r.share("cp_comm");
-  }
-
-  static Map<String, Object> json(LlmResult r) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("hardware", r.hardware());
-    m.put("workload", r.workload());
-    m.put("phase", r.phase());
-    m.put("chips", r.chips());
-    m.put("tp", r.parallelism().get("tp"));
-    m.put("pp", r.parallelism().get("pp"));
-    m.put("dp", r.parallelism().get("dp"));
-    m.put("parallelism", r.parallelism());
-    m.put("defaulted", r.defaulted());
-    m.put("time_s", r.seconds());
-    m.put("tokens", r.tokens());
-    m.put("tokens_per_s", r.tokensPerSecond());
-    m.put("tokens_per_s_per_chip", r.tokensPerSecondPerChip());
-    m.put("mfu", r.mfu());
-    m.put("model_flops", r.modelFlops());
-    m.put("compute_share", r.share("compute"));
-    m.put("comm_share", commShare(r));
-    m.put("bubble_share", r.share("pipeline_bubble"));
-    m.put("breakdown_s", r.breakdown());
-    m.put("memory_per_chip_gib", r.memoryBytes().get("total") / (1L << 30));
-    Map<String, Double> mem = new LinkedHashMap<>();
-    for (var e : r.memoryBytes().entrySet()) {
-      mem.put(e.getKey(), e.getValue() / (1L << 30));
-    }
-    m.put("memory_gib", mem);
-    m.put("energy_j", r.energyJoules());
-    m.put("energy_per_token_j", r.energyPerTokenJ());
-    m.put("cost_usd", r.costUsd());
-    m.put("cost_per_million_tokens_usd", r.costPerMillionTokensUsd());
-    m.put("collectives", r.collectives());
-    m.put("notes", r.notes());
-    return m;
   }
 
   static String table(LlmResult r) {
@@ -239,15 +204,15 @@ final class SystemReports {
    * A {@code compare} row for a system workload on both configs (one spec per side). A side the model
    * does not fit on gets no numbers and says why in its bottleneck column; any other error propagates.
    */
-  static Map<String, Object> compareRow(Workbench wb, String label, String specB, String specT, HardwareSpec base,
+  static Map<String, Object> compareRow(Simulator sim, String label, String specB, String specT, HardwareSpec base,
       HardwareSpec tgt) {
-    LlmResult[] r = new LlmResult[2];
+    SystemRunResult[] r = new SystemRunResult[2];
     String[] why = new String[2];
     HardwareSpec[] hw = {base, tgt};
     String[] spec = {specB, specT};
     for (int i = 0; i < 2; i++) {
       try {
-        r[i] = wb.simulateSystem(hw[i], spec[i], RunOptions.defaults());
+        r[i] = sim.runSystem(hw[i], spec[i], RunOptions.defaults());
       } catch (trnsim.isa.workload.WorkloadException e) {
         if (!e.getMessage().contains("does not fit")) {
           throw e;
@@ -256,36 +221,36 @@ final class SystemReports {
       }
     }
     if (r[0] != null && r[1] != null) {
-      return compareRow(wb, label, r[0], r[1]);
+      return compareRow(label, r[0], r[1]);
     }
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", label);
-    m.put("baseline_time_s", r[0] == null ? null : r[0].seconds());
-    m.put("target_time_s", r[1] == null ? null : r[1].seconds());
+    m.put("baseline_time_s", r[0] == null ? null : r[0].timeSeconds());
+    m.put("target_time_s", r[1] == null ? null : r[1].timeSeconds());
     for (String k : List.of("speedup", "energy_ratio", "perf_per_watt_ratio", "cost_ratio")) {
       m.put(k, null);
     }
-    m.put("baseline_bottleneck", r[0] == null ? why[0] : summary(r[0]));
-    m.put("target_bottleneck", r[1] == null ? why[1] : summary(r[1]));
-    operatingKeys(m, wb, r[0], r[1]);
+    m.put("baseline_bottleneck", r[0] == null ? why[0] : summary(r[0].result()));
+    m.put("target_bottleneck", r[1] == null ? why[1] : summary(r[1].result()));
+    operatingKeys(m, r[0], r[1]);
     m.put("speedup_basis", null);
-    m.put("baseline_run_time_s", r[0] == null ? null : r[0].seconds());
-    m.put("target_run_time_s", r[1] == null ? null : r[1].seconds());
+    m.put("baseline_run_time_s", r[0] == null ? null : r[0].timeSeconds());
+    m.put("target_run_time_s", r[1] == null ? null : r[1].timeSeconds());
     m.put("explain", null);
     m.put("error", null);
     return m;
   }
 
   /** The per-side clock and cost keys compare's kernel rows carry (clock chosen under the power limit). */
-  private static void operatingKeys(Map<String, Object> m, Workbench wb, LlmResult b, LlmResult t) {
-    Reports.Operating ob = wb.operating(b);
-    Reports.Operating ot = wb.operating(t);
+  private static void operatingKeys(Map<String, Object> m, SystemRunResult b, SystemRunResult t) {
+    OperatingPoint ob = b == null ? null : b.operating();
+    OperatingPoint ot = t == null ? null : t.operating();
     m.put("baseline_clock_ghz", ob == null ? null : ob.clockGhz());
     m.put("target_clock_ghz", ot == null ? null : ot.clockGhz());
     m.put("baseline_power_limited", ob == null ? null : ob.powerLimited());
     m.put("target_power_limited", ot == null ? null : ot.powerLimited());
-    m.put("baseline_cost_usd", b == null ? null : b.costUsd());
-    m.put("target_cost_usd", t == null ? null : t.costUsd());
+    m.put("baseline_cost_usd", b == null ? null : b.result().costUsd());
+    m.put("target_cost_usd", t == null ? null : t.result().costUsd());
   }
 
   /**
@@ -293,18 +258,22 @@ final class SystemReports {
    * the ratio is per step; when they run different batches it is per token (the throughput ratio), so
    * the times shown are seconds per token.
    */
-  static SpeedupDecomposition decomposition(Workbench wb, LlmResult b, LlmResult t) {
+  static SpeedupDecomposition decomposition(SystemRunResult sb, SystemRunResult st) {
+    LlmResult b = sb.result();
+    LlmResult t = st.result();
     boolean perToken = Math.abs(b.tokens() - t.tokens()) > 1e-9 * Math.max(b.tokens(), t.tokens());
-    Reports.Operating ob = wb.operating(b);
-    Reports.Operating ot = wb.operating(t);
+    OperatingPoint ob = sb.operating();
+    OperatingPoint ot = st.operating();
     return SpeedupDecomposition.of(perToken ? "per token" : "per step",
         SpeedupDecomposition.system(b, perToken, ob.clockGhz(), ob.maxClockGhz()),
         SpeedupDecomposition.system(t, perToken, ot.clockGhz(), ot.maxClockGhz()));
   }
 
   /** A {@code compare} row for a system workload: throughput, energy and cost per token, not per kernel. */
-  static Map<String, Object> compareRow(Workbench wb, String label, LlmResult b, LlmResult t) {
-    SpeedupDecomposition d = decomposition(wb, b, t);
+  static Map<String, Object> compareRow(String label, SystemRunResult sb, SystemRunResult st) {
+    SpeedupDecomposition d = decomposition(sb, st);
+    LlmResult b = sb.result();
+    LlmResult t = st.result();
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("workload", label);
     m.put("baseline_time_s", d.baseline().secondsPerUnit());
@@ -318,7 +287,7 @@ final class SystemReports {
     m.put("target_usd_per_mtok", t.costPerMillionTokensUsd());
     m.put("baseline_bottleneck", summary(b));
     m.put("target_bottleneck", summary(t));
-    operatingKeys(m, wb, b, t);
+    operatingKeys(m, sb, st);
     CompareCommand.explainKeys(m, d, b.seconds(), t.seconds());
     m.put("error", null);
     return m;
@@ -327,7 +296,7 @@ final class SystemReports {
   static String summary(LlmResult r) {
     Map<String, Integer> p = r.parallelism();
     return String.format(Locale.ROOT, "%d chips tp=%d pp=%d dp=%d: compute %.0f%%, communication %.0f%%, bubbles %.0f%%; MFU %.1f%%, %.0f tokens/s",
-        r.chips(), p.get("tp"), p.get("pp"), p.get("dp"), 100 * r.share("compute"), 100 * commShare(r),
+        r.chips(), p.get("tp"), p.get("pp"), p.get("dp"), 100 * r.share("compute"), 100 * ResultSchema.commShare(r),
         100 * r.share("pipeline_bubble"), 100 * r.mfu(), r.tokensPerSecond());
   }
 }

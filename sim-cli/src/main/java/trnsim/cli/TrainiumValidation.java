@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
@@ -21,13 +22,13 @@ import trnsim.isa.workload.WorkloadException;
  * falls short of its points: the issue's "every record expressible" fails visibly).
  */
 final class TrainiumValidation {
-  private final Workbench wb;
+  private final Simulator sim;
   private final RunOptions opts;
   private final Map<String, HardwareSpec> hardware = new HashMap<>();
   private final Map<String, Double> memo = new HashMap<>();
 
-  TrainiumValidation(Workbench wb, CliContext ctx, RunOptions opts) {
-    this.wb = wb;
+  TrainiumValidation(Simulator sim, CliContext ctx, RunOptions opts) {
+    this.sim = sim;
     this.opts = opts;
   }
 
@@ -61,10 +62,10 @@ final class TrainiumValidation {
     TrainiumCalibration.Probe probe = c.probe();
     if (probe instanceof TrainiumCalibration.Kernel k) {
       return seconds(k.hardware() + "|" + k.workload(),
-          () -> wb.simulateLimited(hw(k.hardware()), k.workload(), opts).result().timeSeconds()) * c.unitScale();
+          () -> sim.runKernel(hw(k.hardware()), k.workload(), opts).result().timeSeconds()) * c.unitScale();
     }
     if (probe instanceof TrainiumCalibration.SystemStep s) {
-      var r = wb.simulateSystem(hw(s.hardware()), s.workload(), opts);
+      var r = sim.runSystem(hw(s.hardware()), s.workload(), opts).result();
       return switch (s.metric()) {
         case TIME -> r.seconds() * c.unitScale();
         case TOKENS_PER_SECOND -> r.tokens() / r.seconds();
@@ -96,7 +97,7 @@ final class TrainiumValidation {
   }
 
   private HardwareSpec hw(String name) {
-    return hardware.computeIfAbsent(name, n -> wb.hardware(n, List.of()));
+    return hardware.computeIfAbsent(name, n -> sim.hardware(n, List.of()));
   }
 
   private static String hardwareName(TrainiumCalibration.Case c) {

@@ -11,6 +11,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.KernelRunResult;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
 import trnsim.isa.workload.WorkloadSpec;
@@ -66,15 +68,15 @@ public final class ValidateCommand implements Callable<Integer> {
     }
     List<Path> trainium = trainiumFolders(root);
     List<Calibration.Compared> results = new ArrayList<>();
-    Workbench wb = new Workbench(ctx);
+    Simulator sim = ctx.simulator();
     if (!TrainiumCalibration.isTrainiumFolder(root)) {
-      results.addAll(csvPoints(wb, root, trainium));
+      results.addAll(csvPoints(sim, root, trainium));
     }
     for (Path dir : trainium) {
       List<TrainiumCalibration.Case> cases = TrainiumCalibration.load(dir, modelNames());
       java.util.Set<String> ids = new java.util.HashSet<>();
       cases.forEach(c -> ids.add(c.id()));
-      results.addAll(new TrainiumValidation(wb, ctx, new RunOptions(null, maxEvents)).compare(cases, TrainiumCalibration.fits(dir, ids)));
+      results.addAll(new TrainiumValidation(sim, ctx, new RunOptions(null, maxEvents)).compare(cases, TrainiumCalibration.fits(dir, ids)));
     }
     print(results, Calibration.stats(results), root);
     return ExitCodes.OK;
@@ -107,7 +109,7 @@ public final class ValidateCommand implements Callable<Integer> {
   }
 
   /** The CSV points of a chip folder, or of every chip subfolder (Trainium subfolders excluded). */
-  private List<Calibration.Compared> csvPoints(Workbench wb, Path root, List<Path> trainium) {
+  private List<Calibration.Compared> csvPoints(Simulator sim, Path root, List<Path> trainium) {
     boolean chipFolder = java.nio.file.Files.isRegularFile(root.resolve("gemm.csv"))
         || java.nio.file.Files.isRegularFile(root.resolve("copy.csv"))
         || java.nio.file.Files.isRegularFile(root.resolve("elementwise.csv"))
@@ -117,7 +119,7 @@ public final class ValidateCommand implements Callable<Integer> {
     Map<String, Prediction> memo = new HashMap<>();
     List<Calibration.Compared> results = new ArrayList<>();
     for (Calibration.Point p : points) {
-      HardwareSpec hw = hws.computeIfAbsent(p.chip(), c -> wb.hardware(c, List.of()));
+      HardwareSpec hw = hws.computeIfAbsent(p.chip(), c -> sim.hardware(c, List.of()));
       double predicted;
       String failure = null;
       if (p.workload() == null) {
@@ -126,7 +128,7 @@ public final class ValidateCommand implements Callable<Integer> {
       } else {
         Prediction pr = memo.computeIfAbsent(p.chip() + "|" + p.workload(), k -> {
           try {
-            return predict(wb, hw, p.workload());
+            return predict(sim, hw, p.workload());
           } catch (trnsim.isa.workload.WorkloadException | trnsim.isa.ProgramException e) {
             // The template cannot lower this point: listed, not counted, and said why.
             return new Prediction(Double.NaN, Double.NaN, Double.NaN, e.getMessage().replaceFirst("^.*?: ", ""));
@@ -157,22 +159,22 @@ public final class ValidateCommand implements Callable<Integer> {
     }
   }
 
-  private Prediction predict(Workbench wb, HardwareSpec hw, String workload) {
+  private Prediction predict(Simulator sim, HardwareSpec hw, String workload) {
     RunOptions opts = new RunOptions(null, maxEvents);
     WorkloadSpec spec = WorkloadSpec.parse(workload, "calibration");
     if (spec.kind().equals("gemm") && spec.positive("k", null) > longK) {
       long k = spec.positive("k", null);
       String w1 = workload.replaceFirst("k=\\d+", "k=" + longK / 2);
       String w2 = workload.replaceFirst("k=\\d+", "k=" + longK);
-      Workbench.Limited l2 = wb.simulateLimited(hw, w2, opts);
-      var r1 = wb.simulate(l2.hardware(), w1, opts);
-      double e1 = wb.energy(l2.hardware(), r1).joules();
+      KernelRunResult l2 = sim.runKernel(hw, w2, opts);
+      var r1 = sim.simulate(l2.hardware(), w1, opts);
+      double e1 = sim.energy(l2.hardware(), r1).joules();
       double f = (k - longK) / (double) (longK / 2);
       double t = l2.result().timeSeconds() + (l2.result().timeSeconds() - r1.timeSeconds()) * f;
       double e = l2.energy().joules() + (l2.energy().joules() - e1) * f;
       return new Prediction(t, e, l2.operating().clockGhz());
     }
-    Workbench.Limited l = wb.simulateLimited(hw, workload, opts);
+    KernelRunResult l = sim.runKernel(hw, workload, opts);
     return new Prediction(l.result().timeSeconds(), l.energy().joules(), l.operating().clockGhz());
   }
 

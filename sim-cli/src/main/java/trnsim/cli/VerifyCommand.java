@@ -14,6 +14,8 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import trnsim.core.api.KernelRunResult;
+import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.run.RunOptions;
@@ -88,13 +90,13 @@ public final class VerifyCommand implements Callable<Integer> {
   public Integer call() {
     new OutputPaths(ctx).input("CLAIMS.yaml", file).output("--junit", junit).check();
     ClaimsFile cf = ctx.hardware().bindFile(file, ClaimsFile.class);
-    Workbench wb = new Workbench(ctx);
-    List<Claim> claims = validate(cf, wb);
-    Map<String, Workbench.Limited> cache = new HashMap<>();
+    Simulator sim = ctx.simulator();
+    List<Claim> claims = validate(cf, sim);
+    Map<String, KernelRunResult> cache = new HashMap<>();
     Map<String, HardwareSpec> hw = new HashMap<>();
     List<Map<String, Object>> rows = new ArrayList<>();
     for (Claim c : claims) {
-      rows.add(check(c, wb, hw, cache));
+      rows.add(check(c, sim, hw, cache));
     }
     boolean all = rows.stream().allMatch(r -> Boolean.TRUE.equals(r.get("pass")));
     if (junit != null) {
@@ -104,7 +106,7 @@ public final class VerifyCommand implements Callable<Integer> {
     return all ? ExitCodes.OK : ExitCodes.CLAIM_FAILED;
   }
 
-  private List<Claim> validate(ClaimsFile cf, Workbench wb) {
+  private List<Claim> validate(ClaimsFile cf, Simulator sim) {
     String f = file.toString();
     if (cf.claims() == null || cf.claims().isEmpty()) {
       throw new ConfigException(f, "claims", null, "no claims: expected a list of claims");
@@ -182,7 +184,7 @@ public final class VerifyCommand implements Callable<Integer> {
       for (String h : new String[] {c.baseline(), c.target()}) {
         if (h != null) {
           try {
-            wb.hardware(h, List.of());
+            sim.hardware(h, List.of());
           } catch (ConfigException e) {
             throw new ConfigException(f, at + (h.equals(c.target()) ? ".target" : ".baseline"), h, e.reason());
           }
@@ -192,7 +194,7 @@ public final class VerifyCommand implements Callable<Integer> {
     return cf.claims();
   }
 
-  private Map<String, Object> check(Claim c, Workbench wb, Map<String, HardwareSpec> hw, Map<String, Workbench.Limited> cache) {
+  private Map<String, Object> check(Claim c, Simulator sim, Map<String, HardwareSpec> hw, Map<String, KernelRunResult> cache) {
     boolean system = "system".equals(c.scope());
     String tw = c.workload() != null ? c.workload() : c.targetWorkload();
     String bw = c.workload() != null ? c.workload() : c.baselineWorkload();
@@ -216,9 +218,9 @@ public final class VerifyCommand implements Callable<Integer> {
     String evidenceCheck = null;
     String cannot = null;
     try {
-      HardwareSpec t = hw.computeIfAbsent(c.target(), n -> wb.hardware(n, List.of()));
-      Outcome o = wb.isSystemWorkload(tw) || (ratio && wb.isSystemWorkload(bw))
-          ? systemOutcome(c, wb, hw, t, bw, tw, ratio) : kernelOutcome(c, wb, hw, cache, t, bw, tw, ratio, system);
+      HardwareSpec t = hw.computeIfAbsent(c.target(), n -> sim.hardware(n, List.of()));
+      Outcome o = Simulator.isSystemWorkload(tw) || (ratio && Simulator.isSystemWorkload(bw))
+          ? systemOutcome(c, sim, hw, t, bw, tw, ratio) : kernelOutcome(c, sim, hw, cache, t, bw, tw, ratio, system);
       value = o.value();
       m.putAll(o.extra());
       explain = withMetric(c.metric(), value, o.explain());
@@ -300,14 +302,14 @@ public final class VerifyCommand implements Callable<Integer> {
   }
 
   /** A claim on kernel workloads: compare's kernel row (whole-system row at system scope), or the target alone. */
-  private Outcome kernelOutcome(Claim c, Workbench wb, Map<String, HardwareSpec> hw, Map<String, Workbench.Limited> cache,
+  private Outcome kernelOutcome(Claim c, Simulator sim, Map<String, HardwareSpec> hw, Map<String, KernelRunResult> cache,
       HardwareSpec t, String bw, String tw, boolean ratio, boolean system) {
     // Claims are judged as compare reports them: each side at the clock its power limit allows.
-    Workbench.Limited lt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> wb.simulateLimited(t, tw, RunOptions.defaults()));
+    KernelRunResult lt = cache.computeIfAbsent(c.target() + "\n" + tw, k -> sim.runKernel(t, tw, RunOptions.defaults()));
     WorkloadResult rt = lt.result();
     if (ratio) {
-      HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
-      Workbench.Limited lb = cache.computeIfAbsent(c.baseline() + "\n" + bw, k -> wb.simulateLimited(b, bw, RunOptions.defaults()));
+      HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> sim.hardware(n, List.of()));
+      KernelRunResult lb = cache.computeIfAbsent(c.baseline() + "\n" + bw, k -> sim.runKernel(b, bw, RunOptions.defaults()));
       Map<String, Object> row = CompareCommand.row(c.name(), lb.result(), rt, b, t, system ? b.totalChips() : 1,
           system ? t.totalChips() : 1, lb.energy(), lt.energy(), lb.operating(), lt.operating());
       return new Outcome((Double) row.get(c.metric()), row.get("explain"), null);
@@ -321,11 +323,11 @@ public final class VerifyCommand implements Callable<Integer> {
   }
 
   /** A claim on a system workload (llm-*): the system row compare prints, or the target's step alone. */
-  private Outcome systemOutcome(Claim c, Workbench wb, Map<String, HardwareSpec> hw, HardwareSpec t, String bw, String tw,
+  private Outcome systemOutcome(Claim c, Simulator sim, Map<String, HardwareSpec> hw, HardwareSpec t, String bw, String tw,
       boolean ratio) {
     if (ratio) {
-      HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> wb.hardware(n, List.of()));
-      Map<String, Object> row = SystemReports.compareRow(wb, c.name(), bw, tw, b, t);
+      HardwareSpec b = hw.computeIfAbsent(c.baseline(), n -> sim.hardware(n, List.of()));
+      Map<String, Object> row = SystemReports.compareRow(sim, c.name(), bw, tw, b, t);
       String cannot = row.get("explain") == null ? row.get("baseline_bottleneck") + "; " + row.get("target_bottleneck") : null;
       Map<String, Object> extra = new LinkedHashMap<>();
       for (String k : List.of("baseline_usd_per_mtok", "target_usd_per_mtok")) {
@@ -335,7 +337,7 @@ public final class VerifyCommand implements Callable<Integer> {
       }
       return new Outcome(row.get(c.metric()) instanceof Double d ? d : Double.NaN, row.get("explain"), cannot, extra);
     }
-    trnsim.core.system.LlmResult r = wb.simulateSystem(t, tw, RunOptions.defaults());
+    trnsim.core.system.LlmResult r = sim.runSystem(t, tw, RunOptions.defaults()).result();
     return new Outcome(switch (c.metric()) {
       case "achieved_tflops" -> r.modelFlops() / r.seconds() / 1e12;
       case "time_s" -> r.seconds();

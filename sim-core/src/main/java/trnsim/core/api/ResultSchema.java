@@ -1,0 +1,130 @@
+package trnsim.core.api;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import trnsim.core.run.WorkloadResult;
+import trnsim.core.system.LlmResult;
+
+/**
+ * The result JSON of one simulated point, built once here so that {@code run}, {@code compare},
+ * the local sweep and any other sweep engine write identical rows. The tree is plain maps, lists,
+ * strings, numbers and booleans in a fixed key order; the caller serialises it. Units are in the
+ * key names ({@code time_s}, {@code energy_j}, {@code achieved_tflops}); docs/cli.md, "Result
+ * schema", lists every key.
+ */
+public final class ResultSchema {
+  private ResultSchema() {}
+
+  /** The result tree of either kind of point. */
+  public static Map<String, Object> json(SimulationResult r) {
+    if (r instanceof KernelRunResult k) {
+      return kernel(k);
+    }
+    return system((SystemRunResult) r);
+  }
+
+  /** A kernel workload's result: time, throughput, traffic, energy, operating point, cost, per-kernel steps. */
+  public static Map<String, Object> kernel(KernelRunResult k) {
+    WorkloadResult r = k.result();
+    Energy e = k.energy();
+    OperatingPoint o = k.operating();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("hardware", r.hardware());
+    m.put("workload", r.workload());
+    m.put("time_s", r.timeSeconds());
+    m.put("flops", r.flops());
+    m.put("achieved_tflops", r.achievedFlopsPerSecond() / 1e12);
+    m.put("peak_tflops", r.peakFlopsPerSecond() / 1e12);
+    m.put("utilization", r.utilization());
+    m.put("hbm_bytes", r.hbmBytes());
+    m.put("achieved_hbm_gbps", r.achievedHbmBytesPerSecond() / 1e9);
+    m.put("peak_hbm_gbps", r.hbmBytesPerSecondPeak() / 1e9);
+    m.put("energy_j", e.joules());
+    m.put("avg_power_w", e.watts());
+    m.put("clock_ghz", o.clockGhz());
+    m.put("max_clock_ghz", o.maxClockGhz());
+    m.put("clock_fraction", o.clockFraction());
+    m.put("power_limited", o.powerLimited());
+    m.put("power_limit_w", o.powerLimitW());
+    m.put("perf_per_watt", k.perfPerWatt());
+    m.put("perf_per_watt_unit", k.perfPerWattUnit());
+    m.put("price_per_chip_hour_usd", o.pricePerChipHourUsd());
+    double cost = k.costUsd();
+    m.put("cost_usd", cost);
+    m.put("cost_per_mtok_usd", r.tokens() > 0 ? cost / r.tokens() * 1e6 : Double.NaN);
+    m.put("bottleneck", r.bottleneck());
+    m.put("engines", r.engineBusy());
+    if (r.tokens() > 0) {
+      m.put("tokens", r.tokens());
+      m.put("tokens_per_s", r.tokens() / r.timeSeconds());
+    }
+    m.put("notes", r.notes());
+    List<Map<String, Object>> steps = new ArrayList<>();
+    for (var s : r.steps()) {
+      Map<String, Object> sm = new LinkedHashMap<>();
+      sm.put("label", s.label());
+      sm.put("repeat", s.repeat());
+      sm.put("time_s", s.result().timeSeconds());
+      sm.put("flops", s.result().flops());
+      sm.put("hbm_bytes", s.result().hbmBytes());
+      sm.put("bottleneck", s.result().bottleneck());
+      sm.put("instructions", s.result().instructions());
+      steps.add(sm);
+    }
+    m.put("steps", steps);
+    return withProjection(m, k);
+  }
+
+  /** A system step's result: parallelism, step time, tokens, MFU, where the time goes, memory, energy, cost. */
+  public static Map<String, Object> system(SystemRunResult s) {
+    LlmResult r = s.result();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("hardware", r.hardware());
+    m.put("workload", r.workload());
+    m.put("phase", r.phase());
+    m.put("chips", r.chips());
+    m.put("tp", r.parallelism().get("tp"));
+    m.put("pp", r.parallelism().get("pp"));
+    m.put("dp", r.parallelism().get("dp"));
+    m.put("parallelism", r.parallelism());
+    m.put("defaulted", r.defaulted());
+    m.put("time_s", r.seconds());
+    m.put("tokens", r.tokens());
+    m.put("tokens_per_s", r.tokensPerSecond());
+    m.put("tokens_per_s_per_chip", r.tokensPerSecondPerChip());
+    m.put("mfu", r.mfu());
+    m.put("model_flops", r.modelFlops());
+    m.put("compute_share", r.share("compute"));
+    m.put("comm_share", commShare(r));
+    m.put("bubble_share", r.share("pipeline_bubble"));
+    m.put("breakdown_s", r.breakdown());
+    m.put("memory_per_chip_gib", r.memoryBytes().get("total") / (1L << 30));
+    Map<String, Double> mem = new LinkedHashMap<>();
+    for (var e : r.memoryBytes().entrySet()) {
+      mem.put(e.getKey(), e.getValue() / (1L << 30));
+    }
+    m.put("memory_gib", mem);
+    m.put("energy_j", r.energyJoules());
+    m.put("energy_per_token_j", r.energyPerTokenJ());
+    m.put("cost_usd", r.costUsd());
+    m.put("cost_per_million_tokens_usd", r.costPerMillionTokensUsd());
+    m.put("collectives", r.collectives());
+    m.put("notes", r.notes());
+    return withProjection(m, s);
+  }
+
+  /** The share of a step spent in communication of any parallelism (tp, pp, dp, ep, cp). */
+  public static double commShare(LlmResult r) {
+    return r.share("tp_comm") + r.share("pp_comm") + r.share("dp_comm") + r.share("ep_comm") + r.share("cp_comm");
+  }
+
+  /** {@code "projection": true} on results of projected hardware (e.g. trn4-projection). */
+  private static Map<String, Object> withProjection(Map<String, Object> m, SimulationResult r) {
+    if (r.hardware().isProjection()) {
+      m.put("projection", true);
+    }
+    return m;
+  }
+}
