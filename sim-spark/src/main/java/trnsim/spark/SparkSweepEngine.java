@@ -102,11 +102,13 @@ public final class SparkSweepEngine implements SweepEngine {
     // A sweep is one short job: no web UI unless asked for.
     conf.setIfMissing("spark.ui.enabled", "false");
     String master = conf.get("spark.master");
-    if (master.startsWith("local")) {
-      // Local mode stays on the loopback interface (no host name look-up, no listening on the network).
+    if (master.startsWith("local") || master.startsWith("spark://127.0.0.1:") || master.startsWith("spark://localhost:")) {
+      // Local mode and a loopback cluster stay on the loopback interface (no host name look-up, no
+      // listening on the network).
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
-    } else if (!conf.contains("spark.jars")) {
+    }
+    if (!master.startsWith("local") && !conf.contains("spark.jars")) {
       // Started without spark-submit (the launcher's in-process driver): executors fetch this jar from the driver.
       String jar = ownJar();
       if (jar != null) {
