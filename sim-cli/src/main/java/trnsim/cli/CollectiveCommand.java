@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.ResultSchema;
 import trnsim.core.config.ConfigFieldException;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.config.unit.DataSize;
@@ -265,7 +266,10 @@ public final class CollectiveCommand implements Callable<Integer> {
   private void print(List<Map<String, Object>> rows) {
     PrintWriter out = ctx.out();
     switch (format) {
-      case json -> out.println(Json.pretty(rows.size() == 1 ? rows.get(0) : rows));
+      case json -> {
+        List<Map<String, Object>> stamped = rows.stream().map(ResultSchema::stamped).toList();
+        out.println(Json.pretty(stamped.size() == 1 ? stamped.get(0) : stamped));
+      }
       case csv -> {
         List<List<Object>> r = new ArrayList<>();
         for (var m : rows) {

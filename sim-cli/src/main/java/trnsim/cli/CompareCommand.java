@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.ResultSchema;
 import trnsim.core.api.KernelRunResult;
 import trnsim.core.api.Simulator;
 import trnsim.core.compare.SpeedupDecomposition;
@@ -308,7 +309,7 @@ public final class CompareCommand implements Callable<Integer> {
           doc.put("projection", projected(base, tgt));
         }
         doc.put("rows", rows);
-        out.println(Json.pretty(doc));
+        out.println(Json.pretty(ResultSchema.stamped(doc)));
       }
       case csv -> {
         out.print(Tables.csvOfRows(KEYS, rows));

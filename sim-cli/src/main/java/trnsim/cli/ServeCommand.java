@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.ResultSchema;
 import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.config.ModelLoader;
@@ -438,7 +439,7 @@ public final class ServeCommand implements Callable<Integer> {
     switch (format) {
       case json -> {
         m.put("batch_histogram", histogram(r.batchHistogram()));
-        out.println(Json.pretty(m));
+        out.println(Json.pretty(ResultSchema.stamped(m)));
       }
       case csv -> out.print(Tables.csv(new ArrayList<>(m.keySet()), List.of(new ArrayList<>(m.values()))));
       case table -> {
@@ -519,7 +520,7 @@ public final class ServeCommand implements Callable<Integer> {
         m.put("max_rate_per_s", sw.maxRatePerS());
         m.put("max_rate_at_grid_end", sw.atGridEnd());
         m.put("points", rows);
-        out.println(Json.pretty(m));
+        out.println(Json.pretty(ResultSchema.stamped(m)));
       }
       case csv -> {
         List<List<Object>> r = new ArrayList<>();

@@ -22,7 +22,7 @@ import trnsim.isa.workload.WorkloadException;
  * JSON). A row is {@code run --format json} for that point plus the sweep's {@code key}, {@code vary}
  * and {@code set}; a point that fails is an error row with the same three fields and
  * {@code error} (the one-line message), {@code error_kind} ({@code bad_input} or {@code internal}),
- * {@code hardware} and {@code workload}. It never throws for a point's fault, so a bad point cannot
+ * {@code workload}, and the result schema's {@code schema} and {@code trnsim_version}. It never throws for a point's fault, so a bad point cannot
  * lose the rest of a job.
  */
 public final class SweepPointRunner {
@@ -101,7 +101,7 @@ public final class SweepPointRunner {
     row.put("error", "point " + p.describe() + ": " + message);
     row.put("error_kind", kind);
     row.put("workload", p.workload());
-    return row;
+    return new LinkedHashMap<>(ResultSchema.stamped(row));
   }
 
   private static Map<String, String> setMap(SweepPoint p) {

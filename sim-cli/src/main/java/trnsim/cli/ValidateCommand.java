@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import trnsim.core.api.ResultSchema;
 import trnsim.core.api.KernelRunResult;
 import trnsim.core.api.Simulator;
 import trnsim.core.config.HardwareSpec;
@@ -194,7 +195,7 @@ public final class ValidateCommand implements Callable<Integer> {
           doc.put("statistics_predicted_only", statsJson(Calibration.stats(predicted)));
         }
         doc.put("min_measured_ms", Calibration.MIN_MS);
-        out.println(Json.pretty(doc));
+        out.println(Json.pretty(ResultSchema.stamped(doc)));
       }
       case csv -> {
         List<List<Object>> rows = new ArrayList<>();

@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import trnsim.core.api.ResultSchema;
 import trnsim.core.api.KernelRunResult;
 import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
@@ -384,7 +385,7 @@ public final class VerifyCommand implements Callable<Integer> {
         doc.put("file", file.toString());
         doc.put("passed", all);
         doc.put("claims", rows);
-        out.println(Json.pretty(doc));
+        out.println(Json.pretty(ResultSchema.stamped(doc)));
       }
       case csv -> {
         out.print(Tables.csvOfRows(KEYS, rows));

@@ -28,6 +28,30 @@ class ArchitectureTest {
   }
 
   @Test
+  void theSimulationApiDependsOnNoCommandLineCode() {
+    noClasses().that().resideInAPackage("trnsim.core.api..")
+        .should().dependOnClassesThat().resideInAnyPackage("trnsim.cli..", "picocli..")
+        .check(ALL);
+  }
+
+  /**
+   * The command line parses and renders: it simulates through {@code trnsim.core.api.Simulator},
+   * never by driving the lowerings, the runner, the power limiter or a system step itself.
+   */
+  @Test
+  void theCommandLineSimulatesOnlyThroughTheApi() {
+    noClasses().that().resideInAPackage("trnsim.cli..")
+        .should().dependOnClassesThat().haveFullyQualifiedName("trnsim.core.run.WorkloadRunner")
+        .orShould().dependOnClassesThat().haveFullyQualifiedName("trnsim.core.run.GemmSteadyState")
+        .orShould().dependOnClassesThat().haveFullyQualifiedName("trnsim.core.energy.PowerLimiter")
+        .orShould().dependOnClassesThat().haveFullyQualifiedName("trnsim.isa.lower.Workloads")
+        .orShould().callMethod(trnsim.core.system.LlmSystem.class, "run", trnsim.core.config.HardwareSpec.class,
+            trnsim.isa.workload.WorkloadSpec.class, java.util.function.Function.class, trnsim.core.energy.EnergyModel.class,
+            trnsim.core.run.RunOptions.class)
+        .check(ALL);
+  }
+
+  @Test
   void simulationCodeHasNoConsoleClockOrUnseededRandomness() {
     noClasses().that().resideInAnyPackage("trnsim.core..", "trnsim.isa..")
         .should().accessField(System.class, "out")

@@ -325,6 +325,47 @@ class SweepCommandTest {
         "json").out()));
   }
 
+  /** The row's keys are exactly run's plus the sweep's own (key, vary, set), and no value is the string "NaN". */
+  private static void assertSameShape(JsonNode row, JsonNode run) {
+    Set<String> rowKeys = new HashSet<>();
+    row.fieldNames().forEachRemaining(rowKeys::add);
+    Set<String> runKeys = new HashSet<>();
+    run.fieldNames().forEachRemaining(runKeys::add);
+    runKeys.addAll(Set.of("key", "vary", "set"));
+    assertThat(rowKeys).isEqualTo(runKeys);
+    assertThat(row.toString()).doesNotContain("NaN").doesNotContain("Infinity");
+  }
+
+  @Test
+  void powerLimitedKernelAndInferencePointsEqualRun() throws Exception {
+    // trn2 at 125 W cannot run a 1024x2048x1024 GEMM at full clock: both commands run it lowered, at the same clock
+    Path out = tmp.resolve("limited.jsonl");
+    String gemm = "gemm:m=1024,k=2048,n=1024";
+    var r = CliHarness.run("sweep", "-H", "trn2", "-w", gemm, "--set", "chip.power.limit=125W", "--vary", "workload.m=1024",
+        "--out", out.toString(), "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode run = Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2", "-w", gemm, "--set", "chip.power.limit=125W",
+        "--format", "json").out());
+    JsonNode row = rows(out).get(0);
+    assertThat(run.get("power_limited").asBoolean()).isTrue();
+    assertThat(run.get("clock_ghz").asDouble()).isLessThan(run.get("max_clock_ghz").asDouble());
+    assertThat(run.get("avg_power_w").asDouble()).isLessThanOrEqualTo(125 * 1.01);
+    assertRowEqualsRun(row, run);
+    assertSameShape(row, run);
+    // an inference step under a 150 W limit per chip: the limiter lowers the compute phases' clock in both
+    Path inf = tmp.resolve("infer.jsonl");
+    String step = "llm-infer:model=llama3-8b,phase=decode,batch=8,ctx=2048";
+    var s = CliHarness.run("sweep", "-H", "trn2-48xl", "-w", step, "--set", "chip.power.limit=150W", "--vary", "workload.batch=8",
+        "--out", inf.toString(), "--no-progress");
+    assertThat(s.code()).as(s.err()).isZero();
+    JsonNode runInf = Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2-48xl", "-w", step, "--set", "chip.power.limit=150W",
+        "--format", "json").out());
+    assertThat(runInf.get("power_limited").asBoolean()).isTrue();
+    assertThat(runInf.get("power_limit_w").asDouble()).isEqualTo(150.0);
+    assertRowEqualsRun(rows(inf).get(0), runInf);
+    assertSameShape(rows(inf).get(0), runInf);
+  }
+
   @Test
   void anEditedConfigFileRerunsItsPoints() throws Exception {
     Path hw = tmp.resolve("mychip.yaml");

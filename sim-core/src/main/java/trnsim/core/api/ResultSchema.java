@@ -15,7 +15,47 @@ import trnsim.core.system.LlmResult;
  * schema", lists every key.
  */
 public final class ResultSchema {
+  /** The schema name and version every JSON output carries under {@code "schema"}; bumped when a key changes meaning or goes. */
+  public static final String ID = "trnsim-result-v1";
+
   private ResultSchema() {}
+
+  /**
+   * {@code m} with {@code "schema"} and {@code "trnsim_version"} added, and every absent number (NaN,
+   * an infinity: no price, no energy table) as {@code null}, at any depth: any JSON writer then
+   * writes the same document. For the top-level objects of every command's JSON output.
+   */
+  public static Map<String, Object> stamped(Map<String, ?> m) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("schema", ID);
+    out.put("trnsim_version", Version.current());
+    for (var e : m.entrySet()) {
+      out.put(e.getKey(), absentAsNull(e.getValue()));
+    }
+    return out;
+  }
+
+  /** A copy of a tree of maps and lists with non-finite numbers replaced by null. */
+  static Object absentAsNull(Object v) {
+    if (v instanceof Double d && !Double.isFinite(d) || v instanceof Float f && !Float.isFinite(f)) {
+      return null;
+    }
+    if (v instanceof Map<?, ?> map) {
+      Map<Object, Object> out = new LinkedHashMap<>();
+      for (var e : map.entrySet()) {
+        out.put(e.getKey(), absentAsNull(e.getValue()));
+      }
+      return out;
+    }
+    if (v instanceof List<?> list) {
+      List<Object> out = new ArrayList<>();
+      for (Object o : list) {
+        out.add(absentAsNull(o));
+      }
+      return out;
+    }
+    return v;
+  }
 
   /** The result tree of either kind of point. */
   public static Map<String, Object> json(SimulationResult r) {
@@ -43,14 +83,9 @@ public final class ResultSchema {
     m.put("peak_hbm_gbps", r.hbmBytesPerSecondPeak() / 1e9);
     m.put("energy_j", e.joules());
     m.put("avg_power_w", e.watts());
-    m.put("clock_ghz", o.clockGhz());
-    m.put("max_clock_ghz", o.maxClockGhz());
-    m.put("clock_fraction", o.clockFraction());
-    m.put("power_limited", o.powerLimited());
-    m.put("power_limit_w", o.powerLimitW());
+    operating(m, o);
     m.put("perf_per_watt", k.perfPerWatt());
     m.put("perf_per_watt_unit", k.perfPerWattUnit());
-    m.put("price_per_chip_hour_usd", o.pricePerChipHourUsd());
     double cost = k.costUsd();
     m.put("cost_usd", cost);
     m.put("cost_per_mtok_usd", r.tokens() > 0 ? cost / r.tokens() * 1e6 : Double.NaN);
@@ -74,7 +109,7 @@ public final class ResultSchema {
       steps.add(sm);
     }
     m.put("steps", steps);
-    return withProjection(m, k);
+    return stamped(withProjection(m, k));
   }
 
   /** A system step's result: parallelism, step time, tokens, MFU, where the time goes, memory, energy, cost. */
@@ -108,11 +143,22 @@ public final class ResultSchema {
     m.put("memory_gib", mem);
     m.put("energy_j", r.energyJoules());
     m.put("energy_per_token_j", r.energyPerTokenJ());
+    operating(m, s.operating());
     m.put("cost_usd", r.costUsd());
     m.put("cost_per_million_tokens_usd", r.costPerMillionTokensUsd());
     m.put("collectives", r.collectives());
     m.put("notes", r.notes());
-    return withProjection(m, s);
+    return stamped(withProjection(m, s));
+  }
+
+  /** The operating point's keys: clock run and its maximum, whether the power limit lowered it, the limit, the price. */
+  private static void operating(Map<String, Object> m, OperatingPoint o) {
+    m.put("clock_ghz", o.clockGhz());
+    m.put("max_clock_ghz", o.maxClockGhz());
+    m.put("clock_fraction", o.clockFraction());
+    m.put("power_limited", o.powerLimited());
+    m.put("power_limit_w", o.powerLimitW());
+    m.put("price_per_chip_hour_usd", o.pricePerChipHourUsd());
   }
 
   /** The share of a step spent in communication of any parallelism (tp, pp, dp, ep, cp). */

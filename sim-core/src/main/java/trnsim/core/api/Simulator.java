@@ -154,7 +154,8 @@ public final class Simulator {
     double price = hw.system().pricePerChipHourUsd();
     if (!hasEnergyTable(hw)) {
       LlmResult r = LlmSystem.run(hw, WorkloadSpec.parse(workload, "--workload"), models::model, null, opts);
-      return new SystemRunResult(r, new OperatingPoint(maxGhz, maxGhz, false, Double.NaN, price), hw);
+      double limit = hw.chip().power() == null ? Double.NaN : hw.chip().power().limit().watts();
+      return new SystemRunResult(r, new OperatingPoint(maxGhz, maxGhz, false, limit, price), hw);
     }
     EnergyModel energy = EnergyModel.forHardware(hw, configs());
     PowerLimiter limiter = PowerLimiter.forHardware(hw, configs());
