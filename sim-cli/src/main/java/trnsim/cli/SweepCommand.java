@@ -28,8 +28,9 @@ import trnsim.isa.workload.WorkloadSpec;
 
 /**
  * {@code trnsim sweep}: the cartesian product of varied config keys and workload parameters, run in
- * parallel, one JSONL row per finished point. Every row is keyed by a stable hash of (hardware,
- * overrides, workload), so re-running the same command skips finished points and resumes.
+ * parallel by a {@link SweepEngine} (threads here, or Spark), one JSONL row per finished point. Every
+ * row is keyed by a stable hash of the fully resolved hardware and the workload, so re-running the
+ * same command skips finished points and resumes; failed points are error rows, tried again.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Vary config keys and workload parameters over lists or ranges; run every combination in parallel.",
@@ -230,7 +231,7 @@ public final class SweepCommand implements Callable<Integer> {
     return new SweepEngine.Options(nThreads, master, tasks, conf);
   }
 
-  /** Points that ended as error rows in this run: how many, whether any was a fault of trnsim, the first in point order. */
+  /** Points that ended as error rows in this run: how many, and whether any was a fault of trnsim (exit 3, not 2). */
   private record Failures(int count, boolean internal) {}
 
   private Failures runAll(SweepEngine eng, SweepJob job, List<SweepPoint> todo, SweepEngine.Options options, SweepLog log,
