@@ -117,7 +117,7 @@ class SparkSweepEngineTest {
   @Test
   void aHalfFinishedSparkSweepResumesWithoutDuplicates() throws Exception {
     Path full = tmp.resolve("full.jsonl");
-    assertThat(run(eight("--out", full.toString())).code()).isZero();
+    assertThat(run(eight("--out", full.toString(), "--engine", "spark", "--master", "local[2]")).code()).isZero();
     List<String> lines = Files.readAllLines(full);
     // Killed half-way: four rows written, a fifth cut mid-line.
     Path half = tmp.resolve("half.jsonl");
