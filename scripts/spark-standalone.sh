@@ -53,9 +53,10 @@ PROPS
   touch "$home/.complete"
 }
 
+# exec: run in the background as "spark_java ... &", the JVM itself is $! (so stop can kill it).
 spark_java() {
   SPARK_HOME="$home" SPARK_SCALA_VERSION=2.13 SPARK_CONF_DIR="$home/conf" SPARK_LOCAL_IP=127.0.0.1 \
-    java "${opens[@]}" ${SPARK_DAEMON_JAVA_OPTS:-} -cp "$home/conf:$home/jars/*" "$@"
+    exec java "${opens[@]}" ${SPARK_DAEMON_JAVA_OPTS:-} -cp "$home/conf:$home/jars/*" "$@"
 }
 
 running() {
@@ -122,7 +123,7 @@ case "${1:-}" in
   submit)
     shift
     layout
-    spark_java ${SUBMIT_JAVA_OPTS:-} org.apache.spark.deploy.SparkSubmit "$@" ;;
+    (spark_java ${SUBMIT_JAVA_OPTS:-} org.apache.spark.deploy.SparkSubmit "$@") ;;
   *)
     echo "usage: scripts/spark-standalone.sh start|status|submit ARGS...|stop" >&2
     exit 2 ;;
