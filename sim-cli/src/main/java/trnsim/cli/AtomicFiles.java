@@ -95,7 +95,7 @@ public final class AtomicFiles {
    * Temporary files are created owner-only (0600); the finished output should be readable like any
    * other new file, so give it rw-r--r-- where the file system supports POSIX permissions.
    */
-  private static void relaxPermissions(Path tmp) throws IOException {
+  static void relaxPermissions(Path tmp) throws IOException {
     try {
       Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     } catch (UnsupportedOperationException e) {

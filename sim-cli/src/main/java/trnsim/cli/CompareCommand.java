@@ -58,6 +58,16 @@ public final class CompareCommand implements Callable<Integer> {
   @Option(names = "--format", defaultValue = "table", description = "table, json or csv (default: ${DEFAULT-VALUE}).")
   OutputFormat format;
 
+  @Option(names = "--outdir", paramLabel = "DIR", description = "Also write a run directory: hardware-baseline.yaml, "
+      + "hardware-target.yaml (fully resolved), workload.txt, stats.json, result.json and version.txt (docs/cli.md).")
+  java.nio.file.Path outdir;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec commandSpec;
+
+  /** Every side simulated, in row order, for the run directory's statistics. */
+  private final List<Map<String, Object>> simulated = new ArrayList<>();
+
   @Option(names = "--chart", paramLabel = "FILE.png|FILE.svg", description = "Also draw each row's speedup as its stacked factors (log scale).")
   Path chart;
 
@@ -83,6 +93,7 @@ public final class CompareCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
+    RunDirectory rd = RunDirectory.of(ctx, outdir);
     Simulator sim = ctx.simulator();
     HardwareSpec base = sim.hardware(baseline, setBaseline);
     HardwareSpec tgt = sim.hardware(target, setTarget);
@@ -108,6 +119,15 @@ public final class CompareCommand implements Callable<Integer> {
     }
     if (chart != null) {
       CompareChart.save(rows, base.name(), tgt.name(), chart);
+    }
+    if (rd != null) {
+      List<String> specs = new ArrayList<>();
+      for (Entry e : entries) {
+        specs.add(e.baselineSpec().equals(e.targetSpec()) ? e.baselineSpec() : e.baselineSpec() + SIDES + e.targetSpec());
+      }
+      rd.hardware("hardware-baseline.yaml", base).hardware("hardware-target.yaml", tgt).workloads(specs)
+          .statsTree(simulated).result(document(rows, base, tgt))
+          .version(commandSpec.commandLine().getParseResult().originalArgs()).write();
     }
     print(rows, base, tgt);
     for (var r : rows) {
@@ -180,7 +200,8 @@ public final class CompareCommand implements Callable<Integer> {
       throw new UserInputException("--target-workload = '" + e.targetSpec() + "': both sides must be system (llm-*) workloads or neither");
     }
     if (sysB) { // whole-system step already: no per-chip row, no "whole system" scaling row
-      return List.of(SystemReports.compareRow(sim, e.label(), e.baselineSpec(), e.targetSpec(), e.base(), e.tgt()));
+      return List.of(SystemReports.compareRow(sim, e.label(), e.baselineSpec(), e.targetSpec(), e.base(), e.tgt(),
+          r -> seen(e.label(), r)));
     }
     KernelRunResult lb;
     KernelRunResult lt;
@@ -193,6 +214,8 @@ public final class CompareCommand implements Callable<Integer> {
       }
       throw ex;
     }
+    seen(e.label(), lb);
+    seen(e.label(), lt);
     // Both sides run at the clock their power limit allows (PowerLimiter), so times, energy and cost are the throttled ones.
     WorkloadResult b = lb.result();
     WorkloadResult t = lt.result();
@@ -205,6 +228,16 @@ public final class CompareCommand implements Callable<Integer> {
           lb.energy(), lt.energy(), lb.operating(), lt.operating()));
     }
     return out;
+  }
+
+  /** Records one simulated side (baseline first) for the run directory. */
+  private void seen(String row, trnsim.core.api.SimulationResult r) {
+    if (outdir != null) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("row", row);
+      m.putAll(trnsim.core.api.ResultSchema.stats(r));
+      simulated.add(m);
+    }
   }
 
   private static Map<String, Object> emptyRow(String label) {
@@ -300,23 +333,26 @@ public final class CompareCommand implements Callable<Integer> {
   private void print(List<Map<String, Object>> rows, HardwareSpec base, HardwareSpec tgt) {
     PrintWriter out = ctx.out();
     switch (format) {
-      case json -> {
-        Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("baseline", base.name());
-        doc.put("target", tgt.name());
-        doc.put("ratios", RATIOS);
-        if (base.isProjection() || tgt.isProjection()) {
-          doc.put("projection", projected(base, tgt));
-        }
-        doc.put("rows", rows);
-        out.println(Json.pretty(ResultSchema.stamped(doc)));
-      }
+      case json -> out.println(Json.pretty(document(rows, base, tgt)));
       case csv -> {
         out.print(Tables.csvOfRows(KEYS, rows));
       }
       case table -> table(out, rows, base, tgt);
     }
     out.flush();
+  }
+
+  /** The JSON document: both configs, the ratio directions and every row. */
+  private static Map<String, Object> document(List<Map<String, Object>> rows, HardwareSpec base, HardwareSpec tgt) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("baseline", base.name());
+    doc.put("target", tgt.name());
+    doc.put("ratios", RATIOS);
+    if (base.isProjection() || tgt.isProjection()) {
+      doc.put("projection", projected(base, tgt));
+    }
+    doc.put("rows", rows);
+    return ResultSchema.stamped(doc);
   }
 
   private static void table(PrintWriter out, List<Map<String, Object>> rows, HardwareSpec base, HardwareSpec tgt) {

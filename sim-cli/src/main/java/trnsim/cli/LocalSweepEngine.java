@@ -32,21 +32,21 @@ final class LocalSweepEngine implements SweepEngine {
       t.setDaemon(true);
       return t;
     });
-    ExecutorCompletionService<String> done = new ExecutorCompletionService<>(pool);
-    Map<Future<String>, SweepPoint> futures = new HashMap<>();
+    ExecutorCompletionService<SweepOutcome> done = new ExecutorCompletionService<>(pool);
+    Map<Future<SweepOutcome>, SweepPoint> futures = new HashMap<>();
     try {
       for (SweepPoint p : points) {
-        futures.put(done.submit(() -> runner.row(p)), p);
+        futures.put(done.submit(() -> runner.run(p)), p);
       }
       for (int i = 0; i < points.size(); i++) {
-        Future<String> f = done.take();
+        Future<SweepOutcome> f = done.take();
         sink.accept(futures.get(f), f.get());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new UserInputException("sweep interrupted; re-run the same command to resume");
     } catch (ExecutionException e) {
-      // row() turns every fault of a point into an error row; what reaches here is a JVM error.
+      // run() turns every fault of a point into an error row; what reaches here is a JVM error.
       if (e.getCause() instanceof Error err) {
         throw err;
       }

@@ -18,6 +18,18 @@ final class Reports {
       "utilization", "hbm_bytes", "achieved_hbm_gbps", "energy_j", "avg_power_w", "bottleneck",
       "clock_ghz", "clock_fraction", "power_limited", "perf_per_watt", "cost_usd", "cost_per_mtok_usd");
 
+  /** The JSON document of a run: one point's object, or an array of exactly those objects for several. */
+  static Object document(List<? extends trnsim.core.api.SimulationResult> runs) {
+    if (runs.size() == 1) {
+      return ResultSchema.json(runs.get(0));
+    }
+    List<Object> all = new ArrayList<>();
+    for (var r : runs) {
+      all.add(ResultSchema.json(r));
+    }
+    return all;
+  }
+
   /** A CSV row of {@link #CSV_KEYS}, read from the result's schema tree. */
   static List<Object> csvRow(KernelRunResult k) {
     Map<String, Object> j = ResultSchema.kernel(k);

@@ -70,6 +70,13 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--max-events", defaultValue = "500000000", description = "Stop a simulation after this many events (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
+  @Option(names = "--outdir", paramLabel = "DIR", description = "Also write a run directory: hardware.yaml (fully resolved), "
+      + "workload.txt, stats.json (every kernel's counters), result.json and version.txt (docs/cli.md).")
+  Path outdir;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
   public RunCommand(CliContext ctx) {
     this.ctx = ctx;
   }
@@ -93,20 +100,24 @@ public final class RunCommand implements Callable<Integer> {
     }
     long[] window = parseWindow(traceWindow);
     new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).output("--trace", trace).check();
+    RunDirectory rd = RunDirectory.of(ctx, outdir);
     Simulator sim = ctx.simulator();
     HardwareSpec hw = hardwareOptions.load(sim);
     List<String> specs = explain ? explained(sim.expand(workload)) : sim.expand(workload);
+    if (rd != null) {
+      rd.hardware("hardware.yaml", hw).workloads(specs).version(spec.commandLine().getParseResult().originalArgs());
+    }
     if (specs.stream().anyMatch(Simulator::isSystemWorkload)) {
       if (chart != null) {
         Charts.format(chart, "--chart");
       }
       if (trace == null || specs.size() != 1) {
-        return SystemReports.run(sim, hw, specs, format, maxEvents, ctx.out(), chart);
+        return SystemReports.run(sim, hw, specs, format, maxEvents, ctx.out(), chart, rd);
       }
       int[] code = new int[1];
       AtomicFiles.write(trace, w -> {
         try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-          code[0] = SystemReports.run(sim, hw, specs, format, maxEvents, ctx.out(), sink, chart);
+          code[0] = SystemReports.run(sim, hw, specs, format, maxEvents, ctx.out(), sink, chart, rd);
           warnIfCut(sink);
         }
       });
@@ -122,6 +133,9 @@ public final class RunCommand implements Callable<Integer> {
       throw e;
     } catch (Exception e) {
       throw new IllegalStateException(e);
+    }
+    if (rd != null) {
+      rd.result(Reports.document(runs)).stats(runs).write();
     }
     return render(hw, runs);
   }
@@ -160,18 +174,7 @@ public final class RunCommand implements Callable<Integer> {
           }
         }
       }
-      case json -> {
-        if (runs.size() == 1) {
-          KernelRunResult l = runs.get(0);
-          out.println(Json.pretty(ResultSchema.kernel(l)));
-        } else {
-          List<Object> all = new ArrayList<>();
-          for (KernelRunResult l : runs) {
-            all.add(ResultSchema.kernel(l));
-          }
-          out.println(Json.pretty(all));
-        }
-      }
+      case json -> out.println(Json.pretty(Reports.document(runs)));
       case csv -> {
         List<List<Object>> rows = new ArrayList<>();
         for (KernelRunResult l : runs) {

@@ -108,6 +108,16 @@ public final class ServeCommand implements Callable<Integer> {
   @Option(names = "--trace", paramLabel = "FILE", description = "Write a Perfetto trace of the iterations (one track per replica).")
   Path trace;
 
+  @Option(names = "--outdir", paramLabel = "DIR", description = "Also write a run directory: hardware.yaml (fully resolved), "
+      + "workload.txt, stats.json (per-request timeline, iteration aggregates), result.json and version.txt (docs/cli.md).")
+  Path outdir;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec commandSpec;
+
+  /** The run directory being filled (null without --outdir). */
+  private RunDirectory rd;
+
   @Option(names = "--trace-max-events", defaultValue = "2000000", description = "Trace size guard (default: ${DEFAULT-VALUE}).")
   long traceMaxEvents;
 
@@ -163,8 +173,13 @@ public final class ServeCommand implements Callable<Integer> {
     Path modelFile = trnsim.core.config.HfConfigImport.isPath(model) ? Path.of(model) : null;
     new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name).input("--model", modelFile).input("--arrival", recorded == null ? null : Path.of(arrival))
         .output("--trace", trace).output("--chart", chart).check();
+    rd = RunDirectory.of(ctx, outdir);
     Simulator sim = ctx.simulator();
     HardwareSpec hw = hardwareOptions.load(sim);
+    if (rd != null) {
+      rd.hardware("hardware.yaml", hw).put("workload.txt", workloadText())
+          .version(commandSpec.commandLine().getParseResult().originalArgs());
+    }
     ModelLoader models = new ModelLoader(ctx.configs());
     models.model(model);
     if (spec != null) {
@@ -433,14 +448,57 @@ public final class ServeCommand implements Callable<Integer> {
     return m;
   }
 
+  /** The served workload as one line per setting: the model and every option that shapes the requests and the serving. */
+  private String workloadText() {
+    return String.join("\n", "model=" + model, "tp=" + (tp == null ? "auto" : tp), "replicas=" + (replicas == null ? "auto" : replicas),
+        "lnc=" + (lnc == null ? "config" : lnc), "weights=" + weights, "arrival=" + arrival, "rate=" + rate,
+        "sweep_rate=" + (sweepRate == null ? "none" : sweepRate), "prompt=" + prompt, "output=" + output, "requests=" + requests,
+        "seed=" + seed, "scheduler=" + scheduler, "max_batch=" + maxBatch, "chunk=" + (chunk == null ? "default" : chunk),
+        "dispatch=" + dispatch, "speculative=" + (speculative == null ? "none" : speculative), "slo_ttft=" + sloTtft,
+        "slo_tpot=" + sloTpot) + "\n";
+  }
+
+  /** Statistics of one serving run: the iteration aggregates and every request's timeline. */
+  private static Map<String, Object> serveStats(ServeResult r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("iterations", r.iterations());
+    m.put("preemptions", r.preemptions());
+    m.put("busy_s", r.busySeconds());
+    m.put("iteration_energy_j", r.iterationJoules());
+    m.put("kv_token_seconds", r.kvTokenSeconds());
+    m.put("max_kv_tokens", r.maxKvTokens());
+    m.put("kv_capacity_tokens", r.kvCapacityTokens());
+    m.put("sequence_seconds", r.sequenceSeconds());
+    m.put("prefill_tokens", r.prefillTokens());
+    m.put("replicas", r.replicas());
+    m.put("batch_histogram", histogram(r.batchHistogram()));
+    List<Map<String, Object>> reqs = new ArrayList<>();
+    for (var o : r.requests()) {
+      Map<String, Object> q = new LinkedHashMap<>();
+      q.put("id", o.request().id());
+      q.put("arrival_s", o.request().arrivalS());
+      q.put("prompt_tokens", o.request().promptTokens());
+      q.put("output_tokens", o.request().outputTokens());
+      q.put("replica", o.replica());
+      q.put("first_token_s", o.firstTokenS());
+      q.put("finish_s", o.finishS());
+      q.put("preemptions", o.preemptions());
+      reqs.add(q);
+    }
+    m.put("requests", reqs);
+    return m;
+  }
+
   private void print(ServePlan plan, ServeResult r, ServeSummary s, double ttftS, double tpotS, double ratePerS) {
     Map<String, Object> m = row(plan, r, s, ttftS, tpotS, ratePerS);
     var out = ctx.out();
+    Map<String, Object> doc = new LinkedHashMap<>(m);
+    doc.put("batch_histogram", histogram(r.batchHistogram()));
+    if (rd != null) {
+      rd.result(ResultSchema.stamped(doc)).statsTree(List.of(serveStats(r))).write();
+    }
     switch (format) {
-      case json -> {
-        m.put("batch_histogram", histogram(r.batchHistogram()));
-        out.println(Json.pretty(ResultSchema.stamped(m)));
-      }
+      case json -> out.println(Json.pretty(ResultSchema.stamped(doc)));
       case csv -> out.print(Tables.csv(new ArrayList<>(m.keySet()), List.of(new ArrayList<>(m.values()))));
       case table -> {
         out.println(plan.describe(model));
@@ -510,18 +568,20 @@ public final class ServeCommand implements Callable<Integer> {
       m.put("meets_slo", p.meetsSlo());
       rows.add(m);
     }
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("plan", plan.describe(model));
+    doc.put("slo_ttft_s", ttftS);
+    doc.put("slo_tpot_s", tpotS);
+    doc.put("slo_attainment", ServePlan.SLO_ATTAINMENT);
+    doc.put("max_rate_per_s", sw.maxRatePerS());
+    doc.put("max_rate_at_grid_end", sw.atGridEnd());
+    doc.put("points", rows);
+    if (rd != null) {
+      // A rate sweep keeps no per-request timelines: its statistics are the per-rate summaries.
+      rd.result(ResultSchema.stamped(doc)).statsTree(rows).write();
+    }
     switch (format) {
-      case json -> {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("plan", plan.describe(model));
-        m.put("slo_ttft_s", ttftS);
-        m.put("slo_tpot_s", tpotS);
-        m.put("slo_attainment", ServePlan.SLO_ATTAINMENT);
-        m.put("max_rate_per_s", sw.maxRatePerS());
-        m.put("max_rate_at_grid_end", sw.atGridEnd());
-        m.put("points", rows);
-        out.println(Json.pretty(ResultSchema.stamped(m)));
-      }
+      case json -> out.println(Json.pretty(ResultSchema.stamped(doc)));
       case csv -> {
         List<List<Object>> r = new ArrayList<>();
         for (var m : rows) {

@@ -23,6 +23,8 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import trnsim.core.api.Simulator;
+import trnsim.core.config.ConfigException;
+import trnsim.core.config.HardwareLoader;
 import trnsim.core.config.HardwareSpec;
 import trnsim.isa.workload.WorkloadSpec;
 
@@ -94,6 +96,16 @@ public final class SweepCommand implements Callable<Integer> {
   @Option(names = "--max-events", defaultValue = "500000000", description = "Event budget per simulation (default: ${DEFAULT-VALUE}).")
   long maxEvents;
 
+  @Option(names = "--outdir", paramLabel = "DIR", description = "Also write a run directory: hardware.yaml (the base config, "
+      + "--set applied), workload.txt, stats.json, result.json (every row) and version.txt (docs/cli.md).")
+  Path outdir;
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec commandSpec;
+
+  /** The statistics tree of each point simulated now, by point key (filled as rows arrive). */
+  private final Map<String, Object> statsByKey = new java.util.concurrent.ConcurrentHashMap<>();
+
   public SweepCommand(CliContext ctx) {
     this.ctx = ctx;
   }
@@ -123,6 +135,7 @@ public final class SweepCommand implements Callable<Integer> {
     if (maxEvents <= 0) {
       throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
     }
+    RunDirectory rd = RunDirectory.of(ctx, outdir);
     Simulator sim = ctx.simulator();
     List<Dimension> dims = new ArrayList<>();
     List<String> base = sim.expand(workload);
@@ -145,7 +158,7 @@ public final class SweepCommand implements Callable<Integer> {
     List<String> contents = new ArrayList<>();
     for (SweepPoint p : points) {
       variants.computeIfAbsent(p.sets(), s -> {
-        var resolved = ctx.hardware().load(hardwareOptions.name, s);
+        var resolved = variant(s, dims);
         specs.add(resolved.spec());
         trees.add(Json.compact(resolved.tree()));
         contents.add(Json.compact(ctx.hardware().toTree(resolved.spec())));
@@ -154,9 +167,10 @@ public final class SweepCommand implements Callable<Integer> {
       WorkloadSpec.parse(p.workload(), "--workload");
     }
     points = keyedByContent(points, variants, contents);
-    SweepEngine eng = engine.equals("local") ? new LocalSweepEngine(SweepPointRunner.local(sim, specs, maxEvents))
+    SweepJob job = new SweepJob(trees, "--hardware " + hardwareOptions.name, maxEvents, ctx.configs().toString(), rd != null);
+    SweepEngine eng = engine.equals("local") ? new LocalSweepEngine(SweepPointRunner.local(sim, specs, job))
         : SweepEngine.find(engine);
-    SweepJob job = new SweepJob(trees, "--hardware " + hardwareOptions.name, maxEvents, ctx.configs().toString());
+    Map<String, JsonNode> earlierStats = rd == null ? Map.of() : earlierStats(outdir);
     SweepLog log = SweepLog.open(out, ctx.err());
     try {
       List<SweepPoint> todo = new ArrayList<>();
@@ -182,6 +196,9 @@ public final class SweepCommand implements Callable<Integer> {
       List<JsonNode> results = rows.stream().filter(n -> !SweepLog.isError(n)).toList();
       if (chart != null && !results.isEmpty()) {
         chart(dims, results);
+      }
+      if (rd != null) {
+        writeRunDirectory(rd, sim, points, rows, earlierStats);
       }
       print(keys, rows, points.size(), todo.size() - failed.count(), already, failed.count());
       if (failed.count() == 0) {
@@ -234,6 +251,19 @@ public final class SweepCommand implements Callable<Integer> {
   /** Points that ended as error rows in this run: how many, and whether any was a fault of trnsim (exit 3, not 2). */
   private record Failures(int count, boolean internal) {}
 
+  /** A point's hardware; a bad value of a varied key is reported against --vary, the option that gave it. */
+  private HardwareLoader.Resolved variant(List<String> sets, List<Dimension> dims) {
+    try {
+      return ctx.hardware().load(hardwareOptions.name, sets);
+    } catch (ConfigException e) {
+      boolean varied = "--set".equals(e.file()) && dims.stream().anyMatch(d -> d.key().equals(e.keyPath()));
+      if (varied) {
+        throw new ConfigException("--vary", e.keyPath(), e.value(), e.reason());
+      }
+      throw e;
+    }
+  }
+
   private Failures runAll(SweepEngine eng, SweepJob job, List<SweepPoint> todo, SweepEngine.Options options, SweepLog log,
       int already, int total) {
     if (todo.isEmpty()) {
@@ -244,8 +274,11 @@ public final class SweepCommand implements Callable<Integer> {
     TreeMap<Integer, String> failures = new TreeMap<>();
     boolean[] internal = {false};
     try (Progress progress = Progress.start(!noProgress, "sweep", total, already)) {
-      eng.run(job, todo, options, (p, json) -> {
-        JsonNode n = log.append(p.key(), json);
+      eng.run(job, todo, options, (p, outcome) -> {
+        JsonNode n = log.append(p.key(), outcome.row());
+        if (outcome.stats() != null) {
+          statsByKey.put(p.key(), parse(outcome.stats()));
+        }
         if (SweepLog.isError(n)) {
           failures.put(p.index(), n.path("error").asText());
           internal[0] |= n.path("error_kind").asText().equals("internal");
@@ -261,6 +294,14 @@ public final class SweepCommand implements Callable<Integer> {
     return new Failures(failures.size(), internal[0]);
   }
 
+  private static JsonNode parse(String json) {
+    try {
+      return Json.MAPPER.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /**
    * Resume keys from the fully resolved hardware (every value, defaults and --set included) and the
    * workload, not the hardware's name: an edited config file re-runs its points.
@@ -271,6 +312,50 @@ public final class SweepCommand implements Callable<Integer> {
     for (SweepPoint p : points) {
       int v = variants.get(p.sets());
       out.add(new SweepPoint(p.index(), key(contents.get(v), Map.of(), p.workload()), p.varied(), p.sets(), p.workload(), v));
+    }
+    return out;
+  }
+
+  /**
+   * The run directory of a sweep: the base hardware (its --set applied; each row's {@code set} holds
+   * its point's overrides), the distinct workloads, every row, and the statistics of every point,
+   * those simulated now plus those an earlier run wrote to the same folder (a resumed sweep keeps them).
+   */
+  private void writeRunDirectory(RunDirectory rd, Simulator sim, List<SweepPoint> points, List<JsonNode> rows,
+      Map<String, JsonNode> earlierStats) {
+    List<Object> stats = new ArrayList<>();
+    LinkedHashSet<String> workloads = new LinkedHashSet<>();
+    for (SweepPoint p : points) {
+      workloads.add(p.workload());
+      Object st = statsByKey.containsKey(p.key()) ? statsByKey.get(p.key()) : earlierStats.get(p.key());
+      if (st != null) {
+        stats.add(st);
+      }
+    }
+    rd.hardware("hardware.yaml", sim.hardware(hardwareOptions.name, hardwareOptions.sets))
+        .workloads(new ArrayList<>(workloads))
+        .statsTree(stats)
+        .result(new ArrayList<>(rows))
+        .version(commandSpec.commandLine().getParseResult().originalArgs())
+        .write();
+  }
+
+  /** The per-point statistics an earlier sweep wrote to {@code DIR/stats.json}, by key (none when absent). */
+  private static Map<String, JsonNode> earlierStats(Path dir) {
+    Path f = dir.resolve("stats.json");
+    Map<String, JsonNode> out = new HashMap<>();
+    if (!java.nio.file.Files.isRegularFile(f)) {
+      return out;
+    }
+    try {
+      for (JsonNode n : Json.MAPPER.readTree(f.toFile()).path("points")) {
+        if (n.path("key").isTextual()) {
+          out.put(n.path("key").asText(), n);
+        }
+      }
+    } catch (java.io.IOException e) {
+      throw new UserInputException(RunDirectory.OPTION + " = '" + dir + "': stats.json is not a trnsim statistics file ("
+          + AtomicFiles.reason(e).lines().findFirst().orElse("") + "); remove it or use another folder");
     }
     return out;
   }
@@ -383,8 +468,9 @@ public final class SweepCommand implements Callable<Integer> {
       // Checked before the pattern below, whose repetition recurses once per part (a 50,000-part path overflowed the stack).
       throw new UserInputException("--vary: key path deeper than 16 parts");
     }
-    if (!key.matches("[a-z0-9_]+(\\.[a-z0-9_]+)*")) {
-      throw new UserInputException("--vary = '" + text + "': '" + key + "' is not a key path (dotted snake_case)");
+    if (!key.matches("[a-z0-9_]+(\\[[0-9]{1,6}\\])?(\\.[a-z0-9_]+(\\[[0-9]{1,6}\\])?)*")) {
+      throw new UserInputException("--vary = '" + text + "': '" + key + "' is not a key path (dotted snake_case, a list element"
+          + " as key[N])");
     }
     if (key.startsWith("workload.") && key.split("\\.").length != 2) {
       throw new UserInputException("--vary = '" + text + "': workload parameters are workload.NAME");

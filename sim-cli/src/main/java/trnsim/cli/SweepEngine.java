@@ -6,7 +6,7 @@ import java.util.ServiceLoader;
 
 /**
  * Runs a sweep's points somewhere and hands each finished row back to the driver. Every engine calls
- * the same per-point function ({@link SweepPointRunner#row}), so rows are byte-identical whichever
+ * the same per-point function ({@link SweepPointRunner#run}), so rows are byte-identical whichever
  * engine ran them; the driver alone writes the resumable JSONL, CSV and charts. {@code local} (a
  * thread pool in this JVM) is built in; others (the Spark engine of module sim-spark) are found on
  * the class path with {@link ServiceLoader}.
@@ -16,15 +16,15 @@ public interface SweepEngine {
   String name();
 
   /**
-   * Runs {@code points} and calls {@code sink} once per point with its row (compact JSON: a result,
-   * or an error row). Calls to {@code sink} may come from any thread but never concurrently.
+   * Runs {@code points} and calls {@code sink} once per point with its outcome (its row: a result or
+   * an error row). Calls to {@code sink} may come from any thread but never concurrently.
    */
   void run(SweepJob job, List<SweepPoint> points, Options options, RowSink sink);
 
   /** The driver's side of an engine: receives finished rows. */
   @FunctionalInterface
   interface RowSink {
-    void accept(SweepPoint point, String rowJson);
+    void accept(SweepPoint point, SweepOutcome outcome);
   }
 
   /**

@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import trnsim.core.api.ResultSchema;
+import trnsim.core.api.SimulationResult;
 import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
 import trnsim.core.config.HardwareLoader;
@@ -19,7 +20,7 @@ import trnsim.isa.workload.WorkloadException;
 
 /**
  * The one per-point function of a sweep, called by every engine: a point in, its row out (compact
- * JSON). A row is {@code run --format json} for that point plus the sweep's {@code key}, {@code vary}
+ * JSON; with its statistics for a run directory). A row is {@code run --format json} for that point plus the sweep's {@code key}, {@code vary}
  * and {@code set}; a point that fails is an error row with the same three fields and
  * {@code error} (the one-line message), {@code error_kind} ({@code bad_input} or {@code internal}),
  * {@code workload}, and the result schema's {@code schema} and {@code trnsim_version}. It never throws for a point's fault, so a bad point cannot
@@ -29,16 +30,18 @@ public final class SweepPointRunner {
   private final Simulator sim;
   private final Function<SweepPoint, HardwareSpec> hardware;
   private final long maxEvents;
+  private final boolean withStats;
 
-  private SweepPointRunner(Simulator sim, Function<SweepPoint, HardwareSpec> hardware, long maxEvents) {
+  private SweepPointRunner(Simulator sim, Function<SweepPoint, HardwareSpec> hardware, SweepJob job) {
     this.sim = sim;
     this.hardware = hardware;
-    this.maxEvents = maxEvents;
+    this.maxEvents = job.maxEvents();
+    this.withStats = job.withStats();
   }
 
   /** On the driver: the variants the command already resolved and validated. */
-  static SweepPointRunner local(Simulator sim, List<HardwareSpec> specs, long maxEvents) {
-    return new SweepPointRunner(sim, p -> specs.get(p.hardware()), maxEvents);
+  static SweepPointRunner local(Simulator sim, List<HardwareSpec> specs, SweepJob job) {
+    return new SweepPointRunner(sim, p -> specs.get(p.hardware()), job);
   }
 
   /**
@@ -60,7 +63,7 @@ public final class SweepPointRunner {
       }
       return spec;
     };
-    return new SweepPointRunner(sim, hw, job.maxEvents());
+    return new SweepPointRunner(sim, hw, job);
   }
 
   private static HardwareSpec bind(HardwareLoader loader, SweepJob job, int variant) {
@@ -71,11 +74,19 @@ public final class SweepPointRunner {
     }
   }
 
-  /** The row of {@code p}: its result, or an error row. */
-  public String row(SweepPoint p) {
+  /** The outcome of {@code p}: its row (a result, or an error row) and, if asked for, its statistics. */
+  public SweepOutcome run(SweepPoint p) {
     Map<String, Object> row;
+    String stats = null;
     try {
-      row = simulate(hardware.apply(p), p);
+      SimulationResult r = sim.run(hardware.apply(p), p.workload(), new RunOptions(null, maxEvents));
+      row = new LinkedHashMap<>(ResultSchema.json(r));
+      if (withStats) {
+        Map<String, Object> st = new LinkedHashMap<>();
+        st.put("key", p.key());
+        st.putAll(ResultSchema.stats(r));
+        stats = Json.compact(st);
+      }
     } catch (WorkloadException | ConfigException | UserInputException | trnsim.isa.ProgramException
         | trnsim.core.engine.SimulationLimitException e) {
       row = error(p, "bad_input", e.getMessage());
@@ -85,15 +96,7 @@ public final class SweepPointRunner {
     row.put("key", p.key());
     row.put("vary", p.varied());
     row.put("set", setMap(p));
-    return Json.compact(row);
-  }
-
-  /**
-   * Runs one point exactly as {@code run} would (power limit, clock, energy, cost; whole-system
-   * llm-* steps too). Everything it touches is local to this call (no shared mutable state).
-   */
-  private Map<String, Object> simulate(HardwareSpec hw, SweepPoint p) {
-    return new LinkedHashMap<>(ResultSchema.json(sim.run(hw, p.workload(), new RunOptions(null, maxEvents))));
+    return new SweepOutcome(Json.compact(row), stats);
   }
 
   private Map<String, Object> error(SweepPoint p, String kind, String message) {

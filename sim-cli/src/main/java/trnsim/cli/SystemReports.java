@@ -25,17 +25,17 @@ final class SystemReports {
 
   /** {@code trnsim run} for a list of system workloads. */
   static int run(Simulator sim, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
-      java.nio.file.Path chart) {
-    return run(sim, hw, specs, format, maxEvents, out, null, chart);
+      java.nio.file.Path chart, RunDirectory outdir) {
+    return run(sim, hw, specs, format, maxEvents, out, null, chart, outdir);
   }
 
   /**
-   * As {@link #run(Simulator, HardwareSpec, List, OutputFormat, long, PrintWriter, java.nio.file.Path)}; with a trace
+   * As {@link #run(Simulator, HardwareSpec, List, OutputFormat, long, PrintWriter, java.nio.file.Path, RunDirectory)}; with a trace
    * sink (one workload only), the step's simulated runs (layer, head) are drawn end to end on the
    * chip tracks and the step breakdown on its own track.
    */
   static int run(Simulator sim, HardwareSpec hw, List<String> specs, OutputFormat format, long maxEvents, PrintWriter out,
-      trnsim.core.trace.TraceSink trace, java.nio.file.Path chart) {
+      trnsim.core.trace.TraceSink trace, java.nio.file.Path chart, RunDirectory outdir) {
     List<SystemRunResult> runs = new ArrayList<>();
     for (String s : specs) {
       if (!Simulator.isSystemWorkload(s)) {
@@ -53,6 +53,9 @@ final class SystemReports {
     if (chart != null) {
       Charts.save(breakdownChart(results), chart, "--chart");
     }
+    if (outdir != null) {
+      outdir.result(Reports.document(runs)).stats(runs).write();
+    }
     switch (format) {
       case table -> {
         for (int i = 0; i < results.size(); i++) {
@@ -64,11 +67,7 @@ final class SystemReports {
         }
       }
       case json -> {
-        List<Object> all = new ArrayList<>();
-        for (SystemRunResult r : runs) {
-          all.add(ResultSchema.system(r));
-        }
-        out.println(Json.pretty(all.size() == 1 ? all.get(0) : all));
+        out.println(Json.pretty(Reports.document(runs)));
       }
       case csv -> {
         List<List<Object>> rows = new ArrayList<>();
@@ -206,6 +205,12 @@ final class SystemReports {
    */
   static Map<String, Object> compareRow(Simulator sim, String label, String specB, String specT, HardwareSpec base,
       HardwareSpec tgt) {
+    return compareRow(sim, label, specB, specT, base, tgt, r -> { });
+  }
+
+  /** As above, handing each side simulated (baseline first) to {@code seen}. */
+  static Map<String, Object> compareRow(Simulator sim, String label, String specB, String specT, HardwareSpec base,
+      HardwareSpec tgt, java.util.function.Consumer<SystemRunResult> seen) {
     SystemRunResult[] r = new SystemRunResult[2];
     String[] why = new String[2];
     HardwareSpec[] hw = {base, tgt};
@@ -213,6 +218,7 @@ final class SystemReports {
     for (int i = 0; i < 2; i++) {
       try {
         r[i] = sim.runSystem(hw[i], spec[i], RunOptions.defaults());
+        seen.accept(r[i]);
       } catch (trnsim.isa.workload.WorkloadException e) {
         if (!e.getMessage().contains("does not fit")) {
           throw e;

@@ -367,6 +367,34 @@ class SweepCommandTest {
   }
 
   @Test
+  void varyAddressesAListElement() throws Exception {
+    // the Z link of trn2-ultraserver's 4x4x4 torus (links[2]) joins its 4 instances: a slower one cannot make the step faster
+    Path out = tmp.resolve("links.jsonl");
+    String step = "llm-train:model=llama3-8b,seq=512,global_batch=64";
+    var r = CliHarness.run("sweep", "-H", "trn2-ultraserver", "-w", step, "--vary",
+        "system.topology.links[2].bandwidth=25GB/s,100GB/s", "--out", out.toString(), "--no-progress");
+    assertThat(r.code()).as(r.err()).isZero();
+    List<JsonNode> rows = rows(out);
+    rows.sort(java.util.Comparator.comparing(n -> n.get("vary").get("system.topology.links[2].bandwidth").asText()));
+    assertThat(rows.get(1).get("set").get("system.topology.links[2].bandwidth").asText()).isEqualTo("25GB/s");
+    assertThat(rows.get(1).get("time_s").asDouble()).isGreaterThanOrEqualTo(rows.get(0).get("time_s").asDouble());
+    assertRowEqualsRun(rows.get(0), Json.MAPPER.readTree(CliHarness.run("run", "-H", "trn2-ultraserver", "--set",
+        "system.topology.links[2].bandwidth=100GB/s", "-w", step, "--format", "json").out()));
+    // trn2-48xl's 2D torus has links[0] and links[1] only: one line naming --vary, the path and the value; nothing written
+    Path bad = tmp.resolve("bad-index.jsonl");
+    var e = CliHarness.run("sweep", "-H", "trn2-48xl", "-w", "copy:bytes=1MiB", "--vary", "system.topology.links[2].bandwidth=1TB/s",
+        "--out", bad.toString(), "--no-progress");
+    assertThat(e.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(e.err().strip()).isEqualTo("error: --vary: system.topology.links[2].bandwidth = '1TB/s': index 2 is out of range: "
+        + "'system.topology.links' has 2 elements (indices 0..1)");
+    assertThat(bad).doesNotExist();
+    var run = CliHarness.run("run", "-H", "trn2-48xl", "--set", "system.topology.links[5].latency=1us", "-w", "copy:bytes=1MiB");
+    assertThat(run.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(run.err().lines().count()).isEqualTo(1);
+    assertThat(run.err()).contains("--set", "system.topology.links[5].latency", "'1us'", "out of range");
+  }
+
+  @Test
   void anEditedConfigFileRerunsItsPoints() throws Exception {
     Path hw = tmp.resolve("mychip.yaml");
     String text = Files.readString(CliHarness.HOME.resolve("configs/hardware/trn2.yaml"));

@@ -10,19 +10,20 @@ import org.apache.spark.broadcast.Broadcast;
 import scala.collection.Iterator;
 import scala.runtime.AbstractFunction1;
 import trnsim.cli.ConfigBundle;
+import trnsim.cli.SweepOutcome;
 import trnsim.cli.SweepPoint;
 import trnsim.cli.SweepPointRunner;
 
 /**
  * One Spark task: unpacks the shipped configs into a private temporary folder, runs its slice of
- * points through {@link SweepPointRunner#row} (the per-point function every engine shares) and
+ * points through {@link SweepPointRunner#run} (the per-point function every engine shares) and
  * returns their rows. The folder is removed when the task ends; nothing outlives the task.
  */
 final class PointsTask extends AbstractFunction1<Iterator<SweepPoint>, ArrayList<PointsTask.Row>> implements Serializable {
   private static final long serialVersionUID = 1L;
 
-  /** A finished point: its index in the sweep's product and its row. */
-  record Row(int index, String json) implements Serializable {}
+  /** A finished point: its index in the sweep's product and its outcome. */
+  record Row(int index, SweepOutcome outcome) implements Serializable {}
 
   private final Broadcast<SparkSweepEngine.Shipment> shipment;
 
@@ -45,7 +46,7 @@ final class PointsTask extends AbstractFunction1<Iterator<SweepPoint>, ArrayList
       ArrayList<Row> rows = new ArrayList<>();
       while (points.hasNext()) {
         SweepPoint p = points.next();
-        rows.add(new Row(p.index(), runner.row(p)));
+        rows.add(new Row(p.index(), runner.run(p)));
       }
       return rows;
     } finally {

@@ -170,7 +170,7 @@ public final class SparkSweepEngine implements SweepEngine {
     @Override
     public BoxedUnit apply(Object partition, ArrayList<PointsTask.Row> rows) {
       for (PointsTask.Row r : rows) {
-        sink.accept(byIndex.get(r.index()), r.json());
+        sink.accept(byIndex.get(r.index()), r.outcome());
       }
       return BoxedUnit.UNIT;
     }

@@ -87,14 +87,22 @@ class SparkSweepEngineTest {
     Path spark = tmp.resolve("spark.jsonl");
     Path localCsv = tmp.resolve("local.csv");
     Path sparkCsv = tmp.resolve("spark.csv");
-    var l = run(eight("--out", local.toString(), "--csv", localCsv.toString(), "--threads", "2"));
-    var s = run(eight("--out", spark.toString(), "--csv", sparkCsv.toString(), "--engine", "spark", "--master", "local[2]"));
+    Path localDir = tmp.resolve("local-run");
+    Path sparkDir = tmp.resolve("spark-run");
+    var l = run(eight("--out", local.toString(), "--csv", localCsv.toString(), "--threads", "2", "--outdir", localDir.toString()));
+    var s = run(eight("--out", spark.toString(), "--csv", sparkCsv.toString(), "--engine", "spark", "--master", "local[2]",
+        "--outdir", sparkDir.toString()));
     assertThat(l.code()).as(l.err()).isZero();
     assertThat(s.code()).as(s.err()).isZero();
     // Same lines (the file's order is completion order), same summary and CSV (point order), byte for byte.
     assertThat(new HashSet<>(Files.readAllLines(spark))).isEqualTo(new HashSet<>(Files.readAllLines(local)));
     assertThat(s.out()).isEqualTo(l.out());
     assertThat(Files.readString(sparkCsv)).isEqualTo(Files.readString(localCsv));
+    // The run directory too: every point's statistics came back from the executors.
+    for (String f : List.of("hardware.yaml", "workload.txt", "stats.json", "result.json")) {
+      assertThat(Files.readString(sparkDir.resolve(f))).as(f).isEqualTo(Files.readString(localDir.resolve(f)));
+    }
+    assertThat(Json.MAPPER.readTree(sparkDir.resolve("stats.json").toFile()).path("points").size()).isEqualTo(8);
     JsonNode rows = Json.MAPPER.readTree(s.out());
     assertThat(rows.size()).isEqualTo(8);
     // Point order: the last varied key changes fastest.

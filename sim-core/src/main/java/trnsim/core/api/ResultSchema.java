@@ -161,6 +161,33 @@ public final class ResultSchema {
     m.put("price_per_chip_hour_usd", o.pricePerChipHourUsd());
   }
 
+  /**
+   * The full statistics of a point, for a run directory's {@code stats.json}: every kernel step with
+   * its repeat count, simulated time and every counter of its {@code StatsSnapshot} (hierarchical
+   * names such as {@code chip0.nc3.tensor.busy_ps}), plus {@code totals}, each counter summed over
+   * the steps times their repeats ({@link Simulator#combinedStats}). For a system step the kernels
+   * are those of one layer on one chip, the part of the step that is simulated ({@code scope} says so).
+   */
+  public static Map<String, Object> stats(SimulationResult r) {
+    WorkloadResult w = r instanceof KernelRunResult k ? k.result() : ((SystemRunResult) r).result().layer();
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("hardware", r.hardware().name());
+    m.put("workload", r instanceof KernelRunResult k ? k.result().workload() : ((SystemRunResult) r).result().workload());
+    m.put("scope", r instanceof KernelRunResult ? "the workload on one chip" : "one layer on one chip (simulated)");
+    List<Map<String, Object>> steps = new ArrayList<>();
+    for (var s : w.steps()) {
+      Map<String, Object> sm = new LinkedHashMap<>();
+      sm.put("label", s.label());
+      sm.put("repeat", s.repeat());
+      sm.put("time_s", s.result().timeSeconds());
+      sm.put("counters", s.result().stats().values());
+      steps.add(sm);
+    }
+    m.put("steps", steps);
+    m.put("totals", Simulator.combinedStats(w).values());
+    return m;
+  }
+
   /** The share of a step spent in communication of any parallelism (tp, pp, dp, ep, cp). */
   public static double commShare(LlmResult r) {
     return r.share("tp_comm") + r.share("pp_comm") + r.share("dp_comm") + r.share("ep_comm") + r.share("cp_comm");

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -130,8 +131,13 @@ public final class HardwareLoader {
     Path file = locate(nameOrPath);
     Map<String, String> origins = new TreeMap<>();
     ObjectNode tree = readWithExtends(file, new LinkedHashSet<>(), origins);
-    tree.put("name", stem(file));
-    origins.put("name", file.toString());
+    // A config is named by its file, unless the file itself (not a base) says `name:`, as a resolved
+    // config written by `config show` or `--outdir` does: re-running from it reports the same name.
+    JsonNode own = tree.get("name");
+    if (!file.toString().equals(origins.get("name")) || own == null || !own.isTextual() || own.asText().isBlank()) {
+      tree.put("name", stem(file));
+      origins.put("name", file.toString());
+    }
     for (String set : overrides) {
       applySet(tree, set, origins);
     }
@@ -364,10 +370,10 @@ public final class HardwareLoader {
       // Checked before the pattern below, whose repetition recurses once per part.
       throw new ConfigException("--set", path, raw, "key path deeper than " + MAX_KEY_PARTS + " parts");
     }
-    if (!path.matches("[a-z0-9_]+(\\.[a-z0-9_]+)*")) {
-      throw new ConfigException("--set", path, raw, "not a key path (dotted snake_case keys)");
+    if (!path.matches(KEY_PATH)) {
+      throw new ConfigException("--set", path, raw, "not a key path (dotted snake_case keys, a list element as key[N])");
     }
-    String unread = ConfigReaders.unreadBecause(path);
+    String unread = ConfigReaders.unreadBecause(path.replaceAll("\\[\\d+\\]", ""));
     if (unread != null) {
       throw new ConfigException("--set", path, raw, "read by no model (" + unread + "); setting it would change no result");
     }
@@ -381,24 +387,65 @@ public final class HardwareLoader {
       throw new ConfigException("--set", path, raw, "empty value");
     }
     String[] keys = path.split("\\.");
-    ObjectNode cur = tree;
+    JsonNode cur = tree;
     for (int i = 0; i < keys.length - 1; i++) {
-      JsonNode next = cur.get(keys[i]);
-      if (next == null) {
-        next = cur.putObject(keys[i]);
-      } else if (!next.isObject()) {
+      cur = step((ObjectNode) cur, keys[i], path, raw, String.join(".", java.util.Arrays.copyOf(keys, i + 1)));
+      if (!cur.isObject()) {
         throw new ConfigException("--set", path, raw,
             "'" + String.join(".", java.util.Arrays.copyOf(keys, i + 1)) + "' is a value, not a section");
       }
-      cur = (ObjectNode) next;
     }
-    JsonNode old = cur.get(keys[keys.length - 1]);
+    String last = keys[keys.length - 1];
+    ObjectNode parent = (ObjectNode) cur;
+    int br = last.indexOf('[');
+    JsonNode old = br < 0 ? parent.get(last) : step(parent, last, path, raw, path);
     if (old != null && old.isObject() && !value.isObject()) {
       throw new ConfigException("--set", path, raw, "is a section; set one of its keys instead");
     }
-    cur.set(keys[keys.length - 1], value);
-    origins.put(path, "--set");
-    recordOrigins(value, path, "--set", origins);
+    if (br < 0) {
+      parent.set(last, value);
+    } else {
+      ((ArrayNode) parent.get(last.substring(0, br))).set(index(last), value);
+    }
+    // Origins are kept by key path without list indices (as originOf looks them up).
+    String unindexed = path.replaceAll("\\[\\d+\\]", "");
+    origins.put(unindexed, "--set");
+    recordOrigins(value, unindexed, "--set", origins);
+  }
+
+  /** A --set key path: dotted snake_case keys, each optionally addressing a list element ({@code links[2]}). */
+  private static final String KEY_PATH = "[a-z0-9_]+(\\[[0-9]{1,6}\\])?(\\.[a-z0-9_]+(\\[[0-9]{1,6}\\])?)*";
+
+  private static int index(String part) {
+    return Integer.parseInt(part.substring(part.indexOf('[') + 1, part.length() - 1));
+  }
+
+  /**
+   * One part of a --set path below {@code cur}: a key (a missing section is created) or
+   * {@code key[N]}, an element of an existing list (a missing list, a non-list or an index past its
+   * end is an error naming the option, the path and the value). {@code upTo} is the path so far.
+   */
+  private static JsonNode step(ObjectNode cur, String part, String path, String raw, String upTo) {
+    int br = part.indexOf('[');
+    if (br < 0) {
+      JsonNode next = cur.get(part);
+      return next != null ? next : cur.putObject(part);
+    }
+    String key = part.substring(0, br);
+    String list = upTo.substring(0, upTo.length() - (part.length() - br));
+    JsonNode arr = cur.get(key);
+    if (arr == null) {
+      throw new ConfigException("--set", path, raw, "'" + list + "' is not in this config; [N] addresses an element of an existing list");
+    }
+    if (!arr.isArray()) {
+      throw new ConfigException("--set", path, raw, "'" + list + "' is not a list; [N] addresses a list element");
+    }
+    int i = index(part);
+    if (i >= arr.size()) {
+      throw new ConfigException("--set", path, raw, "index " + i + " is out of range: '" + list + "' has " + arr.size()
+          + (arr.size() == 1 ? " element (index 0)" : " elements (indices 0.." + (arr.size() - 1) + ")"));
+    }
+    return arr.get(i);
   }
 
   private HardwareSpec bind(ObjectNode tree, Map<String, String> origins, String topFile) {

@@ -240,6 +240,50 @@ class HardwareLoaderTest {
     assertThat(reread.system()).isEqualTo(s.system());
   }
 
+  @Test
+  void aFileThatNamesItselfKeepsItsNameAndABaseNameIsNotInherited() throws IOException {
+    HardwareLoader l = shipped();
+    HardwareSpec s = l.load("trn2", List.of("chip.hbm.bandwidth=3TB/s")).spec();
+    Path resolved = tmp.resolve("hardware").resolve("resolved.yaml");
+    Files.createDirectories(resolved.getParent());
+    Files.writeString(resolved, l.toYaml(s));
+    HardwareSpec reread = new HardwareLoader(tmp).load(resolved.toString(), List.of()).spec();
+    assertThat(reread).isEqualTo(s);
+    // a file extending the named one is named by its own file, not by its base's name: key
+    Path child = tmp.resolve("hardware").resolve("child.yaml");
+    Files.writeString(child, "extends: resolved.yaml\n");
+    assertThat(new HardwareLoader(tmp).load(child.toString(), List.of()).spec().name()).isEqualTo("child");
+  }
+
+  @Test
+  void setAddressesListElementsByIndex() {
+    // trn2-ultraserver's torus has three links: X and Y inside an instance, Z across instances
+    HardwareSpec base = shipped().load("trn2-ultraserver", List.of()).spec();
+    HardwareSpec z = shipped().load("trn2-ultraserver", List.of("system.topology.links[2].bandwidth=50GB/s")).spec();
+    var links = z.system().topology().links();
+    assertThat(links).hasSize(3);
+    assertThat(links.get(2).bandwidth().gigabytesPerSecond()).isEqualTo(50.0);
+    assertThat(links.get(2).latency()).isEqualTo(base.system().topology().links().get(2).latency());
+    assertThat(links.subList(0, 2)).isEqualTo(base.system().topology().links().subList(0, 2));
+    // a whole element, given as a mapping
+    HardwareSpec whole = shipped().load("trn2-ultraserver",
+        List.of("system.topology.links[0]={bandwidth: 64 GB/s, latency: 3 us}")).spec();
+    assertThat(whole.system().topology().links().get(0).bandwidth().gigabytesPerSecond()).isEqualTo(64.0);
+  }
+
+  @Test
+  void aBadListIndexIsOneErrorNamingTheOptionPathAndValue() {
+    ConfigException out = assertThrowsConfig(() -> shipped().load("trn2-48xl", List.of("system.topology.links[2].bandwidth=1TB/s")));
+    assertThat(out.getMessage()).isEqualTo("--set: system.topology.links[2].bandwidth = '1TB/s': index 2 is out of range: "
+        + "'system.topology.links' has 2 elements (indices 0..1)");
+    ConfigException notList = assertThrowsConfig(() -> shipped().load("trn2-48xl", List.of("system.topology.type[0]=ring")));
+    assertThat(notList.getMessage()).contains("--set", "system.topology.type[0]", "'ring'", "is not a list");
+    ConfigException missing = assertThrowsConfig(() -> shipped().load("trn2", List.of("system.topology.links[0].bandwidth=1TB/s")));
+    assertThat(missing.getMessage()).contains("--set", "system.topology.links[0].bandwidth", "'1TB/s'");
+    ConfigException badValue = assertThrowsConfig(() -> shipped().load("trn2-48xl", List.of("system.topology.links[1].bandwidth=fast")));
+    assertThat(badValue.getMessage()).contains("--set", "system.topology.links[1].bandwidth", "'fast'");
+  }
+
   private static ConfigException assertThrowsConfig(Runnable r) {
     try {
       r.run();
