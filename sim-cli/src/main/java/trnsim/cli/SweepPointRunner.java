@@ -80,7 +80,7 @@ public final class SweepPointRunner {
     String stats = null;
     try {
       SimulationResult r = sim.run(hardware.apply(p), p.workload(), new RunOptions(null, maxEvents));
-      row = new LinkedHashMap<>(ResultSchema.json(r));
+      row = new LinkedHashMap<>(ResultSchema.sweepRow(r, p.key(), p.varied(), p.sets()));
       if (withStats) {
         Map<String, Object> st = new LinkedHashMap<>();
         st.put("key", p.key());
@@ -93,9 +93,6 @@ public final class SweepPointRunner {
     } catch (RuntimeException e) {
       row = error(p, "internal", e.getClass().getName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
     }
-    row.put("key", p.key());
-    row.put("vary", p.varied());
-    row.put("set", setMap(p));
     return new SweepOutcome(Json.compact(row), stats);
   }
 
@@ -104,7 +101,11 @@ public final class SweepPointRunner {
     row.put("error", "point " + p.describe() + ": " + message);
     row.put("error_kind", kind);
     row.put("workload", p.workload());
-    return new LinkedHashMap<>(ResultSchema.stamped(row));
+    Map<String, Object> stamped = new LinkedHashMap<>(ResultSchema.stamped(row));
+    stamped.put("key", p.key());
+    stamped.put("vary", p.varied());
+    stamped.put("set", setMap(p));
+    return stamped;
   }
 
   private static Map<String, String> setMap(SweepPoint p) {

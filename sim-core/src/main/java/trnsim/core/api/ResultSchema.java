@@ -162,6 +162,24 @@ public final class ResultSchema {
   }
 
   /**
+   * A sweep row: the point's result tree plus {@code key} (its resume key), {@code vary} (varied key
+   * to value, in dimension order) and {@code set} (every config override of the point, by key). Any
+   * sweep engine builds its rows here, so local and distributed sweeps write the same rows.
+   */
+  public static Map<String, Object> sweepRow(SimulationResult r, String key, Map<String, String> vary, List<String> sets) {
+    Map<String, Object> row = new LinkedHashMap<>(json(r));
+    row.put("key", key);
+    row.put("vary", vary);
+    Map<String, String> set = new java.util.TreeMap<>();
+    for (String s : sets) {
+      int eq = s.indexOf('=');
+      set.put(s.substring(0, eq), s.substring(eq + 1));
+    }
+    row.put("set", set);
+    return row;
+  }
+
+  /**
    * The full statistics of a point, for a run directory's {@code stats.json}: every kernel step with
    * its repeat count, simulated time and every counter of its {@code StatsSnapshot} (hierarchical
    * names such as {@code chip0.nc3.tensor.busy_ps}), plus {@code totals}, each counter summed over
