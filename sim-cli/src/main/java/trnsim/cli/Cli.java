@@ -1,7 +1,5 @@
 package trnsim.cli;
 
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -145,8 +143,10 @@ public final class Cli {
       }
     }
     org.slf4j.Logger root = LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    if (root instanceof Logger lb) {
-      lb.setLevel(verbose ? Level.DEBUG : Level.WARN);
+    // By name first: under spark-submit the logging is the cluster's (log4j), and logback's classes
+    // are not on the class path at all.
+    if (root.getClass().getName().equals("ch.qos.logback.classic.Logger")) {
+      Logback.setLevel(root, verbose);
     }
   }
 
@@ -181,6 +181,13 @@ public final class Cli {
       } catch (NoSuchMethodException e) {
         return fallback.create(cls);
       }
+    }
+  }
+
+  /** Loaded only when logback is the SLF4J provider. */
+  private static final class Logback {
+    static void setLevel(org.slf4j.Logger root, boolean verbose) {
+      ((ch.qos.logback.classic.Logger) root).setLevel(verbose ? ch.qos.logback.classic.Level.DEBUG : ch.qos.logback.classic.Level.WARN);
     }
   }
 }

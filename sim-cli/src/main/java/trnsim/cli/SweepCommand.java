@@ -18,27 +18,21 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorCompletionService;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
-import trnsim.core.api.ResultSchema;
 import trnsim.core.api.Simulator;
 import trnsim.core.config.ConfigException;
+import trnsim.core.config.HardwareLoader;
 import trnsim.core.config.HardwareSpec;
-import trnsim.core.run.RunOptions;
-import trnsim.isa.workload.WorkloadException;
 import trnsim.isa.workload.WorkloadSpec;
 
 /**
  * {@code trnsim sweep}: the cartesian product of varied config keys and workload parameters, run in
- * parallel, one JSONL row per finished point. Every row is keyed by a stable hash of (hardware,
- * overrides, workload), so re-running the same command skips finished points and resumes.
+ * parallel by a {@link SweepEngine} (threads here, or Spark), one JSONL row per finished point. Every
+ * row is keyed by a stable hash of the fully resolved hardware and the workload, so re-running the
+ * same command skips finished points and resumes; failed points are error rows, tried again.
  */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Vary config keys and workload parameters over lists or ranges; run every combination in parallel.",
@@ -74,8 +68,24 @@ public final class SweepCommand implements Callable<Integer> {
       + "time_s, achieved_tflops, utilization, achieved_hbm_gbps, energy_j, avg_power_w, tokens_per_s, ...")
   String metric;
 
-  @Option(names = "--threads", description = "Parallel simulations (default: number of cores).")
+  @Option(names = "--threads", description = "Parallel simulations of --engine local (default: number of cores).")
   Integer threads;
+
+  @Option(names = "--engine", defaultValue = "local", paramLabel = "local|spark",
+      description = "Where points run (default: ${DEFAULT-VALUE}): local (threads in this process) or spark "
+          + "(Apache Spark; needs sim-spark/target/trnsim-spark.jar, which ./trnsim builds and starts).")
+  String engine;
+
+  @Option(names = "--master", paramLabel = "URL", description = "Spark master: local[N], spark://HOST:7077, yarn, k8s://... "
+      + "(default: spark-submit's, else local[*]).")
+  String master;
+
+  @Option(names = "--tasks", paramLabel = "N", description = "Spark tasks the points are split into, in point order "
+      + "(default: 2 per executor core, at most one per point); each task should carry >= 0.5 s of simulation.")
+  Integer tasks;
+
+  @Option(names = "--spark-conf", paramLabel = "KEY=VALUE", description = "Extra Spark configuration (repeatable), e.g. spark.executor.memory=4g.")
+  List<String> sparkConf = new ArrayList<>();
 
   @Option(names = "--no-progress", description = "No progress bar (it is also off when stderr is not a terminal or CI=true).")
   boolean noProgress;
@@ -93,7 +103,7 @@ public final class SweepCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec
   picocli.CommandLine.Model.CommandSpec commandSpec;
 
-  /** The statistics tree of each point simulated now, by point key (filled from the worker threads). */
+  /** The statistics tree of each point simulated now, by point key (filled as rows arrive). */
   private final Map<String, Object> statsByKey = new java.util.concurrent.ConcurrentHashMap<>();
 
   public SweepCommand(CliContext ctx) {
@@ -111,9 +121,6 @@ public final class SweepCommand implements Callable<Integer> {
     }
   }
 
-  /** One point of the sweep: its position in the product, settings and stable key. */
-  record Point(int index, Map<String, String> varied, List<String> sets, String workload, String key) {}
-
   @Override
   public Integer call() {
     if (!METRICS.contains(metric)) {
@@ -124,10 +131,7 @@ public final class SweepCommand implements Callable<Integer> {
     }
     new OutputPaths(ctx).hardwareInput("--hardware", hardwareOptions.name)
         .output("--out", out).output("--csv", csv).output("--chart", chart).check();
-    int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-    if (nThreads < 1 || nThreads > 256) {
-      throw new UserInputException("--threads = '" + nThreads + "': must be between 1 and 256");
-    }
+    SweepEngine.Options engineOptions = engineOptions();
     if (maxEvents <= 0) {
       throw new UserInputException("--max-events = '" + maxEvents + "': must be positive");
     }
@@ -146,29 +150,39 @@ public final class SweepCommand implements Callable<Integer> {
       }
       dims.add(d);
     }
-    List<Point> points = points(dims, base.get(0));
+    List<SweepPoint> points = points(dims, base.get(0));
     // Validate every distinct hardware variant before running anything: bad keys fail fast (exit 2).
-    Map<List<String>, HardwareSpec> specs = new HashMap<>();
-    Map<List<String>, String> contents = new HashMap<>();
-    for (Point p : points) {
-      specs.computeIfAbsent(p.sets(), s -> variant(sim, s, dims));
-      contents.computeIfAbsent(p.sets(), s -> Json.compact(ctx.hardware().toTree(specs.get(s))));
+    Map<List<String>, Integer> variants = new HashMap<>();
+    List<HardwareSpec> specs = new ArrayList<>();
+    List<String> trees = new ArrayList<>();
+    List<String> contents = new ArrayList<>();
+    for (SweepPoint p : points) {
+      variants.computeIfAbsent(p.sets(), s -> {
+        var resolved = variant(s, dims);
+        specs.add(resolved.spec());
+        trees.add(Json.compact(resolved.tree()));
+        contents.add(Json.compact(ctx.hardware().toTree(resolved.spec())));
+        return specs.size() - 1;
+      });
       WorkloadSpec.parse(p.workload(), "--workload");
     }
-    points = keyedByContent(points, contents);
+    points = keyedByContent(points, variants, contents);
+    SweepJob job = new SweepJob(trees, "--hardware " + hardwareOptions.name, maxEvents, ctx.configs().toString(), rd != null);
+    SweepEngine eng = engine.equals("local") ? new LocalSweepEngine(SweepPointRunner.local(sim, specs, job))
+        : SweepEngine.find(engine);
     Map<String, JsonNode> earlierStats = rd == null ? Map.of() : earlierStats(outdir);
     SweepLog log = SweepLog.open(out, ctx.err());
     try {
-      List<Point> todo = new ArrayList<>();
-      for (Point p : points) {
+      List<SweepPoint> todo = new ArrayList<>();
+      for (SweepPoint p : points) {
         if (!log.has(p.key())) {
           todo.add(p);
         }
       }
       int already = points.size() - todo.size();
-      int failed = runAll(sim, todo, specs, log, nThreads, already, points.size());
+      Failures failed = runAll(eng, job, todo, engineOptions, log, already, points.size());
       List<JsonNode> rows = new ArrayList<>();
-      for (Point p : points) {
+      for (SweepPoint p : points) {
         JsonNode n = log.row(p.key());
         if (n != null) {
           rows.add(n);
@@ -179,23 +193,68 @@ public final class SweepCommand implements Callable<Integer> {
         String text = csvText(keys, rows);
         AtomicFiles.writeString(csv, text);
       }
-      if (chart != null && !rows.isEmpty()) {
-        chart(dims, rows);
+      List<JsonNode> results = rows.stream().filter(n -> !SweepLog.isError(n)).toList();
+      if (chart != null && !results.isEmpty()) {
+        chart(dims, results);
       }
       if (rd != null) {
         writeRunDirectory(rd, sim, points, rows, earlierStats);
       }
-      print(keys, rows, points.size(), todo.size() - failed, already, failed);
-      return failed > 0 ? ExitCodes.BAD_INPUT : ExitCodes.OK;
+      print(keys, rows, points.size(), todo.size() - failed.count(), already, failed.count());
+      if (failed.count() == 0) {
+        return ExitCodes.OK;
+      }
+      return failed.internal() ? ExitCodes.INTERNAL : ExitCodes.BAD_INPUT;
     } finally {
       log.close();
     }
   }
 
+  private SweepEngine.Options engineOptions() {
+    if (!engine.equals("local") && !engine.equals("spark")) {
+      throw new UserInputException("--engine = '" + engine + "': expected local or spark");
+    }
+    if (engine.equals("local")) {
+      for (var o : List.of(new Object[] {"--master", master}, new Object[] {"--tasks", tasks})) {
+        if (o[1] != null) {
+          throw new UserInputException(o[0] + " = '" + o[1] + "': only with --engine spark");
+        }
+      }
+      if (!sparkConf.isEmpty()) {
+        throw new UserInputException("--spark-conf = '" + sparkConf.get(0) + "': only with --engine spark");
+      }
+    } else if (threads != null) {
+      throw new UserInputException("--threads = '" + threads + "': only with --engine local (Spark's parallelism is "
+          + "--master local[N] or its executors)");
+    }
+    int nThreads = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+    if (nThreads < 1 || nThreads > 256) {
+      throw new UserInputException("--threads = '" + nThreads + "': must be between 1 and 256");
+    }
+    if (tasks != null && (tasks < 1 || tasks > MAX_POINTS)) {
+      throw new UserInputException("--tasks = '" + tasks + "': must be between 1 and " + MAX_POINTS);
+    }
+    if (master != null && (master.isBlank() || master.chars().anyMatch(Character::isWhitespace))) {
+      throw new UserInputException("--master = '" + master + "': expected local[N], spark://HOST:PORT, yarn or k8s://...");
+    }
+    Map<String, String> conf = new TreeMap<>();
+    for (String kv : sparkConf) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0 || !kv.startsWith("spark.")) {
+        throw new UserInputException("--spark-conf = '" + kv + "': expected spark.KEY=VALUE");
+      }
+      conf.put(kv.substring(0, eq).trim(), kv.substring(eq + 1).trim());
+    }
+    return new SweepEngine.Options(nThreads, master, tasks, conf);
+  }
+
+  /** Points that ended as error rows in this run: how many, and whether any was a fault of trnsim (exit 3, not 2). */
+  private record Failures(int count, boolean internal) {}
+
   /** A point's hardware; a bad value of a varied key is reported against --vary, the option that gave it. */
-  private HardwareSpec variant(Simulator sim, List<String> sets, List<Dimension> dims) {
+  private HardwareLoader.Resolved variant(List<String> sets, List<Dimension> dims) {
     try {
-      return sim.hardware(hardwareOptions.name, sets);
+      return ctx.hardware().load(hardwareOptions.name, sets);
     } catch (ConfigException e) {
       boolean varied = "--set".equals(e.file()) && dims.stream().anyMatch(d -> d.key().equals(e.keyPath()));
       if (varied) {
@@ -205,92 +264,56 @@ public final class SweepCommand implements Callable<Integer> {
     }
   }
 
-  private int runAll(Simulator sim, List<Point> todo, Map<List<String>, HardwareSpec> specs, SweepLog log, int nThreads,
+  private Failures runAll(SweepEngine eng, SweepJob job, List<SweepPoint> todo, SweepEngine.Options options, SweepLog log,
       int already, int total) {
     if (todo.isEmpty()) {
-      return 0;
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(nThreads, todo.size()), r -> {
-      Thread t = new Thread(r, "trnsim-sweep");
-      t.setDaemon(true);
-      return t;
-    });
-    ExecutorCompletionService<Map<String, Object>> done = new ExecutorCompletionService<>(pool);
-    Map<Future<Map<String, Object>>, Point> futures = new HashMap<>();
-    Map<Point, Integer> order = new HashMap<>();
-    for (int i = 0; i < todo.size(); i++) {
-      order.put(todo.get(i), i);
+      return new Failures(0, false);
     }
     // Bad points are reported once, as one line naming the first in point order (deterministic
-    // whatever the thread count); the other points still run and are kept, so a fixed re-run resumes.
-    java.util.TreeMap<Integer, String> failures = new java.util.TreeMap<>();
-    int failed = 0;
+    // whatever the engine or thread count); the other points still run and are kept, so a fixed re-run resumes.
+    TreeMap<Integer, String> failures = new TreeMap<>();
+    boolean[] internal = {false};
     try (Progress progress = Progress.start(!noProgress, "sweep", total, already)) {
-      for (Point p : todo) {
-        HardwareSpec hw = specs.get(p.sets());
-        futures.put(done.submit(() -> simulate(sim, hw, p)), p);
-      }
-      for (int i = 0; i < todo.size(); i++) {
-        Future<Map<String, Object>> f = done.take();
-        Point p = futures.get(f);
-        try {
-          log.append(p.key(), Json.compact(f.get()));
-        } catch (ExecutionException e) {
-          Throwable c = e.getCause();
-          if (c instanceof WorkloadException || c instanceof ConfigException || c instanceof UserInputException
-              || c instanceof trnsim.isa.ProgramException || c instanceof trnsim.core.engine.SimulationLimitException) {
-            failed++;
-            failures.put(order.get(p), "point " + describe(p) + ": " + c.getMessage());
-          } else if (c instanceof RuntimeException re) {
-            throw re;
-          } else {
-            throw new IllegalStateException(c);
-          }
+      eng.run(job, todo, options, (p, outcome) -> {
+        JsonNode n = log.append(p.key(), outcome.row());
+        if (outcome.stats() != null) {
+          statsByKey.put(p.key(), parse(outcome.stats()));
+        }
+        if (SweepLog.isError(n)) {
+          failures.put(p.index(), n.path("error").asText());
+          internal[0] |= n.path("error_kind").asText().equals("internal");
         }
         progress.step();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new UserInputException("sweep interrupted; re-run the same command to resume");
-    } finally {
-      pool.shutdownNow();
+      });
     }
     if (!failures.isEmpty()) {
-      ctx.err().println("error: " + failed + " of " + todo.size() + " points failed and were not recorded; first: "
-          + failures.firstEntry().getValue());
+      ctx.err().println("error: " + failures.size() + " of " + todo.size() + " points failed (kept as error rows in "
+          + out + "; a re-run tries them again); first: " + failures.firstEntry().getValue());
       ctx.err().flush();
     }
-    return failed;
+    return new Failures(failures.size(), internal[0]);
+  }
+
+  private static JsonNode parse(String json) {
+    try {
+      return Json.MAPPER.readTree(json);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**
    * Resume keys from the fully resolved hardware (every value, defaults and --set included) and the
    * workload, not the hardware's name: an edited config file re-runs its points.
    */
-  private static List<Point> keyedByContent(List<Point> points, Map<List<String>, String> contents) {
-    List<Point> out = new ArrayList<>();
-    for (Point p : points) {
-      out.add(new Point(p.index(), p.varied(), p.sets(), p.workload(), key(contents.get(p.sets()), Map.of(), p.workload())));
+  private static List<SweepPoint> keyedByContent(List<SweepPoint> points, Map<List<String>, Integer> variants,
+      List<String> contents) {
+    List<SweepPoint> out = new ArrayList<>();
+    for (SweepPoint p : points) {
+      int v = variants.get(p.sets());
+      out.add(new SweepPoint(p.index(), key(contents.get(v), Map.of(), p.workload()), p.varied(), p.sets(), p.workload(), v));
     }
     return out;
-  }
-
-  /**
-   * Runs one point exactly as {@code run} would (power limit, clock, energy, cost; whole-system
-   * llm-* steps too), so a row equals {@code run --format json} for that point plus the sweep's keys.
-   * Everything it touches is local to this call (no shared mutable state).
-   */
-  private Map<String, Object> simulate(Simulator sim, HardwareSpec hw, Point p) {
-    RunOptions opts = new RunOptions(null, maxEvents);
-    trnsim.core.api.SimulationResult r = sim.run(hw, p.workload(), opts);
-    Map<String, Object> row = ResultSchema.sweepRow(r, p.key(), p.varied(), p.sets());
-    if (outdir != null) {
-      Map<String, Object> st = new LinkedHashMap<>();
-      st.put("key", p.key());
-      st.putAll(ResultSchema.stats(r));
-      statsByKey.put(p.key(), st);
-    }
-    return row;
   }
 
   /**
@@ -298,11 +321,11 @@ public final class SweepCommand implements Callable<Integer> {
    * its point's overrides), the distinct workloads, every row, and the statistics of every point,
    * those simulated now plus those an earlier run wrote to the same folder (a resumed sweep keeps them).
    */
-  private void writeRunDirectory(RunDirectory rd, Simulator sim, List<Point> points, List<JsonNode> rows,
+  private void writeRunDirectory(RunDirectory rd, Simulator sim, List<SweepPoint> points, List<JsonNode> rows,
       Map<String, JsonNode> earlierStats) {
     List<Object> stats = new ArrayList<>();
     LinkedHashSet<String> workloads = new LinkedHashSet<>();
-    for (Point p : points) {
+    for (SweepPoint p : points) {
       workloads.add(p.workload());
       Object st = statsByKey.containsKey(p.key()) ? statsByKey.get(p.key()) : earlierStats.get(p.key());
       if (st != null) {
@@ -337,21 +360,10 @@ public final class SweepCommand implements Callable<Integer> {
     return out;
   }
 
-  private static String describe(Point p) {
-    StringBuilder sb = new StringBuilder();
-    for (var e : p.varied().entrySet()) {
-      if (sb.length() > 0) {
-        sb.append(", ");
-      }
-      sb.append(e.getKey()).append('=').append(e.getValue());
-    }
-    return sb.toString();
-  }
-
   // ---------------------------------------------------------------- points
 
-  private List<Point> points(List<Dimension> dims, String baseWorkload) {
-    List<Point> out = new ArrayList<>();
+  private List<SweepPoint> points(List<Dimension> dims, String baseWorkload) {
+    List<SweepPoint> out = new ArrayList<>();
     // Counted in a long and checked before any point is built: a product of value counts can pass
     // an int, and building 10^6 points took seconds before the limit was checked.
     long count = 1;
@@ -399,7 +411,7 @@ public final class SweepCommand implements Callable<Integer> {
       for (var e : effective.entrySet()) {
         setList.add(e.getKey() + "=" + e.getValue());
       }
-      out.add(new Point(i, varied, List.copyOf(setList), spec, key(hardwareOptions.name, effective, spec)));
+      out.add(new SweepPoint(i, key(hardwareOptions.name, effective, spec), varied, setList, spec, -1));
     }
     return out;
   }
@@ -540,6 +552,10 @@ public final class SweepCommand implements Callable<Integer> {
 
   static String csvText(List<String> keys, List<JsonNode> rows) {
     List<String> header = csvHeader(keys);
+    if (rows.stream().anyMatch(SweepLog::isError)) {
+      // Only a sweep with failed points has the column: the CSV of a clean sweep is unchanged.
+      header.add("error");
+    }
     List<List<Object>> out = new ArrayList<>();
     for (JsonNode n : rows) {
       out.add(cells(header, keys, n));
@@ -601,7 +617,7 @@ public final class SweepCommand implements Callable<Integer> {
           r.add(number(n, "achieved_tflops"));
           r.add(number(n, "achieved_hbm_gbps"));
           r.add(number(n, "energy_j"));
-          r.add(n.path("bottleneck").asText());
+          r.add(SweepLog.isError(n) ? "failed: see " + out : n.path("bottleneck").asText());
           table.add(r);
         }
         o.print(Tables.text(header, table));

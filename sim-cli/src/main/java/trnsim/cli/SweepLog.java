@@ -20,12 +20,18 @@ import java.util.Map;
  * A row is appended with one write of the whole line and then forced to disk, so a killed sweep
  * loses at most the runs in flight. On open, a partial last line (no newline) is dropped and
  * truncated away, and rows whose key was already seen are ignored, so each point counts once.
+ *
+ * <p>An error row (one with {@code error}) is kept, so a failed point is never lost, but does not
+ * count as finished: the next run of the same sweep tries that point again (a fault such as an
+ * exhausted {@code --max-events}, which is not part of the key, may be gone), and a later result row
+ * for the key replaces it.
  */
 final class SweepLog implements AutoCloseable {
   private final Path file;
   private final FileChannel channel;
   private final FileLock lock;
   private final Map<String, JsonNode> rows = new HashMap<>();
+  private final Map<String, JsonNode> errors = new HashMap<>();
 
   private SweepLog(Path file, FileChannel channel, FileLock lock) {
     this.file = file;
@@ -101,24 +107,42 @@ final class SweepLog implements AutoCloseable {
       if (n == null || !n.isObject() || !n.path("key").isTextual()) {
         throw new UserInputException("--out = '" + file + "': line " + lineNo + " is not a sweep result row");
       }
-      rows.putIfAbsent(n.get("key").asText(), n);
+      keep(n.get("key").asText(), n);
     }
   }
 
+  /** The first result row of a key wins; an error row is kept (the latest) only while the key has no result. */
+  private void keep(String key, JsonNode n) {
+    if (isError(n)) {
+      if (!rows.containsKey(key)) {
+        errors.put(key, n);
+      }
+    } else if (rows.putIfAbsent(key, n) == null) {
+      errors.remove(key);
+    }
+  }
+
+  static boolean isError(JsonNode row) {
+    return row.has("error");
+  }
+
+  /** True when the key has a result row (an error row does not count: that point runs again). */
   boolean has(String key) {
     return rows.containsKey(key);
   }
 
+  /** The key's result row, else its error row, else null. */
   JsonNode row(String key) {
-    return rows.get(key);
+    JsonNode n = rows.get(key);
+    return n != null ? n : errors.get(key);
   }
 
   int size() {
     return rows.size();
   }
 
-  /** Appends one row (compact JSON without newline) in a single write, then fsyncs. */
-  void append(String key, String json) {
+  /** Appends one row (compact JSON without newline) in a single write, then fsyncs; returns it parsed. */
+  JsonNode append(String key, String json) {
     if (json.indexOf('\n') >= 0) {
       throw new IllegalStateException("row contains a newline");
     }
@@ -130,7 +154,8 @@ final class SweepLog implements AutoCloseable {
         pos += channel.write(buf, pos);
       }
       channel.force(false);
-      rows.putIfAbsent(key, n);
+      keep(key, n);
+      return n;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to " + file + ": " + e.getMessage(), e);
     }

@@ -192,13 +192,46 @@ class SweepCommandTest {
   }
 
   @Test
-  void aFailingPointIsReportedAndNotRecorded() throws Exception {
+  void aFailingPointIsAnErrorRowAndRunsAgainOnResume() throws Exception {
     Path out = tmp.resolve("r.jsonl");
-    var r = CliHarness.run("sweep", "-H", "trn2", "-w", "gemm:m=256,k=256,n=256", "--vary", "workload.n=0,256",
-        "--out", out.toString(), "--no-progress");
+    Path csv = tmp.resolve("r.csv");
+    String[] args = {"sweep", "-H", "trn2", "-w", "gemm:m=256,k=256,n=256", "--vary", "workload.n=0,256",
+        "--out", out.toString(), "--csv", csv.toString(), "--no-progress"};
+    var r = CliHarness.run(args);
     assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
-    assertThat(r.err()).contains("workload.n=0").contains("gemm.n = '0'");
-    assertThat(Files.readAllLines(out)).hasSize(1);
+    assertThat(r.err().strip().lines().count()).isEqualTo(1);
+    assertThat(r.err()).contains("1 of 2 points failed").contains("workload.n=0").contains("gemm.n = '0'");
+    List<JsonNode> rows = rows(out);
+    assertThat(rows).hasSize(2);
+    JsonNode bad = rows.stream().filter(n -> n.has("error")).findFirst().orElseThrow();
+    assertThat(bad.get("error").asText()).startsWith("point workload.n=0: ").contains("gemm.n = '0'");
+    assertThat(bad.get("error_kind").asText()).isEqualTo("bad_input");
+    assertThat(bad.get("vary").get("workload.n").asText()).isEqualTo("0");
+    assertThat(bad.get("workload").asText()).isEqualTo("gemm:m=256,k=256,n=0");
+    assertThat(bad.has("time_s")).isFalse();
+    // The CSV keeps both points in point order; the error column appears only when a point failed.
+    List<String> csvLines = Files.readAllLines(csv);
+    assertThat(csvLines.get(0)).endsWith(",error");
+    assertThat(csvLines.get(1)).startsWith("0,").contains("gemm.n = '0'");
+    assertThat(csvLines.get(2)).startsWith("256,");
+    // An error row does not count as finished: the same command tries that point (only) again.
+    var again = CliHarness.run(args);
+    assertThat(again.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(again.err()).contains("1 of 1 points failed");
+    assertThat(Files.readAllLines(out)).hasSize(3);
+    assertThat(Files.readAllLines(csv)).isEqualTo(csvLines);
+  }
+
+  @Test
+  void anEngineNotOnTheClassPathIsOneLineExitTwo() throws Exception {
+    Path out = tmp.resolve("s.jsonl");
+    var r = CliHarness.run("sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB,2MiB",
+        "--out", out.toString(), "--engine", "spark", "--master", "local[2]");
+    assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(r.err().strip().lines().count()).isEqualTo(1);
+    assertThat(r.err()).startsWith("error: --engine = 'spark'").contains("trnsim-spark.jar");
+    assertThat(r.out()).isEmpty();
+    assertThat(out).doesNotExist();
   }
 
   @Test
@@ -222,6 +255,16 @@ class SweepCommandTest {
         {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--format", "xml"},
         {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB"},
         {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--out", o},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--engine", "flink"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--master", "local[2]"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--tasks", "4"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--spark-conf", "a=b"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--engine", "spark",
+            "--threads", "2"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--engine", "spark",
+            "--tasks", "0"},
+        {"sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB", "--out", o, "--engine", "spark",
+            "--spark-conf", "executor.memory=4g"},
     };
     for (String[] c : cases) {
       var r = CliHarness.run(c);
@@ -229,7 +272,7 @@ class SweepCommandTest {
       assertThat(r.err()).as(String.join(" ", c)).startsWith("error:");
       assertThat(r.out()).isEmpty();
     }
-    // A workload that fails only when lowered fails its point (reported, not recorded), exit 2.
+    // A workload that fails only when lowered fails its point (reported, kept as an error row), exit 2.
     var kind = CliHarness.run("sweep", "-H", "trn2", "-w", "nokind:", "--vary", "workload.bytes=1MiB", "--out", o);
     assertThat(kind.code()).isEqualTo(ExitCodes.BAD_INPUT);
     assertThat(kind.err()).contains("nokind");

@@ -164,6 +164,21 @@ public final class HardwareLoader {
     }
   }
 
+  /**
+   * Binds a tree that {@link #load} already merged ({@link Resolved#tree()}: extends resolved,
+   * overrides applied) with the same strict rules: how a resolved config travels to another machine
+   * (a sweep's executors) without the files it came from. Errors name {@code origin}.
+   */
+  public HardwareSpec bindTree(JsonNode tree, String origin) {
+    if (!(tree instanceof ObjectNode obj)) {
+      throw new ConfigException(origin, null, null, "a hardware config must be a mapping");
+    }
+    ObjectNode copy = obj.deepCopy();
+    Map<String, String> origins = new TreeMap<>();
+    recordOrigins(copy, "", origin, origins);
+    return bind(copy, origins, origin);
+  }
+
   /** The resolved spec plus the merged tree it came from. */
   public record Resolved(HardwareSpec spec, JsonNode tree, Path file) {}
 
