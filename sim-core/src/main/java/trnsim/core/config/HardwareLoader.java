@@ -135,7 +135,11 @@ public final class HardwareLoader {
     for (String set : overrides) {
       applySet(tree, set, origins);
     }
+    // A key no model reads is refused by name before binding; after binding (unknown keys refused
+    // with the known ones listed), any key the registry lacks is refused too.
+    ConfigReaders.HARDWARE.check(tree, origins, file.toString(), false);
     HardwareSpec spec = bind(tree, origins, file.toString());
+    ConfigReaders.HARDWARE.check(tree, origins, file.toString(), true);
     return new Resolved(spec, tree, file);
   }
 
@@ -146,11 +150,23 @@ public final class HardwareLoader {
    * file, key path and value.
    */
   public <T> T bindFile(Path file, Class<T> type) {
+    return bindFile(file, type, null);
+  }
+
+  /** {@link #bindFile(Path, Class)}, every key checked against {@code readers} (null: unchecked). */
+  public <T> T bindFile(Path file, Class<T> type, ConfigReaders readers) {
     ObjectNode tree = readYamlObject(file);
     Map<String, String> origins = new TreeMap<>();
     recordOrigins(tree, "", file.toString(), origins);
     try {
-      return binder.treeToValue(tree, type);
+      if (readers != null) {
+        readers.check(tree, origins, file.toString(), false);
+      }
+      T bound = binder.treeToValue(tree, type);
+      if (readers != null) {
+        readers.check(tree, origins, file.toString(), true);
+      }
+      return bound;
     } catch (JsonProcessingException e) {
       throw translate(e, tree, origins, file.toString());
     } catch (IllegalArgumentException e) {
