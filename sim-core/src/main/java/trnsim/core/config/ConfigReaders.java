@@ -31,6 +31,12 @@ public final class ConfigReaders {
   private static final List<String> KERNEL = List.of("lowering", "timing");
   private static final List<String> ENGINE_TIMING = List.of("timing");
   private static final List<String> CLOCK = List.of("timing", "energy", "power-limiter");
+  /**
+   * A rate the cost model reads for an instruction class that no shipped kernel issues on that engine
+   * at a size the rate sets (Scalar two-input ops; GpSimd 32-bit one-input ops): VectorCostRulesTest
+   * checks the cost model, as no workload reaches it.
+   */
+  public static final String NO_SHIPPED_OP = "timing (no shipped kernel issues this op class here at a rate-bound size)";
   private static final String UNREAD_L2_SIZE = "the L2 is modelled as a reuse filter without a capacity";
   private static final String UNREAD_HBM_LATENCY =
       "the fitted chip.core.dma.latency already holds the first HBM access; a second latency would count it twice";
@@ -75,7 +81,12 @@ public final class ConfigReaders {
       e.add(new Entry(p + "lanes", KERNEL, null));
       for (String k : List.of("min_ii_cycles", "start_cycles", "latency_cycles", "unary16_rate", "binary16_rate",
           "unary32_rate", "binary32_rate", "max_sbuf_free_elements", "max_psum_free_elements")) {
-        e.add(new Entry(p + k, ENGINE_TIMING, null));
+        boolean noShippedOp = engine.equals("scalar") && k.startsWith("binary") || engine.equals("gpsimd") && k.equals("unary32_rate");
+        if (engine.equals("gpsimd") && k.equals("max_psum_free_elements")) {
+          e.add(new Entry(p + k, List.of(), "GpSimd cannot read or write PSUM (the cost model refuses such an operand)"));
+        } else {
+          e.add(new Entry(p + k, noShippedOp ? List.of(NO_SHIPPED_OP) : ENGINE_TIMING, null));
+        }
       }
     }
     for (String k : List.of("sbuf.size", "sbuf.partitions", "psum.size", "psum.partitions", "psum.banks")) {

@@ -181,7 +181,7 @@ public final class HardwareLoader {
   public String toYaml(HardwareSpec spec) {
     try {
       JsonNode node = binder.valueToTree(spec);
-      return yaml.writeValueAsString(stripNulls(node));
+      return yaml.writeValueAsString(dropUnread(stripNulls(node)));
     } catch (IOException | IllegalArgumentException e) {
       throw new IllegalStateException("cannot render config", e);
     }
@@ -189,7 +189,22 @@ public final class HardwareLoader {
 
   /** Renders a resolved spec as a JSON tree (units as strings). */
   public JsonNode toTree(HardwareSpec spec) {
-    return stripNulls(binder.valueToTree(spec));
+    return dropUnread(stripNulls(binder.valueToTree(spec)));
+  }
+
+  /**
+   * Drops the defaults of keys no model reads (GpSimd's PSUM limit: GpSimd cannot touch PSUM), so a
+   * rendered config loads again, where setting such a key is refused.
+   */
+  private static JsonNode dropUnread(JsonNode tree) {
+    for (String path : ConfigReaders.leafPaths(tree)) {
+      int dot = path.lastIndexOf('.');
+      if (ConfigReaders.HARDWARE.unreadReason(path) != null && dot > 0 && !path.contains("[]")
+          && lookup(tree, path.substring(0, dot)) instanceof ObjectNode parent) {
+        parent.remove(path.substring(dot + 1));
+      }
+    }
+    return tree;
   }
 
   private static JsonNode stripNulls(JsonNode node) {

@@ -184,7 +184,7 @@ public final class PowerLimiter {
     Point fits = null;
     Point previousFits = null;
     int runs = 1;
-    boolean bisectNext = false;
+    int sameEnd = 0;
     int lastMoved = 0;
     while (runs < maxSimulations) {
       int lo = fits == null ? minStep : fits.step() + 1;
@@ -193,7 +193,9 @@ public final class PowerLimiter {
         break; // neighbours: fits is the highest step under the limit, or the lowest step is over
       }
       double estimate = fits == null ? overEstimate(over, previousOver) : timeLawStep(over, fits, previousFits);
-      int k = bisectNext || !Double.isFinite(estimate) ? (lo + hi + 1) / 2
+      // Bisection when the estimates moved the same end of the bracket three times running (not closing in).
+      boolean bisect = fits != null && sameEnd >= 3;
+      int k = bisect || !Double.isFinite(estimate) ? (lo + hi + 1) / 2
           : (int) Math.max(lo, Math.min(hi, Math.floor(estimate * clockSteps + 1e-9)));
       Point p = simulate(hw, k, sim);
       runs++;
@@ -205,8 +207,7 @@ public final class PowerLimiter {
         previousOver = over;
         over = p;
       }
-      // The estimate moved the same end of the bracket twice: it is not closing in; bisect once.
-      bisectNext = fits != null && moved == lastMoved && !bisectNext;
+      sameEnd = bisect || moved != lastMoved ? 1 : sameEnd + 1;
       lastMoved = moved;
     }
     if (fits == null) {
@@ -230,9 +231,10 @@ public final class PowerLimiter {
   }
 
   /**
-   * The clock to try while every run is over the limit: {@code T(s) = T(1) / s} from one run, the
-   * fit {@code T(s) = A / s + B} through two (the lowest clock when the fit has no clock-bound part
-   * or the limit needs more time than any clock gives).
+   * The clock to try while every run is over the limit: {@code T(s) = T(1) / s} from one run; from
+   * two, the fit {@code T(s) = A / s + B} through them, or the lowest clock when the fit has no
+   * clock-bound part (a flat, latency-bound stretch): a run there is clock-bound, so the time-law
+   * step from it lands near the root.
    */
   private double overEstimate(Point over, Point previousOver) {
     double need = secondsNeeded(over);

@@ -29,7 +29,8 @@ class ConfigReadersTest {
     Set<String> used = new TreeSet<>();
     for (String name : LOADER.list()) {
       HardwareLoader.Resolved r = LOADER.load(name, List.of());
-      // The spec with every default filled in, and the merged tree of the files themselves.
+      // The spec with every default filled in (a default no model reads, GpSimd's PSUM limit, is not
+      // rendered), and the merged tree of the files themselves.
       for (var tree : List.of(LOADER.toTree(r.spec()), r.tree())) {
         for (String k : ConfigReaders.leafPaths(tree)) {
           assertThat(ConfigReaders.readers(k)).as("%s: %s", name, k).isNotNull().isNotEmpty();
