@@ -132,7 +132,8 @@ public final class ConfigCommand implements Runnable {
         boolean leaf = colon < body.length() - 1;
         boolean numberList = !leaf && i + 1 < lines.length && lines[i + 1].strip().startsWith("- ")
             && !lines[i + 1].strip().contains(": ");
-        List<String> readers = ConfigReaders.readers(leaf ? key : key + "[]");
+        boolean emptyList = body.endsWith(": []");
+        List<String> readers = ConfigReaders.readers(leaf && !emptyList ? key : key + "[]");
         sb.append(line);
         if ((leaf || numberList) && readers != null) {
           sb.append("   # read by: ").append(readers.isEmpty() ? "no model (" + ConfigReaders.unreadBecause(key) + ")"

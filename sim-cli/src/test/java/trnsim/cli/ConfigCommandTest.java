@@ -43,7 +43,7 @@ class ConfigCommandTest {
       assertThat(r.code()).as(r.err()).isZero();
       for (String line : r.out().lines().toList()) {
         String body = line.strip();
-        boolean value = body.matches("(- )?[a-z0-9_]+: .+");
+        boolean value = body.matches("(- )?[a-z0-9_]+: .+") && !body.endsWith(": []"); // an empty list holds no value
         boolean numberListHeader = body.matches("[a-z0-9_]+:") && r.out().contains(line + "\n" + line.replaceAll("\\S.*", "") + "- ")
             && !r.out().contains(line + "\n" + line.replaceAll("\\S.*", "") + "- bandwidth");
         if (value || numberListHeader) {

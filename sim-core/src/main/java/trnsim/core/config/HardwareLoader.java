@@ -473,6 +473,12 @@ public final class HardwareLoader {
         value = firstLine(at.toString());
       }
     }
+    if (reason.contains("empty String")) {
+      reason = "empty value";
+    }
+    // No Java, Jackson or SnakeYAML class names in a message, whichever branch produced it.
+    reason = reason.replaceAll("`(java\\.lang\\.)?([A-Za-z]+)`", "$2").replaceAll("\\(?but could if coercion was enabled[^)]*\\)?", "")
+        .replaceAll("([a-z]+\\.)+([A-Z][A-Za-z]*)", "$2").trim();
     return new ConfigException(originOf(dotted, origins, topFile), dotted, value, reason);
   }
 
