@@ -191,6 +191,14 @@ class ConfigSensitivityTest {
       out.add(new Change(List.of(sys), List.of(sys, "chip.core.tensor.dataflow=input_stationary")));
       return out;
     }
+    if (key.equals("system.chips") && tree.path("system").path("topology").path("type").asText().equals("torus")) {
+      // A torus has as many positions as chips: grow the first dimension with the chip count.
+      List<Integer> d = new ArrayList<>();
+      tree.path("system").path("topology").path("dims").forEach(n -> d.add(n.asInt()));
+      d.set(0, d.get(0) * 2);
+      out.add(new Change(List.of(), List.of("system.chips=" + 2 * tree.path("system").path("chips").asInt(), "system.topology.dims=" + d)));
+      return out;
+    }
     if (key.equals("system.topology.dims[]")) {
       JsonNode dims = tree.path("system").path("topology").path("dims");
       if (dims.size() >= 2 && dims.get(1).asInt() % 2 == 0) {
