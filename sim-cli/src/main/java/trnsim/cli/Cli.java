@@ -62,8 +62,8 @@ public final class Cli {
         return ExitCodes.BAD_INPUT;
       }
       if (ex instanceof java.io.UncheckedIOException io) {
-        e.println("error: I/O: " + printable(io.getMessage() != null && io.getMessage().startsWith("cannot ")
-            ? io.getMessage() : AtomicFiles.reason(io.getCause())));
+        String what = io.getMessage() != null && io.getMessage().startsWith("cannot ") ? io.getMessage() : AtomicFiles.reason(io.getCause());
+        e.println("error: " + optionWriting(parseResult, what) + ": " + printable(what));
         e.flush();
         return ExitCodes.BAD_INPUT;
       }
@@ -123,6 +123,20 @@ public final class Cli {
       sb.append("... (message of ").append(message.length()).append(" characters cut)");
     }
     return sb.toString();
+  }
+
+  /** The option whose path a failed write names ({@code --trace}), else {@code I/O}. */
+  static String optionWriting(CommandLine.ParseResult pr, String message) {
+    for (CommandLine.ParseResult p = pr; p != null; p = p.subcommand()) {
+      for (CommandLine.Model.OptionSpec o : p.matchedOptions()) {
+        Object v = o.getValue();
+        if (v != null && (message.startsWith("cannot write " + v + ": ")
+            || message.startsWith("cannot write " + v + java.io.File.separator))) {
+          return o.longestName();
+        }
+      }
+    }
+    return "I/O";
   }
 
   /** {@code -V} on a subcommand prints the same version as {@code trnsim -V} (it printed nothing). */

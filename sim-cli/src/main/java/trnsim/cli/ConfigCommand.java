@@ -7,6 +7,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import trnsim.core.config.ConfigReaders;
 import trnsim.core.config.HardwareLoader;
 import trnsim.core.config.HardwareSpec;
 
@@ -97,17 +98,25 @@ public final class ConfigCommand implements Runnable {
     }
 
     /**
-     * Appends {@code # read by: ...} to every {@code key: value} line of the resolved YAML, the key
-     * path found from the indentation (two spaces per level, as the renderer writes it).
+     * Appends {@code # read by: ...} to every leaf {@code key: value} line of the resolved YAML (and
+     * to the header of a list of numbers), the key path found from the indentation (two spaces per
+     * level, as the renderer writes it; a list item {@code - } opens one level, its key gets {@code []}).
      */
     static String annotate(String yaml) {
       StringBuilder sb = new StringBuilder();
       List<String> path = new ArrayList<>();
-      for (String line : yaml.split("\n", -1)) {
+      String[] lines = yaml.split("\n", -1);
+      for (int i = 0; i < lines.length; i++) {
+        String line = lines[i];
         int indent = line.length() - line.stripLeading().length();
         String body = line.strip();
+        boolean item = body.startsWith("- ");
+        if (item) {
+          indent += 2;
+          body = body.substring(2);
+        }
         int colon = body.indexOf(':');
-        if (body.isEmpty() || body.startsWith("-") || colon <= 0 || indent % 2 != 0 || !body.substring(0, colon).matches("[a-z0-9_]+")) {
+        if (body.isEmpty() || colon <= 0 || indent % 2 != 0 || !body.substring(0, colon).matches("[a-z0-9_]+")) {
           sb.append(line).append('\n');
           continue;
         }
@@ -115,15 +124,20 @@ public final class ConfigCommand implements Runnable {
         while (path.size() > level) {
           path.remove(path.size() - 1);
         }
+        if (item && !path.isEmpty() && !path.get(path.size() - 1).endsWith("[]")) {
+          path.set(path.size() - 1, path.get(path.size() - 1) + "[]");
+        }
         path.add(body.substring(0, colon));
         String key = String.join(".", path);
-        List<String> readers = trnsim.core.config.ConfigReaders.readers(key);
         boolean leaf = colon < body.length() - 1;
-        if (leaf && readers != null) {
-          sb.append(line).append("   # read by: ").append(readers.isEmpty() ? "no model (" + trnsim.core.config.ConfigReaders.unreadBecause(key) + ")"
+        boolean numberList = !leaf && i + 1 < lines.length && lines[i + 1].strip().startsWith("- ")
+            && !lines[i + 1].strip().contains(": ");
+        boolean emptyList = body.endsWith(": []");
+        List<String> readers = ConfigReaders.readers(leaf && !emptyList ? key : key + "[]");
+        sb.append(line);
+        if ((leaf || numberList) && readers != null) {
+          sb.append("   # read by: ").append(readers.isEmpty() ? "no model (" + ConfigReaders.unreadBecause(key) + ")"
               : String.join(", ", readers));
-        } else {
-          sb.append(line);
         }
         sb.append('\n');
       }

@@ -33,6 +33,30 @@ class ConfigCommandTest {
     assertThat(csv.out().lines().findFirst()).contains("name,chips,cores_per_chip,description");
   }
 
+  /** {@code config show --models}: every key that holds a value, in every shipped config, names its readers. */
+  @Test
+  void showModelsMarksEveryKeyOfEveryShippedConfig() throws Exception {
+    var list = CliHarness.run("config", "list", "--format", "csv");
+    for (String row : list.out().lines().skip(1).toList()) {
+      String name = row.substring(0, row.indexOf(','));
+      var r = CliHarness.run("config", "show", name, "--models");
+      assertThat(r.code()).as(r.err()).isZero();
+      for (String line : r.out().lines().toList()) {
+        String body = line.strip();
+        boolean value = body.matches("(- )?[a-z0-9_]+: .+") && !body.endsWith(": []"); // an empty list holds no value
+        boolean numberListHeader = body.matches("[a-z0-9_]+:") && r.out().contains(line + "\n" + line.replaceAll("\\S.*", "") + "- ")
+            && !r.out().contains(line + "\n" + line.replaceAll("\\S.*", "") + "- bandwidth");
+        if (value || numberListHeader) {
+          assertThat(line).as("%s: %s", name, line).contains("   # read by: ").doesNotContain("read by: no model");
+        }
+      }
+    }
+    var torus = CliHarness.run("config", "show", "trn2-ultraserver", "--models").out();
+    assertThat(torus).contains("    dims:   # read by: collectives, llm\n")
+        .contains("    - bandwidth: 128 GB/s   # read by: collectives, llm\n      latency: 1.5 us   # read by: collectives, llm\n")
+        .contains("price_per_node_hour_usd: 35.76   # read by: cost");
+  }
+
   @Test
   void showPrintsResolvedYamlWithDefaults() {
     var r = CliHarness.run("config", "show", "trn3");

@@ -8,6 +8,8 @@ import java.io.StringWriter;
 import java.io.Writer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -164,6 +166,47 @@ class FaultCorpusTest {
     var doc = db.parse(new java.io.ByteArrayInputStream(
         ("<?xml version=\"1.0\" encoding=\"UTF-8\"?><t n=\"" + xml + "\">" + xml + "</t>").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     assertThat(doc.getDocumentElement().getAttribute("n")).startsWith("claim");
+  }
+
+  /** A failed write names the option, the path and the cause (it named a temporary file, or no reason). */
+  @Test
+  void aFailedOutputWriteNamesTheOptionThePathAndTheCause() {
+    Path f = Path.of("/proc/self/trace.json");
+    fails("error: --trace: cannot write " + f + ": no such file or directory",
+        "run", "-H", "trn2", "-w", "copy:bytes=1MiB", "--trace", f.toString(), "--format", "json");
+  }
+
+  /** Two sweeps on one output interleaved their rows; the second is refused while the first holds the file. */
+  @Test
+  void aSecondSweepOnTheSameOutputIsRefusedWhileTheFirstWrites() throws Exception {
+    Path out = tmp.resolve("shared.jsonl");
+    try (var ch = java.nio.channels.FileChannel.open(out, java.nio.file.StandardOpenOption.CREATE,
+        java.nio.file.StandardOpenOption.WRITE); var lock = ch.lock()) {
+      fails("error: --out = '" + out + "': another sweep is writing this file",
+          "sweep", "-H", "trn2", "-w", "copy:bytes=1MiB", "--vary", "workload.bytes=1MiB,2MiB", "--out", out.toString(), "--no-progress");
+    }
+    assertThat(Files.size(out)).isZero();
+  }
+
+  /**
+   * Under {@code LANG=C} the JVM decodes a non-ASCII argument to replacement characters; that was an
+   * internal error (exit 3). A real child JVM in the C locale: one line, exit 2.
+   */
+  @Test
+  void aNonAsciiWorkloadUnderTheCLocaleIsBadInput() throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        "-Dtrnsim.home=" + CliHarness.HOME, "trnsim.cli.Main", "run", "-H", "trn2", "-w", "gemm:m=1024,k=1024,n=1\u00e9"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(tmp.resolve("err").toFile()).redirectOutput(tmp.resolve("out").toFile());
+    pb.environment().put("LANG", "C");
+    pb.environment().put("LC_ALL", "C");
+    Process p = pb.start();
+    assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    List<String> err = Files.readAllLines(tmp.resolve("err"), java.nio.charset.StandardCharsets.ISO_8859_1);
+    assertThat(p.exitValue()).as(String.join("\n", err)).isEqualTo(ExitCodes.BAD_INPUT);
+    assertThat(err).hasSize(1);
+    assertThat(err.get(0)).startsWith("error: --workload: gemm.n = '1").endsWith("': not a number (digits must be ASCII 0-9)");
+    assertThat(Files.size(tmp.resolve("out"))).isZero();
   }
 
   @Test

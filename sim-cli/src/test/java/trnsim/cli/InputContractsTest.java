@@ -16,7 +16,8 @@ class InputContractsTest {
   static Stream<Arguments> cases() {
     return Stream.of(
         // A key no model read (the DMA latency already holds the first HBM access): was exit 0, identical results.
-        Arguments.of("error: --set: chip.hbm.latency = '5ms': unknown key; known keys here: bandwidth, capacity, efficiency",
+        Arguments.of("error: --set: chip.hbm.latency = '5ms': read by no model (the fitted chip.core.dma.latency already holds"
+            + " the first HBM access; a second latency would count it twice); setting it would change no result",
             new String[] {"run", "-H", "trn2", "-w", "copy:bytes=1GiB", "--set", "chip.hbm.latency=5ms"}),
         // A dataflow the trainium timing model ignored: was exit 0, identical results.
         Arguments.of("error: --set: chip.core.tensor.dataflow = 'output_stationary': the trainium array is weight_stationary;"
@@ -86,7 +87,9 @@ class InputContractsTest {
   void configShowMarksWhichModelsReadEachKey() {
     var r = CliHarness.run("config", "show", "h100", "--models");
     assertThat(r.code()).as(r.err()).isZero();
-    assertThat(r.out()).contains("    size: 50 MiB   # read by: no model (the L2 is modelled as a reuse filter without a capacity)")
+    // chip.l2.size was read by no model: it is no longer a key (and refused by name where it is written).
+    assertThat(r.out()).contains("  l2:\n    bandwidth: 11 TB/s   # read by: timing\n")
+        .doesNotContain("size: 50 MiB")
         .contains("    limit: 700 W   # read by: power-limiter")
         .contains("      clock: 1.98 GHz   # read by: timing, energy, power-limiter");
     var bad = CliHarness.run("sweep", "-H", "h100", "-w", "copy:bytes=1MiB", "--vary", "chip.l2.size=1MiB,2MiB", "--out", "unused.jsonl");
@@ -98,7 +101,7 @@ class InputContractsTest {
   void versionOnEverySubcommandAndRunHelpListsEveryWorkloadKind() {
     String top = CliHarness.run("-V").out();
     assertThat(top).startsWith("trnsim ");
-    for (String sub : new String[] {"run", "compare", "sweep", "verify", "plot", "collective", "config", "validate"}) {
+    for (String sub : new String[] {"run", "compare", "sweep", "verify", "plot", "collective", "serve", "config", "validate", "scalesim"}) {
       var r = CliHarness.run(sub, "-V");
       assertThat(r.out()).as(sub).isEqualTo(top);
     }

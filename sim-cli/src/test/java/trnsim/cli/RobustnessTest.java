@@ -32,6 +32,12 @@ class RobustnessTest {
     badInput("resource guard", "run", "-H", "trn2", "-w", "gemm:m=1000000,k=1000000,n=1000000");
     badInput("resource guard", "run", "-H", "trn2", "-w", "copy:bytes=1000TiB");
     badInput("resource guard", "run", "-H", "trn2", "-w", "attention:b=64,h=128,s=1000000,d=128");
+    // A guard inside an attention or a layer named only the part ("attention: needs about ..."), neither
+    // --workload nor the spec.
+    badInput("--workload: attention = 'attention:b=64,h=128,s=1000000,d=128': attention: needs about 2.90e+08 instructions",
+        "run", "-H", "trn2", "-w", "attention:b=64,h=128,s=1000000,d=128");
+    badInput("--workload: layer = 'layer:model=llama3-405b,phase=prefill,batch=4096,seq=131072': rmsnorm: needs about",
+        "run", "-H", "trn2", "-w", "layer:model=llama3-405b,phase=prefill,batch=4096,seq=131072");
   }
 
   @Test

@@ -141,7 +141,11 @@ public final class HardwareLoader {
     for (String set : overrides) {
       applySet(tree, set, origins);
     }
+    // A key no model reads is refused by name before binding; after binding (unknown keys refused
+    // with the known ones listed), any key the registry lacks is refused too.
+    ConfigReaders.HARDWARE.check(tree, origins, file.toString(), false);
     HardwareSpec spec = bind(tree, origins, file.toString());
+    ConfigReaders.HARDWARE.check(tree, origins, file.toString(), true);
     return new Resolved(spec, tree, file);
   }
 
@@ -152,11 +156,23 @@ public final class HardwareLoader {
    * file, key path and value.
    */
   public <T> T bindFile(Path file, Class<T> type) {
+    return bindFile(file, type, null);
+  }
+
+  /** {@link #bindFile(Path, Class)}, every key checked against {@code readers} (null: unchecked). */
+  public <T> T bindFile(Path file, Class<T> type, ConfigReaders readers) {
     ObjectNode tree = readYamlObject(file);
     Map<String, String> origins = new TreeMap<>();
     recordOrigins(tree, "", file.toString(), origins);
     try {
-      return binder.treeToValue(tree, type);
+      if (readers != null) {
+        readers.check(tree, origins, file.toString(), false);
+      }
+      T bound = binder.treeToValue(tree, type);
+      if (readers != null) {
+        readers.check(tree, origins, file.toString(), true);
+      }
+      return bound;
     } catch (JsonProcessingException e) {
       throw translate(e, tree, origins, file.toString());
     } catch (IllegalArgumentException e) {
@@ -186,7 +202,7 @@ public final class HardwareLoader {
   public String toYaml(HardwareSpec spec) {
     try {
       JsonNode node = binder.valueToTree(spec);
-      return yaml.writeValueAsString(stripNulls(node));
+      return yaml.writeValueAsString(dropUnread(stripNulls(node)));
     } catch (IOException | IllegalArgumentException e) {
       throw new IllegalStateException("cannot render config", e);
     }
@@ -194,7 +210,22 @@ public final class HardwareLoader {
 
   /** Renders a resolved spec as a JSON tree (units as strings). */
   public JsonNode toTree(HardwareSpec spec) {
-    return stripNulls(binder.valueToTree(spec));
+    return dropUnread(stripNulls(binder.valueToTree(spec)));
+  }
+
+  /**
+   * Drops the defaults of keys no model reads (GpSimd's PSUM limit: GpSimd cannot touch PSUM), so a
+   * rendered config loads again, where setting such a key is refused.
+   */
+  private static JsonNode dropUnread(JsonNode tree) {
+    for (String path : ConfigReaders.leafPaths(tree)) {
+      int dot = path.lastIndexOf('.');
+      if (ConfigReaders.HARDWARE.unreadReason(path) != null && dot > 0 && !path.contains("[]")
+          && lookup(tree, path.substring(0, dot)) instanceof ObjectNode parent) {
+        parent.remove(path.substring(dot + 1));
+      }
+    }
+    return tree;
   }
 
   private static JsonNode stripNulls(JsonNode node) {
@@ -504,6 +535,12 @@ public final class HardwareLoader {
         value = firstLine(at.toString());
       }
     }
+    if (reason.contains("empty String")) {
+      reason = "empty value";
+    }
+    // No Java, Jackson or SnakeYAML class names in a message, whichever branch produced it.
+    reason = reason.replaceAll("`(java\\.lang\\.)?([A-Za-z]+)`", "$2").replaceAll("\\(?but could if coercion was enabled[^)]*\\)?", "")
+        .replaceAll("([a-z]+\\.)+([A-Z][A-Za-z]*)", "$2").trim();
     return new ConfigException(originOf(dotted, origins, topFile), dotted, value, reason);
   }
 

@@ -100,7 +100,7 @@ public record EnergyTable(
   /** Loads and validates a table; errors name the file, key path and value. */
   public static EnergyTable load(Path file) {
     Path parent = file.toAbsolutePath().getParent();
-    return new HardwareLoader(parent).bindFile(file, EnergyTable.class);
+    return new HardwareLoader(parent).bindFile(file, EnergyTable.class, trnsim.core.config.ConfigReaders.ENERGY_TABLE);
   }
 
   private static void present(Object v, String field) {

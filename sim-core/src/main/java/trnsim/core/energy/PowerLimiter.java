@@ -19,7 +19,8 @@ import trnsim.core.stats.StatsSnapshot;
  * does not change with the clock, the limit fixes the run time it needs ({@code E_dyn / (limit -
  * static)}), and the limiter only has to find the clock that gives that time: at most three
  * simulations for a kernel whose clock-bound and clock-independent parts keep their proportions
- * (see {@link #run}). Static power does not scale with the clock. If even the lowest allowed clock is
+ * (see {@link #run}). The clocks it chooses from are equal steps of the maximum (a DVFS table), and it
+ * takes the highest step that fits, so the clock is monotone in the limit. Static power does not scale with the clock. If even the lowest allowed clock is
  * over the limit, the result says so ({@link Result#limitMet()} false) rather than looping.
  *
  * <p>Real chips lower voltage with frequency (DVFS), which makes each operation cheaper; the
@@ -85,26 +86,31 @@ public final class PowerLimiter {
 
   private final EnergyModel model;
   private final double limitW;
-  private final double tolerance;
+  private final int clockSteps;
   private final int maxSimulations;
-  private final double minClockFraction;
+  private final int minStep;
+
+  /** Clock steps of the default limiter: the clocks it may choose are k / 250 of the maximum. */
+  public static final int CLOCK_STEPS = 250;
 
   /**
    * @param model the energy model
    * @param limitW power limit per chip
-   * @param tolerance accepted band below the limit, as a fraction (0.01 = within 1%)
+   * @param clockSteps the clocks the limiter may choose are {@code k / clockSteps} of the maximum
+   *     (a DVFS table of equal steps; 250 steps are 9.6 MHz at 2.4 GHz)
    * @param maxSimulations simulation budget, including the first at full clock
    * @param minClockFraction the lowest clock the limiter may choose, as a fraction of the maximum
+   *     (rounded up to a step)
    */
-  public PowerLimiter(EnergyModel model, double limitW, double tolerance, int maxSimulations, double minClockFraction) {
+  public PowerLimiter(EnergyModel model, double limitW, int clockSteps, int maxSimulations, double minClockFraction) {
     if (model == null) {
       throw new IllegalArgumentException("energy model required");
     }
     if (!(limitW > 0) || Double.isInfinite(limitW)) {
       throw new IllegalArgumentException("power limit must be positive: " + limitW);
     }
-    if (!(tolerance > 0 && tolerance < 0.5)) {
-      throw new IllegalArgumentException("tolerance must be in (0, 0.5): " + tolerance);
+    if (clockSteps < 2 || clockSteps > 1 << 20) {
+      throw new IllegalArgumentException("clock steps must be in [2, 2^20]: " + clockSteps);
     }
     if (maxSimulations < 2) {
       throw new IllegalArgumentException("need at least 2 simulations");
@@ -114,14 +120,14 @@ public final class PowerLimiter {
     }
     this.model = model;
     this.limitW = limitW;
-    this.tolerance = tolerance;
+    this.clockSteps = clockSteps;
     this.maxSimulations = maxSimulations;
-    this.minClockFraction = minClockFraction;
+    this.minStep = Math.max(1, (int) Math.ceil(minClockFraction * clockSteps - 1e-9));
   }
 
-  /** 1% tolerance, up to 12 simulations, clock no lower than 10% of maximum. */
+  /** {@link #CLOCK_STEPS} steps, up to 12 simulations, clock no lower than 10% of maximum. */
   public PowerLimiter(EnergyModel model, double limitW) {
-    this(model, limitW, 0.01, 12, 0.1);
+    this(model, limitW, CLOCK_STEPS, 12, 0.1);
   }
 
   /** The limiter for a hardware config: its energy model and {@code chip.power.limit}. */
@@ -140,7 +146,7 @@ public final class PowerLimiter {
     return model;
   }
 
-  private record Point(double s, HardwareSpec hw, Sample sample, EnergyReport energy) {
+  private record Point(int step, double s, HardwareSpec hw, Sample sample, EnergyReport energy) {
     double powerW() {
       return energy.averagePowerPerChipW();
     }
@@ -151,132 +157,96 @@ public final class PowerLimiter {
   }
 
   /**
-   * Runs {@code sim} at full clock and, if the power is over the limit, at lower clocks until it fits.
+   * Runs {@code sim} at full clock and, if the power is over the limit, chooses the highest clock
+   * step whose run fits under it: the answer is a function of the limit alone, so a higher limit
+   * never gets a lower clock (with a 1% band accepted instead, a limit 1 W higher could land lower in
+   * its band and run slower).
    *
    * <p>Energy per action does not depend on the clock, so the power at clock fraction {@code s} is
    * {@code static + E_dyn / T(s)}: the limit is met exactly when the run takes
    * {@code T* = E_dyn / (limit - static)}. Only {@code T(s)} needs simulating. The second run assumes
-   * it is all clock-bound ({@code T(s) = T(1) / s}); the third fits {@code T(s) = A / s + B} through the
-   * two runs (B the part that HBM and links set, which no clock changes) and solves {@code T(s) = T*}.
-   * That is exact when the kernel's clock-bound and clock-independent parts keep their proportions,
-   * so three simulations suffice; a kernel whose bottleneck changes between the clocks falls back to
-   * bracketing (secant, then bisection) within the simulation budget.
+   * it is all clock-bound ({@code T(s) = T(1) / s}); the next fits {@code T(s) = A / s + B} through the
+   * runs over the limit (B the part that HBM and links set, which no clock changes), or, once a run
+   * fits, takes the time-law step inside the bracket ({@link #timeLawStep}); each estimate is rounded
+   * down to a step, and the search ends when the step that fits and the step over the limit are
+   * neighbours. A kernel whose clock-bound and clock-independent parts keep their proportions needs
+   * three simulations (full clock, the step under the root, its neighbour over it); one whose
+   * bottleneck changes between the clocks falls back to bisection of the bracket within the budget.
    */
   public Result run(HardwareSpec hw, Simulator sim) {
     double maxGhz = ClockScaling.tensorClockGhz(hw);
-    Point full = simulate(hw, 1.0, sim);
+    Point full = simulate(hw, clockSteps, sim);
     if (full.powerW() <= limitW) {
       return result(full, maxGhz, false, true, 1);
     }
-    java.util.List<Point> tried = new java.util.ArrayList<>(java.util.List.of(full));
-    Point second = simulate(hw, clamp(full.s() * full.seconds() / secondsNeeded(full)), sim);
-    tried.add(second);
-    if (inBand(second) || second.s() <= minClockFraction && second.powerW() > limitW) {
-      return result(second, maxGhz, true, second.powerW() <= limitW, 2);
-    }
-    double a = (second.seconds() - full.seconds()) / (1 / second.s() - 1 / full.s());
-    double b = full.seconds() - a / full.s();
-    double need = secondsNeeded(second);
-    double s3 = a > 0 && need > b ? a / (need - b) : minClockFraction;
-    if (Math.abs(clamp(s3) - second.s()) > 1e-9) {
-      Point third = simulate(hw, clamp(s3), sim);
-      tried.add(third);
-      if (inBand(third) || third.s() <= minClockFraction && third.powerW() > limitW) {
-        return result(third, maxGhz, true, third.powerW() <= limitW, 3);
-      }
-    }
-    return search(hw, sim, tried, maxGhz);
-  }
-
-  /** Simulated seconds at which a run with {@code p}'s dynamic energy draws the target power. */
-  private double secondsNeeded(Point p) {
-    double target = limitW * (1 - tolerance / 2);
-    double staticW = model.staticPowerW();
-    if (target <= staticW) {
-      return Double.POSITIVE_INFINITY;
-    }
-    return p.energy().dynamicTotalJ() / (p.energy().chips() * (target - staticW));
-  }
-
-  private boolean inBand(Point p) {
-    return p.powerW() <= limitW && p.powerW() >= limitW * (1 - tolerance);
-  }
-
-  private double clamp(double s) {
-    return Double.isFinite(s) ? Math.max(minClockFraction, Math.min(1.0, s)) : minClockFraction;
-  }
-
-  /**
-   * The fallback when the two-term time law misses: brackets the clock between the closest run over
-   * the limit and the closest run under it (secant, or bisection when the secant keeps moving the
-   * same end), within the simulation budget.
-   */
-  private Result search(HardwareSpec hw, Simulator sim, java.util.List<Point> tried, double maxGhz) {
-    int runs = tried.size();
-    double target = limitW * (1 - tolerance / 2);
-    Point over = null;
+    Point over = full;
     Point previousOver = null;
     Point fits = null;
     Point previousFits = null;
-    for (Point p : tried) {
-      if (p.powerW() > limitW) {
-        if (over == null || p.s() < over.s()) {
-          previousOver = over;
-          over = p;
-        } else if (previousOver == null || p.s() < previousOver.s()) {
-          previousOver = p;
-        }
-      } else if (fits == null || p.s() > fits.s()) {
-        previousFits = fits;
-        fits = p;
-      } else if (previousFits == null || p.s() > previousFits.s()) {
-        previousFits = p;
-      }
-    }
+    int runs = 1;
+    int sameEnd = 0;
+    int lastMoved = 0;
     while (runs < maxSimulations) {
-      double s;
-      if (fits == null) {
-        // Still over: the power falls less than proportionally (memory-bound work). Extrapolate along the
-        // measured slope of power against clock; a flat slope means the clock cannot fix it.
-        double slope = previousOver == null ? 0 : (previousOver.powerW() - over.powerW()) / (previousOver.s() - over.s());
-        s = slope > 1e-9 ? over.s() - (over.powerW() - target) / slope : minClockFraction;
-      } else {
-        // Inside the bracket, aim at the time the limit needs (see timeLawStep); bisection when that
-        // estimate is not strictly inside the bracket (a time law the estimate does not hold for).
-        s = timeLawStep(over, fits, previousFits);
-        if (!(s > fits.s() && s < over.s())) {
-          s = (fits.s() + over.s()) / 2;
-        }
+      int lo = fits == null ? minStep : fits.step() + 1;
+      int hi = over.step() - 1;
+      if (lo > hi) {
+        break; // neighbours: fits is the highest step under the limit, or the lowest step is over
       }
-      s = Math.max(minClockFraction, Math.min(s, over.s()));
-      if (s >= over.s() || (fits != null && s <= fits.s())) {
-        break; // at the minimum clock and still over, or the bracket has closed
-      }
-      Point p = simulate(hw, s, sim);
+      double estimate = fits == null ? overEstimate(over, previousOver) : timeLawStep(over, fits, previousFits);
+      // Bisection when the estimates moved the same end of the bracket three times running (not closing in).
+      boolean bisect = fits != null && sameEnd >= 3;
+      int k = bisect || !Double.isFinite(estimate) ? (lo + hi + 1) / 2
+          : (int) Math.max(lo, Math.min(hi, Math.floor(estimate * clockSteps + 1e-9)));
+      Point p = simulate(hw, k, sim);
       runs++;
-      if (p.powerW() <= limitW) {
+      int moved = p.powerW() <= limitW ? 1 : -1;
+      if (moved > 0) {
         previousFits = fits;
         fits = p;
-        if (p.powerW() >= limitW * (1 - tolerance)) {
-          break;
-        }
       } else {
         previousOver = over;
         over = p;
       }
-      if (fits != null && over.s() - fits.s() < 1e-4) {
-        break;
-      }
+      sameEnd = bisect || moved != lastMoved ? 1 : sameEnd + 1;
+      lastMoved = moved;
     }
     if (fits == null) {
-      // Not even the lowest clock tried fits: report the lowest clock tried.
-      Point lowest = over.s() <= minClockFraction || runs >= maxSimulations ? over : simulate(hw, minClockFraction, sim);
+      // Not even the lowest step tried fits: report the lowest step (simulated if not yet).
+      Point lowest = over.step() <= minStep || runs >= maxSimulations ? over : simulate(hw, minStep, sim);
       if (lowest != over) {
         runs++;
       }
       return result(lowest, maxGhz, true, lowest.powerW() <= limitW, runs);
     }
     return result(fits, maxGhz, true, true, runs);
+  }
+
+  /** Simulated seconds at which a run with {@code p}'s dynamic energy draws the limit. */
+  private double secondsNeeded(Point p) {
+    double staticW = model.staticPowerW();
+    if (limitW <= staticW) {
+      return Double.POSITIVE_INFINITY;
+    }
+    return p.energy().dynamicTotalJ() / (p.energy().chips() * (limitW - staticW));
+  }
+
+  /**
+   * The clock to try while every run is over the limit: {@code T(s) = T(1) / s} from one run; from
+   * two, the fit {@code T(s) = A / s + B} through them, or the lowest clock when the fit has no
+   * clock-bound part (a flat, latency-bound stretch): a run there is clock-bound, so the time-law
+   * step from it lands near the root.
+   */
+  private double overEstimate(Point over, Point previousOver) {
+    double need = secondsNeeded(over);
+    if (!Double.isFinite(need)) {
+      return 0;
+    }
+    if (previousOver == null) {
+      return over.s() * over.seconds() / need;
+    }
+    double a = (over.seconds() - previousOver.seconds()) / (1 / over.s() - 1 / previousOver.s());
+    double b = over.seconds() - a / over.s();
+    return a > 0 && need > b ? a / (need - b) : 0;
   }
 
   /**
@@ -318,10 +288,11 @@ public final class PowerLimiter {
     return 1 / (upper >= lower ? upper : (lower + upper) / 2);
   }
 
-  private Point simulate(HardwareSpec hw, double s, Simulator sim) {
+  private Point simulate(HardwareSpec hw, int step, Simulator sim) {
+    double s = step == clockSteps ? 1.0 : (double) step / clockSteps;
     HardwareSpec scaled = ClockScaling.scaleEngineClocks(hw, s);
     Sample sample = sim.run(scaled);
-    return new Point(s, scaled, sample, model.report(sample.stats(), sample.seconds()));
+    return new Point(step, s, scaled, sample, model.report(sample.stats(), sample.seconds()));
   }
 
   private Result result(Point p, double maxGhz, boolean throttled, boolean met, int runs) {

@@ -23,7 +23,7 @@ class H100ConfigTest {
     assertThat(peakAtMax * t.dtypeRates().get("fp8") / 1e12).isCloseTo(2141.0, within(0.1));
     assertThat(peakAtMax * t.dtypeRates().get("fp32") / 1e12).isCloseTo(66.9, within(0.1));
     assertThat(h.chip().hbm().sustainedBytesPerSecond() / 1e12).isCloseTo(3.025, within(0.01));
-    assertThat(h.chip().l2().size().bytes()).isEqualTo(50L << 20);
+    assertThat(h.chip().l2().bandwidth().bytesPerSecond()).isEqualTo(11_000_000_000_000L);
     assertThat(h.chip().power().limit().watts()).isEqualTo(700.0);
     assertThat(h.chip().power().idle().watts()).isEqualTo(118.0);
     assertThat(h.chip().core().sbuf().size().bytes()).isEqualTo(228L << 10);

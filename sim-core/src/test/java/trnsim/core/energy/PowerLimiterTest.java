@@ -44,8 +44,9 @@ class PowerLimiterTest {
     // Measured: 1380 MHz median during the 8192^3 bf16 loop. The fixed-voltage law lands near it.
     assertThat(r.tensorClockGhz()).as("throttled clock").isBetween(1.25, 1.55);
     assertThat(r.clockFraction()).isCloseTo(r.tensorClockGhz() / 1.98, within(1e-6));
-    // Compute-bound: the proportional law is exact, the second simulation lands in the band.
-    assertThat(r.simulations()).isEqualTo(2);
+    // Compute-bound: the proportional law is exact, so the second simulation is the step just under the root and
+    // the third its neighbour over the limit (which proves the second is the highest step that fits).
+    assertThat(r.simulations()).isEqualTo(3);
     // Throughput follows the clock for a compute-bound kernel.
     double fullSeconds = EnergyFixtures.run(h100, p, DType.BF16).timeSeconds();
     assertThat(fullSeconds / r.seconds()).isCloseTo(r.clockFraction(), within(0.01));
@@ -95,8 +96,9 @@ class PowerLimiterTest {
       PowerLimiter.Result r = new PowerLimiter(m, limit).run(trn2, sim);
       assertThat(r.limitMet()).as("limit " + limit).isTrue();
       assertThat(r.averagePowerW()).as("limit " + limit).isBetween(0.99 * limit, limit);
-      // Energy per action is clock-independent, so two runs fix the time law A / s + B and a third confirms.
-      assertThat(r.simulations()).isLessThanOrEqualTo(3);
+      // Energy per action is clock-independent, so two runs fix the time law A / s + B, a third lands on the step
+      // under the root and a fourth shows its neighbour is over.
+      assertThat(r.simulations()).isLessThanOrEqualTo(4);
     }
   }
 
@@ -108,7 +110,7 @@ class PowerLimiterTest {
    * limit is known in closed form: s = A / T*, with T* = E_dyn / (limit - static).
    */
   @Test
-  void aKernelFlatAtFullClockThenClockBoundLandsInTheBandInFourRuns() {
+  void aKernelFlatAtFullClockThenClockBoundLandsInTheBandInSixRuns() {
     HardwareSpec h100 = hw("h100");
     Program p = EnergyFixtures.matmulChains(h100, DType.BF16, 64);
     PowerLimiter.Simulator compute = EnergyFixtures.simulator(p, DType.BF16);
@@ -127,8 +129,9 @@ class PowerLimiterTest {
     assertThat(r.seconds()).isCloseTo(fullSeconds / r.clockFraction(), within(0.01 * r.seconds()));
     // Full clock, the proportional run (still flat), the A / s + B fit (far too low: the flat part reads
     // as clock-independent time), then the time-law step from the bracket's clock-bound end (the
-    // secant of power against the clock, used before, needed eight: the power curve is flat, then falls).
-    assertThat(r.simulations()).isLessThanOrEqualTo(4);
+    // secant of power against the clock, used before, needed eight: the power curve is flat, then falls), and the
+    // steps closing the bracket to neighbours.
+    assertThat(r.simulations()).isLessThanOrEqualTo(6);
   }
 
   @Test
@@ -164,6 +167,53 @@ class PowerLimiterTest {
         .run(trn2, EnergyFixtures.simulator(EnergyFixtures.matmulChains(trn2, DType.FP8_E4M3, 64), DType.FP8_E4M3));
     assertThat(r.throttled()).isFalse();
     assertThat(r.averagePowerW()).isBetween(400.0, 500.0);
+  }
+
+  /**
+   * The chosen clock is the highest step whose run fits, found independently: the run one step above
+   * it is over the limit. So the clock is a function of the limit alone and never falls as the limit
+   * rises, and time (more clock never slower) never rises. Seeded: 25 random limits over the range
+   * where a trn2 1024^3 bf16 GEMM is throttled (its power at the lowest step up to full clock), plus the limits just above and just below the power of
+   * a few steps (each step's power measured by simulating it).
+   */
+  @Test
+  void theClockIsTheHighestStepThatFitsSoItIsMonotoneInTheLimit() {
+    HardwareSpec trn2 = hw("trn2");
+    EnergyModel m = model(trn2);
+    PowerLimiter.Simulator sim = EnergyFixtures.simulator(EnergyFixtures.gemm(trn2, 1024, DType.BF16), DType.BF16);
+    double full = new PowerLimiter(m, 10_000).run(trn2, sim).averagePowerW();
+    double lowest = power(m, trn2, sim, PowerLimiter.CLOCK_STEPS / 10);
+    java.util.TreeSet<Double> limits = new java.util.TreeSet<>();
+    java.util.Random rnd = new java.util.Random(16);
+    for (int i = 0; i < 25; i++) {
+      limits.add(Math.ceil(lowest) + Math.floor(rnd.nextDouble() * (full - lowest)));
+    }
+    for (int step : new int[] {40, 125, 200, 249}) {
+      double p = power(m, trn2, sim, step);
+      limits.add(p - 0.01);
+      limits.add(p + 0.01);
+    }
+    double previousS = 0;
+    double previousT = Double.POSITIVE_INFINITY;
+    for (double limit : limits) {
+      PowerLimiter.Result r = new PowerLimiter(m, limit).run(trn2, sim);
+      assertThat(r.limitMet()).as("%s W", limit).isTrue();
+      int step = (int) Math.round(r.clockFraction() * PowerLimiter.CLOCK_STEPS);
+      assertThat(r.clockFraction()).isEqualTo((double) step / PowerLimiter.CLOCK_STEPS);
+      if (step < PowerLimiter.CLOCK_STEPS) {
+        assertThat(power(m, trn2, sim, step + 1)).as("one step above the choice at %s W", limit).isGreaterThan(limit);
+      }
+      assertThat(r.clockFraction()).as("%s W", limit).isGreaterThanOrEqualTo(previousS);
+      assertThat(r.seconds()).as("%s W", limit).isLessThanOrEqualTo(previousT);
+      previousS = r.clockFraction();
+      previousT = r.seconds();
+    }
+  }
+
+  private static double power(EnergyModel m, HardwareSpec hw, PowerLimiter.Simulator sim, int step) {
+    HardwareSpec scaled = ClockScaling.scaleEngineClocks(hw, (double) step / PowerLimiter.CLOCK_STEPS);
+    PowerLimiter.Sample s = sim.run(scaled);
+    return m.report(s.stats(), s.seconds()).averagePowerPerChipW();
   }
 
   @Test

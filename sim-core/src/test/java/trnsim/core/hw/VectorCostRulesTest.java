@@ -127,4 +127,35 @@ class VectorCostRulesTest {
     // With no pipeline latency the dependency costs nothing.
     assertThat(ChipModelTest.run(trn1("chip.core.vector.latency_cycles=0"), dep.build())).isEqualTo(VEC.tickOf(2048));
   }
+
+  /**
+   * Rates no shipped kernel sets end to end (ConfigSensitivityTest cannot reach them): the Scalar
+   * engine's two-input rates (its kernels use it for activations and copies) and GpSimd's 32-bit
+   * one-input rate. The cost model reads them for any such instruction: N / rate cycles, so halving
+   * the rate adds N / 0.5 cycles.
+   */
+  @Test
+  void ratesNoShippedKernelReachesStillSetTheirOpsCost() {
+    TensorRef f32 = TensorRef.sbuf(128, 4096, DType.FP32);
+    TensorRef b16 = TensorRef.sbuf(128, 4096, DType.BF16);
+    Object[][] cases = {
+        {"chip.core.scalar.binary32_rate", "scalar", new Instruction.TensorTensor(EngineKind.SCALAR, f32, f32, f32, AluOp.ADD)},
+        {"chip.core.scalar.binary16_rate", "scalar", new Instruction.TensorTensor(EngineKind.SCALAR, b16, b16, b16, AluOp.ADD)},
+        {"chip.core.gpsimd.unary32_rate", "gpsimd", new Instruction.TensorScalar(EngineKind.GPSIMD, f32, f32, AluOp.MULTIPLY)}};
+    for (Object[] c : cases) {
+      String key = (String) c[0];
+      long base = busy(trn1(key + "=0.5"), (String) c[1], (Instruction) c[2]);
+      long half = busy(trn1(key + "=0.25"), (String) c[1], (Instruction) c[2]);
+      assertThat(base).as(key).isGreaterThanOrEqualTo(8192);
+      assertThat(half - base).as(key).isBetween(8192L - 1, 8192L + 1);
+    }
+  }
+
+  static long busy(HardwareSpec hw, String engine, Instruction... ins) {
+    ProgramBuilder b = new ProgramBuilder("rules", 16);
+    for (Instruction i : ins) {
+      b.core(0).add(i);
+    }
+    return (long) ChipModelTest.stats(hw, b.build()).get("chip0.nc0." + engine + ".busy_cycles");
+  }
 }

@@ -486,6 +486,14 @@ public final class GemmLowering {
       this.tl = tl;
       this.mTile = t.peCols();
       this.nTile = t.maxMovingFree();
+      // Each matmul accumulates a moving tile's fp32 row into one PSUM bank: a bank smaller than that
+      // cannot hold it (the accumulators take the whole PSUM, so the capacity check alone never failed).
+      long bankBytes = t.psumBytesPerPartition() / Math.max(1, t.psumBanks());
+      if (bankBytes < 4L * nTile) {
+        throw new trnsim.isa.workload.WorkloadException("gemm", null, null, "a PSUM bank holds " + bankBytes
+            + " B per partition, less than one " + nTile + "-column fp32 accumulator (" + 4L * nTile
+            + " B); chip.core.psum.size / banks is too small");
+      }
       this.kTile = t.kPerMatmul(g.dtype());
       this.parts = t.partitions();
       this.eb = elemBytes(g.dtype());

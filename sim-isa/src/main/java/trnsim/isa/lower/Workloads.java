@@ -23,6 +23,20 @@ public final class Workloads {
    * @param models resolves a model name (llama3-70b) to its shape, for layer workloads; may be null
    */
   public static LoweredWorkload lower(TargetSpec t, WorkloadSpec w, Function<String, ModelShape> models) {
+    try {
+      return lowerKind(t, w, models);
+    } catch (WorkloadException e) {
+      String source = w.source() == null ? "workload" : w.source();
+      if (e.getMessage() != null && e.getMessage().startsWith(source)) {
+        throw e;
+      }
+      // A part's own limit (the resource guard of an attention's or a layer's kernel) names the part:
+      // say where the workload came from and what it was, as every other workload error does.
+      throw new WorkloadException(source, w.kind(), w.toString(), e.getMessage());
+    }
+  }
+
+  private static LoweredWorkload lowerKind(TargetSpec t, WorkloadSpec w, Function<String, ModelShape> models) {
     int defaultCores = t.cores();
     LoweredWorkload result = switch (w.kind()) {
       case "gemm" -> {
@@ -76,7 +90,7 @@ public final class Workloads {
         yield new LoweredWorkload(w.toString(), List.of(new Step("copy", StreamLowering.copy(t, bytes, cores), 1, DType.BF16)), 0);
       }
       case "elementwise" -> {
-        String op = w.choice("op", null, "gelu", "silu", "exp", "relu", "add", "mul");
+        String op = w.choice("op", null, "gelu", "silu", "exp", "relu", "add", "mul", "bias");
         long numel = w.positive("numel", null);
         DType d = w.dtype("dtype", DType.BF16);
         int cores = cores(w, t);
