@@ -119,6 +119,10 @@ public final class ConfigReaders {
     e.add(new Entry("system.network.bandwidth", List.of("collectives", "llm"), null));
     e.add(new Entry("system.network.latency", List.of("collectives", "llm"), null));
     e.add(new Entry("system.price_per_node_hour_usd", List.of("cost"), null));
+    // a mixed scale-up domain's groups: each names its chips' config and count (trnsim.core.system.Domain)
+    e.add(new Entry("system.groups[].name", List.of("llm"), null));
+    e.add(new Entry("system.groups[].hardware", List.of("llm", "cost"), null));
+    e.add(new Entry("system.groups[].chips", List.of("llm", "cost"), null));
     e.add(new Entry("runtime.graph_launch", List.of("llm"), null));
     e.add(new Entry("runtime.request_overhead", List.of("llm (serve, time to first token)"), null));
     return List.copyOf(e);
