@@ -53,7 +53,13 @@ class ConfigSensitivityTest {
     Map<String, List<String>> configsByKey = new TreeMap<>();
     Map<String, JsonNode> trees = new LinkedHashMap<>();
     for (String name : LOADER.list()) {
-      JsonNode tree = LOADER.toTree(LOADER.load(name, List.of()).spec());
+      var spec = LOADER.load(name, List.of()).spec();
+      if (spec.system().mixed()) {
+        // a mixed domain's step needs a placement (stages=, prefill=/decode=) none of the probe workloads gives;
+        // its groups' keys are exercised by MixedDomainTest and MixedDomainCliTest
+        continue;
+      }
+      JsonNode tree = LOADER.toTree(spec);
       trees.put(name, tree);
       for (String k : ConfigReaders.leafPaths(tree)) {
         List<String> on = configsByKey.computeIfAbsent(k, x -> new ArrayList<>());
