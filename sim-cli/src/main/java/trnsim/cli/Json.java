@@ -23,7 +23,11 @@ public final class Json {
           .addSerializer(float.class, new NonFinite<>()))
       .build();
 
-  /** Writes a finite number as Jackson does and a non-finite one as null. */
+  /**
+   * Writes every finite number in one format, plain decimal without an exponent: an integral value
+   * (a byte or FLOP count held as a double) as an integer, any other as the shortest decimal that
+   * reads back as the same double ({@link Double#toString}, expanded); a non-finite one as null.
+   */
   private static final class NonFinite<T extends Number> extends com.fasterxml.jackson.databind.ser.std.StdSerializer<T> {
     NonFinite() {
       super(Number.class, false);
@@ -35,10 +39,11 @@ public final class Json {
       double d = v.doubleValue();
       if (!Double.isFinite(d)) {
         g.writeNull();
-      } else if (v instanceof Float f) {
-        g.writeNumber(f);
+      } else if (d == Math.rint(d) && Math.abs(d) < 0x1p53) {
+        g.writeNumber((long) d);
       } else {
-        g.writeNumber(d);
+        String shortest = v instanceof Float f ? Float.toString(f) : Double.toString(d);
+        g.writeNumber(new java.math.BigDecimal(shortest).toPlainString());
       }
     }
   }
