@@ -175,7 +175,8 @@ public final class PlotCommand implements Runnable {
     private void print(List<Map<String, Object>> points) {
       PrintWriter o = ctx.out();
       switch (format) {
-        case json -> o.println(Json.pretty(points.size() == 1 ? points.get(0) : points));
+        case json -> o.println(Json.pretty(points.size() == 1 ? trnsim.core.api.ResultSchema.stamped(points.get(0))
+            : points.stream().map(trnsim.core.api.ResultSchema::stamped).toList()));
         case csv -> {
           List<List<Object>> rows = new ArrayList<>();
           for (var p : points) {

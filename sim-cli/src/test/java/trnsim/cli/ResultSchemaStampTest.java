@@ -48,6 +48,8 @@ class ResultSchemaStampTest {
     var one = CliHarness.run("run", "-H", "trn2", "-w", first.get("workload").asText(), "--format", "json");
     assertThat(Json.MAPPER.readTree(one.out())).isEqualTo(first);
     assertStamped(CliHarness.run("compare", "--baseline", "trn2", "--target", "trn3", "-w", "copy:bytes=1MiB", "--format", "json"));
+    assertStamped(CliHarness.run("plot", "roofline", "-H", "trn2", "-w", "gemm:m=512,k=512,n=512", "--out",
+        java.nio.file.Files.createTempDirectory("plot").resolve("r.svg").toString(), "--format", "json"));
     assertStamped(CliHarness.run("collective", "--hardware", "trn2-48xl", "--op", "all-reduce", "--bytes", "1MiB", "--format",
         "json"));
     assertStamped(CliHarness.run("serve", "-H", "trn2", "--model", "llama3.2-1b", "--tp", "4", "--arrival", "fixed", "--rate", "0.1",
