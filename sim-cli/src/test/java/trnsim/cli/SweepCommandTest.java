@@ -145,9 +145,11 @@ class SweepCommandTest {
     assertKeysOnce(out, 6);
   }
 
-  @Test
-  void killedSweepResumesWithEveryPointExactlyOnce() throws Exception {
-    Path out = tmp.resolve("kill.jsonl");
+  /** SIGKILL (no shutdown hooks run) and SIGTERM (the JVM's orderly exit) part-way: a re-run resumes with every point once. */
+  @org.junit.jupiter.params.ParameterizedTest(name = "forcibly={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+  void killedSweepResumesWithEveryPointExactlyOnce(boolean forcibly) throws Exception {
+    Path out = tmp.resolve("kill-" + forcibly + ".jsonl");
     int points = 16;
     List<String> args = List.of("sweep", "-H", "trn2", "-w", "gemm:m=2048,k=2048,n=1024", "--vary",
         "workload.n=1024..4096:" + points, "--threads", "1", "--no-progress", "--format", "csv", "--out", out.toString());
@@ -167,7 +169,11 @@ class SweepCommandTest {
     }
     assertThat(p.isAlive()).as("child still running after %d rows; log: %s", seen,
         Files.exists(tmp.resolve("child.log")) ? Files.readString(tmp.resolve("child.log")) : "").isTrue();
-    p.destroyForcibly();
+    if (forcibly) {
+      p.destroyForcibly();
+    } else {
+      p.destroy(); // SIGTERM
+    }
     assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
     int afterKill = rowsTolerant(out);
     assertThat(afterKill).as("killed part-way").isBetween(2, points - 1);
