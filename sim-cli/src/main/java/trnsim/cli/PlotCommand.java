@@ -172,6 +172,11 @@ public final class PlotCommand implements Runnable {
       Charts.save(fig, out, "--out");
     }
 
+    /** A fraction as a percentage; "-" when there is none (a kernel with no FLOPs has no roof to reach). */
+    static String percent(Double fraction) {
+      return fraction == null || !Double.isFinite(fraction) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * fraction);
+    }
+
     private void print(List<Map<String, Object>> points) {
       PrintWriter o = ctx.out();
       switch (format) {
@@ -188,8 +193,7 @@ public final class PlotCommand implements Runnable {
           List<List<Object>> rows = new ArrayList<>();
           for (var p : points) {
             rows.add(List.of(p.get("workload"), p.get("intensity_flop_per_byte"), p.get("ridge_flop_per_byte"),
-                p.get("achieved_tflops"), p.get("roof_tflops"), String.format(Locale.ROOT, "%.0f%%",
-                    100 * (Double) p.get("fraction_of_roof")), p.get("region")));
+                p.get("achieved_tflops"), p.get("roof_tflops"), percent((Double) p.get("fraction_of_roof")), p.get("region")));
           }
           o.print(Tables.text(List.of("workload", "FLOP/B", "ridge", "TFLOP/s", "roof", "of roof", "region"), rows));
           o.println("chart: " + out);

@@ -453,11 +453,13 @@ public final class VerifyCommand implements Callable<Integer> {
         out.println();
         out.println("evidence: arithmetic = a ratio of peak/config figures (the simulation only confirms the utilisation factor);");
         out.println("simulated = workload time/energy from the model; circular = a config number was derived from the claim.");
-        out.println("Speedups as factors (chips, per-chip peak and utilisation target/baseline):");
-        for (var m : rows) {
-          if (m.get("explain") instanceof Map<?, ?> x) {
-            out.printf(Locale.ROOT, "  %s: %s%s%n", m.get("name"), x.get("metric_text") == null ? "" : x.get("metric_text") + ", ",
-                x.get("text"));
+        if (rows.stream().anyMatch(m -> m.get("explain") instanceof Map<?, ?>)) {
+          out.println("Speedups as factors (chips, per-chip peak and utilisation target/baseline):");
+          for (var m : rows) {
+            if (m.get("explain") instanceof Map<?, ?> x) {
+              out.printf(Locale.ROOT, "  %s: %s%s%n", m.get("name"), x.get("metric_text") == null ? "" : x.get("metric_text") + ", ",
+                  x.get("text"));
+            }
           }
         }
         if (rows.stream().anyMatch(m -> m.get("target_serving") != null)) {

@@ -21,6 +21,14 @@ class PlotCommandTest {
     assertThat(Files.readAllBytes(png)).startsWith(new byte[] {(byte) 0x89, 'P', 'N', 'G'});
   }
 
+  /** A suite with kernels that have no FLOPs (norms) reads "-" in their "of roof" column, never "NaN%". */
+  @Test
+  void kernelsWithoutFlopsHaveNoRoofFraction() {
+    var r = CliHarness.run("plot", "roofline", "-H", "trn2", "-w", "kernels", "--out", tmp.resolve("k.svg").toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).doesNotContain("NaN").containsPattern("rmsnorm:\\S+\\s+0 .* -\\s+no FLOPs");
+  }
+
   @Test
   void rooflineSvgAndJsonNumbers() throws Exception {
     Path svg = tmp.resolve("r.svg");
