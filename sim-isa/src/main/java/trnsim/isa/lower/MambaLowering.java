@@ -223,30 +223,9 @@ public final class MambaLowering {
       return ones;
     }
 
+    /** v1 as written: the whole sequence in one walk (the one-chunk case of {@link #v1Chunked}, no carries). */
     void v1(long nct) {
-      long seq = s.seq();
-      Tile[] acc = new Tile[(int) nct];
-      for (int ct = 0; ct < nct; ct++) {
-        int p = tilePartitions(s, ct, parts);
-        acc[ct] = tile("accum", p, seq);
-        k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, seq)), TileKernel.of(), TileKernel.of(acc[ct]));
-      }
-      for (long st = 0; st < s.state(); st++) {
-        for (int ct = 0; ct < nct; ct++) {
-          int p = tilePartitions(s, ct, parts);
-          Tile delta = tile("delta", p, seq);
-          k.load(delta);
-          Tile a = tile("A", p, 1);
-          k.load(a);
-          Tile deltaA = activation(p, seq, delta, a);
-          Tile u = tile("u", p, seq);
-          k.load(u);
-          state(p, seq, deltaA, null, new Tile[] {delta, u}, acc[ct], null);
-        }
-      }
-      for (int ct = 0; ct < nct; ct++) {
-        k.store(acc[ct]);
-      }
+      v1Chunked(nct, s.seq());
     }
 
     void v23(int p) {
@@ -327,15 +306,18 @@ public final class MambaLowering {
      * the chunk's accumulators stored after its state loop.
      */
     void v1Chunked(long nct, long f) {
-      Tile[][] carry = new Tile[(int) s.state()][(int) nct];
-      for (int st = 0; st < carry.length; st++) {
-        for (int ct = 0; ct < nct; ct++) {
-          int p = tilePartitions(s, ct, parts);
-          carry[st][ct] = tile("scan carry", p, 1);
-          k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, 1)), TileKernel.of(), TileKernel.of(carry[st][ct]));
+      int n = (int) Kernels.ceilDiv(s.seq(), f);
+      // one chunk covers the sequence: no scan carries between chunks
+      Tile[][] carry = n > 1 ? new Tile[(int) s.state()][(int) nct] : null;
+      if (carry != null) {
+        for (int st = 0; st < carry.length; st++) {
+          for (int ct = 0; ct < nct; ct++) {
+            int p = tilePartitions(s, ct, parts);
+            carry[st][ct] = tile("scan carry", p, 1);
+            k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, 1)), TileKernel.of(), TileKernel.of(carry[st][ct]));
+          }
         }
       }
-      int n = (int) Kernels.ceilDiv(s.seq(), f);
       for (int j = 0; j < n; j++) {
         long w = width(j, f);
         Tile[] acc = new Tile[(int) nct];
@@ -344,7 +326,7 @@ public final class MambaLowering {
           acc[ct] = tile("accum", p, w);
           k.compute(new Instruction.Memset(EngineKind.VECTOR, sb(p, w)), TileKernel.of(), TileKernel.of(acc[ct]));
         }
-        for (int st = 0; st < carry.length; st++) {
+        for (int st = 0; st < s.state(); st++) {
           for (int ct = 0; ct < nct; ct++) {
             int p = tilePartitions(s, ct, parts);
             Tile delta = tile("delta", p, w);
@@ -354,7 +336,7 @@ public final class MambaLowering {
             Tile deltaA = activation(p, w, delta, a);
             Tile u = tile("u", p, w);
             k.load(u);
-            state(p, w, deltaA, null, new Tile[] {delta, u}, acc[ct], carry[st][ct]);
+            state(p, w, deltaA, null, new Tile[] {delta, u}, acc[ct], carry == null ? null : carry[st][ct]);
           }
         }
         for (int ct = 0; ct < nct; ct++) {
