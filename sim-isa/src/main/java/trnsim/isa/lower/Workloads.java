@@ -16,8 +16,8 @@ import trnsim.isa.workload.WorkloadSpec;
 public final class Workloads {
   private Workloads() {}
 
-  /** Kinds this registry knows, for help texts and errors. */
-  public static final List<String> KINDS = new ArrayList<>(List.of("gemm", "copy", "elementwise"));
+  /** Kinds this registry lowers itself (immutable; {@link #kinds()} adds the extra kernels). */
+  private static final List<String> KINDS = List.of("gemm", "copy", "elementwise");
 
   /**
    * @param models resolves a model name (llama3-70b) to its shape, for layer workloads; may be null
@@ -144,10 +144,11 @@ public final class Workloads {
     return out;
   }
 
+  /** Every kind this registry knows, for help texts and errors. */
   public static List<String> kinds() {
     List<String> all = new ArrayList<>(KINDS);
     all.addAll(Extra.KINDS);
-    return all;
+    return List.copyOf(all);
   }
 
   /** Rejects, before building anything, a kernel whose instruction count would exceed the guard. */
