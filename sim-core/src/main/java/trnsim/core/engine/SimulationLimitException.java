@@ -7,4 +7,10 @@ public final class SimulationLimitException extends RuntimeException {
   public SimulationLimitException(String message) {
     super(message);
   }
+
+  /** The same limit, the message prefixed with the kernel that hit it (once). */
+  public SimulationLimitException inKernel(String kernel) {
+    String prefix = "kernel '" + kernel + "': ";
+    return getMessage().startsWith("kernel '") ? this : new SimulationLimitException(prefix + getMessage());
+  }
 }

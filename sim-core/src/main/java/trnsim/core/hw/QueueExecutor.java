@@ -42,6 +42,10 @@ abstract class QueueExecutor implements EventHandler {
   private QueueExecutor waitingOnQueue;
   private int waitingOnIndex;
 
+  /** Scratch for the head instruction's dependencies (queue, index), read from the queue's segments. */
+  private final int[] depQueues;
+  private final int[] depIndices;
+
   long instructions;
   long busyTicks;
   long lastEndTick;
@@ -52,6 +56,8 @@ abstract class QueueExecutor implements EventHandler {
     this.queue = queue;
     this.index = index;
     this.label = queue.label();
+    this.depQueues = new int[queue.maxDeps()];
+    this.depIndices = new int[queue.maxDeps()];
   }
 
   boolean done() {
@@ -62,9 +68,10 @@ abstract class QueueExecutor implements EventHandler {
 
   /** Checks the head instruction's dependencies; registers as a waiter on the first unmet one. */
   final boolean depsReady(int i) {
-    for (int d = queue.depStart(i); d < queue.depEnd(i); d++) {
-      QueueExecutor other = core.executors[queue.depQueue(d)];
-      int need = queue.depIndex(d) + 1;
+    int n = queue.deps(i, depQueues, depIndices);
+    for (int d = 0; d < n; d++) {
+      QueueExecutor other = core.executors[depQueues[d]];
+      int need = depIndices[d] + 1;
       if (other.completed < need) {
         other.addWaiter(this, need);
         block(other.queue.kind().ordinal() <= 4 ? other.queue.kind().ordinal() : 5, null);

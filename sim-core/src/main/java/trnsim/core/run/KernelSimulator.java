@@ -32,7 +32,11 @@ public final class KernelSimulator {
       end = chip.run();
     } catch (ArithmeticException e) {
       // A cycle count or tick product past 64 bits (ClockDomain and the cost model use exact arithmetic).
-      throw Simulation.tooLong();
+      throw Simulation.tooLong().inKernel(program.name());
+    } catch (trnsim.core.engine.SimulationLimitException e) {
+      // The event budget is the guard on a run's cost (the lowering's instruction count no longer is):
+      // the error names the kernel that ran into it.
+      throw e.inKernel(program.name());
     }
     StatsSnapshot stats = chip.stats();
     return summarise(hw, program, peakDtype, end, stats);

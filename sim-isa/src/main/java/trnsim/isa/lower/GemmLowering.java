@@ -42,6 +42,18 @@ public final class GemmLowering {
     return new Emitter(t, g, tiling).emit();
   }
 
+  /**
+   * As {@link #lower(TargetSpec, GemmSpec, int, GemmTiling)} with every instruction of every core
+   * stored, no loop descriptors and no shared cores: the same stream, for checking the compact one.
+   */
+  static Program lowerFlat(TargetSpec t, GemmSpec g, int coresRequested, GemmTiling forced) {
+    int cores = Math.min(coresRequested, t.cores());
+    GemmTiling tiling = forced != null ? forced : choose(t, g, cores);
+    Emitter e = new Emitter(t, g, tiling);
+    e.compact = false;
+    return e.emit();
+  }
+
   public static Program lower(TargetSpec t, GemmSpec g, int cores) {
     return lower(t, g, cores, null);
   }
@@ -475,6 +487,8 @@ public final class GemmLowering {
     final ProgramBuilder pb;
     final double eb;
     final DType outType;
+    /** Loop descriptors and shared cores (false: every instruction stored, for checking). */
+    boolean compact = true;
 
     Emitter(TargetSpec t, GemmSpec g, GemmTiling tl) {
       this(t, g, tl, null);
@@ -545,9 +559,17 @@ public final class GemmLowering {
     }
 
     Program emit() {
+      // A core's stream depends only on its slab's shape (see count()): cores with a slab shape
+      // already emitted share that core's program.
+      java.util.Map<Long, Integer> firstOfShape = new java.util.HashMap<>();
       int core = 0;
       for (Slab sl : slabs()) {
-        emitCore(pb.core(core++), sl.m0(), sl.m1(), sl.n0(), sl.n1());
+        Integer same = firstOfShape.putIfAbsent(key(sl.m1() - sl.m0(), sl.n1() - sl.n0()), core);
+        if (same != null && compact) {
+          pb.sameAs(core++, same);
+        } else {
+          emitCore(pb.core(core++), sl.m0(), sl.m1(), sl.n0(), sl.n1());
+        }
       }
       pb.flops(g.flops());
       pb.hbmBytesMin((long) Math.ceil((g.m() * g.k() + g.k() * g.n()) * eb + g.m() * g.n() * outType.bits() / 8.0));
@@ -616,9 +638,17 @@ public final class GemmLowering {
           }
         }
       }
+      long outer = -1;
       for (long[] blk : blocks) {
         long mb = blk[0];
         long nb = blk[1];
+        // One iteration of the repeating loop for the builder's loop descriptors: an output block,
+        // or with the whole K resident (a block reused across the inner loop) a pass of the outer loop.
+        long o = tl.mOuter() ? mb : nb;
+        if (compact && (!fullK || o != outer)) {
+          c.iteration();
+        }
+        outer = o;
         long me = Math.min(m1, mb + tl.blockM());
         long ne = Math.min(n1, nb + tl.blockN());
         int tileCountM = (int) Kernels.ceilDiv(me - mb, mTile);
