@@ -159,30 +159,64 @@ public final class Queue {
    * (each at least {@link #maxDeps()} long); returns how many.
    */
   public int deps(int i, int[] queues, int[] indices) {
-    int s = segmentOf(i);
-    Segment g = segments[s];
-    int off = i - segStart[s];
-    int[] offsets = g.depOffsets();
-    if (g.count() == 1) {
-      int from = offsets[off];
-      int n = offsets[off + 1] - from;
-      System.arraycopy(g.depQueue(), from, queues, 0, n);
-      System.arraycopy(g.depBase(), from, indices, 0, n);
+    return new Reader().deps(i, queues, indices);
+  }
+
+  /**
+   * A reader of this queue that remembers the segment it read last: a simulator reads each queue
+   * nearly in order, so most reads need no search. Not shared between threads (one per executor).
+   */
+  public Reader reader() {
+    return new Reader();
+  }
+
+  /** See {@link #reader()}. */
+  public final class Reader {
+    private int seg;
+    private int start = segStart[0];
+    private int end = segStart[1];
+    private Segment g = segments[0];
+
+    private int locate(int i) {
+      if (i < start || i >= end) {
+        seg = i >= end && seg + 2 < segStart.length && i < segStart[seg + 2] ? seg + 1 : segmentOf(i);
+        start = segStart[seg];
+        end = segStart[seg + 1];
+        g = segments[seg];
+      }
+      return i - start;
+    }
+
+    public Instruction instruction(int i) {
+      int off = locate(i);
+      return g.body()[g.count() == 1 ? off : off % g.body().length];
+    }
+
+    /** As {@link Queue#deps}. */
+    public int deps(int i, int[] queues, int[] indices) {
+      int off = locate(i);
+      int[] offsets = g.depOffsets();
+      if (g.count() == 1) {
+        int from = offsets[off];
+        int n = offsets[off + 1] - from;
+        System.arraycopy(g.depQueue(), from, queues, 0, n);
+        System.arraycopy(g.depBase(), from, indices, 0, n);
+        return n;
+      }
+      int len = g.body().length;
+      int r = off / len;
+      int b = off - r * len;
+      int from = offsets[b];
+      int n = offsets[b + 1] - from;
+      int[] base = g.depBase();
+      int[] stride = g.depStride();
+      int[] dq = g.depQueue();
+      for (int k = 0; k < n; k++) {
+        queues[k] = dq[from + k];
+        indices[k] = base[from + k] + r * stride[from + k];
+      }
       return n;
     }
-    int len = g.body().length;
-    int r = off / len;
-    int b = off - r * len;
-    int from = offsets[b];
-    int n = offsets[b + 1] - from;
-    int[] base = g.depBase();
-    int[] stride = g.depStride();
-    int[] dq = g.depQueue();
-    for (int k = 0; k < n; k++) {
-      queues[k] = dq[from + k];
-      indices[k] = base[from + k] + r * stride[from + k];
-    }
-    return n;
   }
 
   private int segmentOf(int i) {

@@ -21,6 +21,8 @@ abstract class QueueExecutor implements EventHandler {
   final CoreModel core;
   final Simulation sim;
   final Queue queue;
+  /** Reads the queue's segments near where it read last (the executor moves through it in order). */
+  final Queue.Reader reader;
   final int index;
   final String label;
   int pc;
@@ -56,6 +58,7 @@ abstract class QueueExecutor implements EventHandler {
     this.queue = queue;
     this.index = index;
     this.label = queue.label();
+    this.reader = queue.reader();
     this.depQueues = new int[queue.maxDeps()];
     this.depIndices = new int[queue.maxDeps()];
   }
@@ -68,7 +71,7 @@ abstract class QueueExecutor implements EventHandler {
 
   /** Checks the head instruction's dependencies; registers as a waiter on the first unmet one. */
   final boolean depsReady(int i) {
-    int n = queue.deps(i, depQueues, depIndices);
+    int n = reader.deps(i, depQueues, depIndices);
     for (int d = 0; d < n; d++) {
       QueueExecutor other = core.executors[depQueues[d]];
       int need = depIndices[d] + 1;

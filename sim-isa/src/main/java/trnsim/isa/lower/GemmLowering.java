@@ -681,11 +681,8 @@ public final class GemmLowering {
                 }
                 await(pa, aSlot, kt, deps);
                 await(pbuf, bSlot, kt, deps);
-                TensorRef st = TensorRef.sbuf((int) kSize, mSize, g.dtype());
-                TensorRef mv = TensorRef.sbuf((int) kSize, nSize, g.dtype());
-                TensorRef out = TensorRef.psum((int) mSize, nSize, DType.FP32);
                 boolean acc = !(firstK && kt == 0);
-                Op mm = c.add(new Instruction.MatMul(st, mv, out, acc), deps.toArray(new Op[0]));
+                Op mm = c.add(matmul(kSize, mSize, nSize, acc), deps.toArray(new Op[0]));
                 lastMm[im][in] = mm;
                 pa.lastReader[aSlot] = mm;
                 pbuf.lastReader[bSlot] = mm;
@@ -705,15 +702,13 @@ public final class GemmLowering {
             Op lastAct = null;
             for (int in = 0; in < tileCountN; in++) {
               long nSize = Math.min(nTile, ne - nb - (long) in * nTile);
-              TensorRef ps = TensorRef.psum((int) mSize, nSize, DType.FP32);
-              TensorRef sb = TensorRef.sbuf((int) mSize, nSize, outType);
               Op[] deps = in == 0 && prevStore != null ? Kernels.concat(prevStore, lastMm[im][in]) : new Op[] {lastMm[im][in]};
               Op ev;
               if ((evacToggle++ & 1) == 0) {
-                ev = c.add(new Instruction.TensorCopy(EngineKind.VECTOR, ps, sb), deps);
+                ev = c.add(evacuation(true, mSize, nSize), deps);
                 lastVec = ev;
               } else {
-                ev = c.add(new Instruction.Activation(ps, sb, ActFunc.IDENTITY, false), deps);
+                ev = c.add(evacuation(false, mSize, nSize), deps);
                 lastAct = ev;
               }
               bankEvac[bankOf[im][in]] = ev;
@@ -725,6 +720,28 @@ public final class GemmLowering {
           }
         }
       }
+    }
+
+    /**
+     * One instance per matmul shape: the stream is the same, and a loop body's repetitions then
+     * hold the very same instructions (the builder compares them by reference first).
+     */
+    private final java.util.Map<Long, Instruction> shapes = new java.util.HashMap<>();
+
+    Instruction matmul(long kSize, long mSize, long nSize, boolean acc) {
+      long key = ((kSize * 1024 + mSize) * 65536 + nSize) * 2 + (acc ? 1 : 0);
+      return shapes.computeIfAbsent(key, k -> new Instruction.MatMul(TensorRef.sbuf((int) kSize, mSize, g.dtype()),
+          TensorRef.sbuf((int) kSize, nSize, g.dtype()), TensorRef.psum((int) mSize, nSize, DType.FP32), acc));
+    }
+
+    /** The PSUM-to-SBUF copy of an output tile, on the vector engine or (activation) the scalar engine. */
+    Instruction evacuation(boolean vector, long mSize, long nSize) {
+      long key = -(((mSize * 65536 + nSize) * 2 + (vector ? 1 : 0)) + 1);
+      return shapes.computeIfAbsent(key, k -> {
+        TensorRef ps = TensorRef.psum((int) mSize, nSize, DType.FP32);
+        TensorRef sb = TensorRef.sbuf((int) mSize, nSize, outType);
+        return vector ? new Instruction.TensorCopy(EngineKind.VECTOR, ps, sb) : new Instruction.Activation(ps, sb, ActFunc.IDENTITY, false);
+      });
     }
 
     static Op[] nonNull(Op a, Op b) {
