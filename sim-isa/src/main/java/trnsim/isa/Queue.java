@@ -98,6 +98,19 @@ public final class Queue {
     return n;
   }
 
+  /**
+   * Calls {@code action} with each stored instruction and how many times the stream runs it, in
+   * stream order of first appearance: a loop body's instructions once each with the loop's count.
+   * A sum over the stream whose terms do not depend on order needs only these.
+   */
+  public void forEachStored(java.util.function.ObjLongConsumer<Instruction> action) {
+    for (Segment g : segments) {
+      for (Instruction ins : g.body()) {
+        action.accept(ins, g.count());
+      }
+    }
+  }
+
   /** Segments (loop descriptors and literal runs) the stream is stored as. */
   public int segments() {
     return segments.length;

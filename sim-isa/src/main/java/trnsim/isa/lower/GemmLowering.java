@@ -46,7 +46,7 @@ public final class GemmLowering {
    * As {@link #lower(TargetSpec, GemmSpec, int, GemmTiling)} with every instruction of every core
    * stored, no loop descriptors and no shared cores: the same stream, for checking the compact one.
    */
-  static Program lowerFlat(TargetSpec t, GemmSpec g, int coresRequested, GemmTiling forced) {
+  public static Program lowerFlat(TargetSpec t, GemmSpec g, int coresRequested, GemmTiling forced) {
     int cores = Math.min(coresRequested, t.cores());
     GemmTiling tiling = forced != null ? forced : choose(t, g, cores);
     Emitter e = new Emitter(t, g, tiling);
