@@ -32,7 +32,7 @@ public final class KernelSimulator {
       end = chip.run();
     } catch (ArithmeticException e) {
       // A cycle count or tick product past 64 bits (ClockDomain and the cost model use exact arithmetic).
-      throw Simulation.tooLong().inKernel(program.name());
+      throw Simulation.tooLong();
     } catch (trnsim.core.engine.SimulationLimitException e) {
       // The event budget is the guard on a run's cost (the lowering's instruction count no longer is):
       // the error names the kernel that ran into it.
