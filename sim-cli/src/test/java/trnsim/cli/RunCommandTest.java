@@ -170,6 +170,9 @@ class RunCommandTest {
   void eventBudgetIsAClearError() {
     var r = CliHarness.run("run", "-H", "trn2", "-w", "gemm:m=4096,k=4096,n=4096", "--max-events", "1000");
     assertThat(r.code()).isEqualTo(ExitCodes.BAD_INPUT);
-    assertThat(r.err()).contains("event budget");
+    assertThat(r.err()).contains("event budget of 1000 events").contains("--max-events")
+        .contains("kernel 'gemm m=4096 k=4096 n=4096 bf16'");
+    assertThat(r.err().strip().lines()).hasSize(1);
+    assertThat(r.out()).isEmpty();
   }
 }

@@ -87,8 +87,7 @@ public final class Simulation {
    */
   public void countSuperseded(long tick) {
     if (eventsProcessed == maxEvents) {
-      throw new SimulationLimitException("simulation exceeded its event budget of " + maxEvents
-          + " events at simulated time " + (now / 1e6) + " us; raise --max-events or simulate a smaller workload");
+      throw SimulationLimitException.eventBudget(maxEvents, now);
     }
     eventsProcessed++;
     supersededEnd = Math.max(supersededEnd, tick);
@@ -108,8 +107,7 @@ public final class Simulation {
     EventQueue q = queue;
     while (!q.isEmpty() && q.peekTick() <= limit) {
       if (eventsProcessed == maxEvents) {
-        throw new SimulationLimitException("simulation exceeded its event budget of " + maxEvents
-            + " events at simulated time " + (now / 1e6) + " us; raise --max-events or simulate a smaller workload");
+        throw SimulationLimitException.eventBudget(maxEvents, now);
       }
       q.pop();
       now = q.poppedTick;

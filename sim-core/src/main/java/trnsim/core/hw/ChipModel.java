@@ -72,25 +72,28 @@ public final class ChipModel {
     if (program.hbmBytesMin() <= 0) {
       return 0;
     }
-    double reads = 0;
-    double writes = 0;
+    // Integer byte sums (exact in a double below 2^53), so per stored instruction times its
+    // repetitions is the instruction-by-instruction sum.
+    long[] rw = new long[2];
     for (var core : program.cores()) {
       for (var q : core.queues()) {
         if (q.kind() != trnsim.isa.EngineKind.DMA) {
           continue;
         }
-        for (int i = 0; i < q.size(); i++) {
-          if (q.instruction(i) instanceof Instruction.DmaCopy d) {
+        q.forEachStored((ins, times) -> {
+          if (ins instanceof Instruction.DmaCopy d) {
             if (d.src().space() == trnsim.isa.MemSpace.HBM) {
-              reads += d.bytes();
+              rw[0] += d.bytes() * times;
             }
             if (d.dst().space() == trnsim.isa.MemSpace.HBM) {
-              writes += d.bytes();
+              rw[1] += d.bytes() * times;
             }
           }
-        }
+        });
       }
     }
+    double reads = rw[0];
+    double writes = rw[1];
     if (reads <= 0) {
       return 0;
     }

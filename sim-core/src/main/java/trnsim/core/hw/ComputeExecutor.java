@@ -51,7 +51,7 @@ final class ComputeExecutor extends QueueExecutor {
     if (!depsReady(pc)) {
       return;
     }
-    Instruction ins = queue.instruction(pc);
+    Instruction ins = reader.instruction(pc);
     long durationTicks;
     if (ins instanceof Instruction.SemWait w) {
       if (core.semaphore(w.semaphore()) < w.value()) {
@@ -98,7 +98,7 @@ final class ComputeExecutor extends QueueExecutor {
 
   private void finishInstruction(int i) {
     long now = sim.now();
-    Instruction ins = queue.instruction(i);
+    Instruction ins = reader.instruction(i);
     busy = false;
     busyTicks += now - startTick;
     lastEndTick = now;

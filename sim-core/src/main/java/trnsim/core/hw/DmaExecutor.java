@@ -55,7 +55,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
       return;
     }
     unblock();
-    Instruction.DmaCopy d = (Instruction.DmaCopy) queue.instruction(pc);
+    Instruction.DmaCopy d = (Instruction.DmaCopy) reader.instruction(pc);
     validate(d);
     descBusy = true;
     descBusyTicks += descriptorTicks;
@@ -92,7 +92,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
   }
 
   private void startData(int i) {
-    Instruction.DmaCopy d = (Instruction.DmaCopy) queue.instruction(i);
+    Instruction.DmaCopy d = (Instruction.DmaCopy) reader.instruction(i);
     dataBusy = true;
     dataStart = sim.now();
     dataIndex = i;
@@ -119,7 +119,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
 
   private void dataDone() {
     long now = sim.now();
-    Instruction.DmaCopy d = (Instruction.DmaCopy) queue.instruction(dataIndex);
+    Instruction.DmaCopy d = (Instruction.DmaCopy) reader.instruction(dataIndex);
     dataBusy = false;
     busyTicks += now - dataStart;
     lastEndTick = now;

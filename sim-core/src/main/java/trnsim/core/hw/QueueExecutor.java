@@ -21,6 +21,8 @@ abstract class QueueExecutor implements EventHandler {
   final CoreModel core;
   final Simulation sim;
   final Queue queue;
+  /** Reads the queue's segments near where it read last (the executor moves through it in order). */
+  final Queue.Reader reader;
   final int index;
   final String label;
   int pc;
@@ -42,6 +44,10 @@ abstract class QueueExecutor implements EventHandler {
   private QueueExecutor waitingOnQueue;
   private int waitingOnIndex;
 
+  /** Scratch for the head instruction's dependencies (queue, index), read from the queue's segments. */
+  private final int[] depQueues;
+  private final int[] depIndices;
+
   long instructions;
   long busyTicks;
   long lastEndTick;
@@ -52,6 +58,9 @@ abstract class QueueExecutor implements EventHandler {
     this.queue = queue;
     this.index = index;
     this.label = queue.label();
+    this.reader = queue.reader();
+    this.depQueues = new int[queue.maxDeps()];
+    this.depIndices = new int[queue.maxDeps()];
   }
 
   boolean done() {
@@ -62,9 +71,10 @@ abstract class QueueExecutor implements EventHandler {
 
   /** Checks the head instruction's dependencies; registers as a waiter on the first unmet one. */
   final boolean depsReady(int i) {
-    for (int d = queue.depStart(i); d < queue.depEnd(i); d++) {
-      QueueExecutor other = core.executors[queue.depQueue(d)];
-      int need = queue.depIndex(d) + 1;
+    int n = reader.deps(i, depQueues, depIndices);
+    for (int d = 0; d < n; d++) {
+      QueueExecutor other = core.executors[depQueues[d]];
+      int need = depIndices[d] + 1;
       if (other.completed < need) {
         other.addWaiter(this, need);
         block(other.queue.kind().ordinal() <= 4 ? other.queue.kind().ordinal() : 5, null);

@@ -33,6 +33,10 @@ public final class KernelSimulator {
     } catch (ArithmeticException e) {
       // A cycle count or tick product past 64 bits (ClockDomain and the cost model use exact arithmetic).
       throw Simulation.tooLong();
+    } catch (trnsim.core.engine.SimulationLimitException e) {
+      // The event budget is the guard on a run's cost (the lowering's instruction count no longer is):
+      // the error names the kernel that ran into it.
+      throw e.inKernel(program.name());
     }
     StatsSnapshot stats = chip.stats();
     return summarise(hw, program, peakDtype, end, stats);

@@ -122,19 +122,28 @@ public final class WorkloadRunner {
       for (trnsim.isa.CoreProgram core : s.program().cores()) {
         long tensorCycles = 0;
         for (var q : core.queues()) {
-          double descriptors = 0;
-          double queueBytes = 0;
-          for (int i = 0; i < q.size(); i++) {
-            trnsim.isa.Instruction ins = q.instruction(i);
+          // Per stored instruction times its repetitions (a loop body once): the byte and cycle sums
+          // are integers, so this is the instruction-by-instruction sum exactly.
+          long[] sums = new long[4]; // tensor cycles, HBM bytes, descriptors, queue bytes
+          q.forEachStored((ins, times) -> {
             if (ins instanceof trnsim.isa.Instruction.MatMul) {
-              tensorCycles += cost.cycles(ins);
+              sums[0] += cost.cycles(ins) * times;
             } else if (ins instanceof trnsim.isa.Instruction.DmaCopy d) {
-              hbmBytes += (d.src().space() == trnsim.isa.MemSpace.HBM ? d.bytes() : 0)
-                  + (d.dst().space() == trnsim.isa.MemSpace.HBM ? d.bytes() : 0);
-              descriptors += dma.descriptorCost().seconds();
-              queueBytes += d.bytes();
+              sums[1] += ((d.src().space() == trnsim.isa.MemSpace.HBM ? d.bytes() : 0)
+                  + (d.dst().space() == trnsim.isa.MemSpace.HBM ? d.bytes() : 0)) * times;
+              sums[2] += times;
+              sums[3] += d.bytes() * times;
             }
+          });
+          tensorCycles += sums[0];
+          hbmBytes += sums[1];
+          // The same term added once per descriptor, as the instruction-by-instruction sum adds it.
+          double descriptors = 0;
+          double perDescriptor = dma.descriptorCost().seconds();
+          for (long n = 0; n < sums[2]; n++) {
+            descriptors += perDescriptor;
           }
+          double queueBytes = sums[3];
           // One DMA queue issues its descriptors one at a time and moves at most its bandwidth.
           bound = Math.max(bound, Math.max(descriptors, queueBytes / fastestQueueRate));
         }

@@ -70,6 +70,12 @@ class GoldenResultsTest {
       "trn2|elementwise:op=gelu,numel=16777216|36614615|1605|82824ad91fefbe814734eecb9661064d9eb5f02a56095acd893c07b3ae6599da",
       "trn2|attention:b=1,h=8,s=1024,d=128,causal=true|19010340|6774|78c8c342bc67b5a4fa9672a9a61fae1bfdfb2721f7665cf8b9ecd79eedf75890",
       "trn3|layer:model=llama3-8b,phase=prefill,batch=1,seq=512|596024496|60262|16bd0ac54f4b3a6e6e5c4ab108135422c424bb7fb7be8ad2dadd2e704601da15",
+      // Recorded before loop descriptors and shared core programs (issue 14, streaming lowering): the
+      // tiling search, a 132-core ragged grid with an L2, a hoisted fp8 kernel, a ragged transposed one.
+      "trn2|gemm:m=4096,k=4096,n=4096|233988028|33905|fc90853738a1d8836c1c87a3f957c0b90695a847953b3c0360673433e951e82e",
+      "h100|gemm:m=2048,k=2048,n=2048,strategy=blocked|24569512|331391|502f0ea7833923a85a9f3a505bb3602337f6b5d8a1c6a2dc93439c572f14c134",
+      "trn3|gemm:m=4096,k=2048,n=8192,dtype=fp8,strategy=blocked|137011045|13071|eb67a44d22c0db77274af7be02f87a4b97e18faea7411f192ed0ece137fe38c4",
+      "trn2|gemm:m=3000,k=5000,n=700,ta=true,strategy=blocked|88223862|7802|683137a8d700e2dd74ec53fea9bf8dfdd013533ca9ea3397ab98a24431fe94a7",
   })
   void resultsStayByteIdentical(String hwName, String workload, long endPs, long events, String digest) throws Exception {
     HardwareSpec hw = LOADER.load(hwName, List.of()).spec();

@@ -42,6 +42,18 @@ public final class GemmLowering {
     return new Emitter(t, g, tiling).emit();
   }
 
+  /**
+   * As {@link #lower(TargetSpec, GemmSpec, int, GemmTiling)} with every instruction of every core
+   * stored, no loop descriptors and no shared cores: the same stream, for checking the compact one.
+   */
+  public static Program lowerFlat(TargetSpec t, GemmSpec g, int coresRequested, GemmTiling forced) {
+    int cores = Math.min(coresRequested, t.cores());
+    GemmTiling tiling = forced != null ? forced : choose(t, g, cores);
+    Emitter e = new Emitter(t, g, tiling);
+    e.compact = false;
+    return e.emit();
+  }
+
   public static Program lower(TargetSpec t, GemmSpec g, int cores) {
     return lower(t, g, cores, null);
   }
@@ -475,6 +487,8 @@ public final class GemmLowering {
     final ProgramBuilder pb;
     final double eb;
     final DType outType;
+    /** Loop descriptors and shared cores (false: every instruction stored, for checking). */
+    boolean compact = true;
 
     Emitter(TargetSpec t, GemmSpec g, GemmTiling tl) {
       this(t, g, tl, null);
@@ -545,9 +559,17 @@ public final class GemmLowering {
     }
 
     Program emit() {
+      // A core's stream depends only on its slab's shape (see count()): cores with a slab shape
+      // already emitted share that core's program.
+      java.util.Map<Long, Integer> firstOfShape = new java.util.HashMap<>();
       int core = 0;
       for (Slab sl : slabs()) {
-        emitCore(pb.core(core++), sl.m0(), sl.m1(), sl.n0(), sl.n1());
+        Integer same = firstOfShape.putIfAbsent(key(sl.m1() - sl.m0(), sl.n1() - sl.n0()), core);
+        if (same != null && compact) {
+          pb.sameAs(core++, same);
+        } else {
+          emitCore(pb.core(core++), sl.m0(), sl.m1(), sl.n0(), sl.n1());
+        }
       }
       pb.flops(g.flops());
       pb.hbmBytesMin((long) Math.ceil((g.m() * g.k() + g.k() * g.n()) * eb + g.m() * g.n() * outType.bits() / 8.0));
@@ -616,9 +638,17 @@ public final class GemmLowering {
           }
         }
       }
+      long outer = -1;
       for (long[] blk : blocks) {
         long mb = blk[0];
         long nb = blk[1];
+        // One iteration of the repeating loop for the builder's loop descriptors: an output block,
+        // or with the whole K resident (a block reused across the inner loop) a pass of the outer loop.
+        long o = tl.mOuter() ? mb : nb;
+        if (compact && (!fullK || o != outer)) {
+          c.iteration();
+        }
+        outer = o;
         long me = Math.min(m1, mb + tl.blockM());
         long ne = Math.min(n1, nb + tl.blockN());
         int tileCountM = (int) Kernels.ceilDiv(me - mb, mTile);
@@ -651,11 +681,8 @@ public final class GemmLowering {
                 }
                 await(pa, aSlot, kt, deps);
                 await(pbuf, bSlot, kt, deps);
-                TensorRef st = TensorRef.sbuf((int) kSize, mSize, g.dtype());
-                TensorRef mv = TensorRef.sbuf((int) kSize, nSize, g.dtype());
-                TensorRef out = TensorRef.psum((int) mSize, nSize, DType.FP32);
                 boolean acc = !(firstK && kt == 0);
-                Op mm = c.add(new Instruction.MatMul(st, mv, out, acc), deps.toArray(new Op[0]));
+                Op mm = c.add(matmul(kSize, mSize, nSize, acc), deps.toArray(new Op[0]));
                 lastMm[im][in] = mm;
                 pa.lastReader[aSlot] = mm;
                 pbuf.lastReader[bSlot] = mm;
@@ -675,15 +702,13 @@ public final class GemmLowering {
             Op lastAct = null;
             for (int in = 0; in < tileCountN; in++) {
               long nSize = Math.min(nTile, ne - nb - (long) in * nTile);
-              TensorRef ps = TensorRef.psum((int) mSize, nSize, DType.FP32);
-              TensorRef sb = TensorRef.sbuf((int) mSize, nSize, outType);
               Op[] deps = in == 0 && prevStore != null ? Kernels.concat(prevStore, lastMm[im][in]) : new Op[] {lastMm[im][in]};
               Op ev;
               if ((evacToggle++ & 1) == 0) {
-                ev = c.add(new Instruction.TensorCopy(EngineKind.VECTOR, ps, sb), deps);
+                ev = c.add(evacuation(true, mSize, nSize), deps);
                 lastVec = ev;
               } else {
-                ev = c.add(new Instruction.Activation(ps, sb, ActFunc.IDENTITY, false), deps);
+                ev = c.add(evacuation(false, mSize, nSize), deps);
                 lastAct = ev;
               }
               bankEvac[bankOf[im][in]] = ev;
@@ -695,6 +720,28 @@ public final class GemmLowering {
           }
         }
       }
+    }
+
+    /**
+     * One instance per matmul shape: the stream is the same, and a loop body's repetitions then
+     * hold the very same instructions (the builder compares them by reference first).
+     */
+    private final java.util.Map<Long, Instruction> shapes = new java.util.HashMap<>();
+
+    Instruction matmul(long kSize, long mSize, long nSize, boolean acc) {
+      long key = ((kSize * 1024 + mSize) * 65536 + nSize) * 2 + (acc ? 1 : 0);
+      return shapes.computeIfAbsent(key, k -> new Instruction.MatMul(TensorRef.sbuf((int) kSize, mSize, g.dtype()),
+          TensorRef.sbuf((int) kSize, nSize, g.dtype()), TensorRef.psum((int) mSize, nSize, DType.FP32), acc));
+    }
+
+    /** The PSUM-to-SBUF copy of an output tile, on the vector engine or (activation) the scalar engine. */
+    Instruction evacuation(boolean vector, long mSize, long nSize) {
+      long key = -(((mSize * 65536 + nSize) * 2 + (vector ? 1 : 0)) + 1);
+      return shapes.computeIfAbsent(key, k -> {
+        TensorRef ps = TensorRef.psum((int) mSize, nSize, DType.FP32);
+        TensorRef sb = TensorRef.sbuf((int) mSize, nSize, outType);
+        return vector ? new Instruction.TensorCopy(EngineKind.VECTOR, ps, sb) : new Instruction.Activation(ps, sb, ActFunc.IDENTITY, false);
+      });
     }
 
     static Op[] nonNull(Op a, Op b) {
