@@ -26,25 +26,30 @@ import trnsim.isa.workload.WorkloadSpec;
 
 /**
  * Steady-state acceleration of a blocked GEMM: simulation cost that grows with the kernel's
- * distinct iterations, not with M and N.
+ * distinct iterations, not with M, N and K.
  *
- * <p>With the tiling pinned to the one the full problem gets, every core walks the same sequence
- * of identical output blocks; a GEMM with {@code j} blocks per core along M (or N) is the same
- * kernel with {@code j} iterations of that loop. The accelerator lowers and simulates three such
- * kernels (one more block than the operand pool holds, so that no block is still resident from an
- * earlier pass, and the next two) and accepts them only if they are in a steady state: every
- * counter (instructions, FLOPs, bytes, MACs, buffer bytes) grows by exactly the same amount per
- * block, and the end time, event count and every busy and stall time grow by the same amount to
- * within {@link #TIME_TOLERANCE} of a block's time. Then the full kernel's counts are extrapolated
- * exactly and its times linearly. Each of the three reduced kernels is itself extrapolated along
- * the other axis the same way when it can be, so the cost is that of about nine small kernels.
- * Anything else (a ragged core or block, too few blocks, a trace, another strategy, a schedule
- * that changes between the samples) returns null and the caller simulates in full.
+ * <p>With the tiling pinned to the one the full problem gets, every core walks a sequence of
+ * identical output blocks (and, K-blocked, each block a sequence of identical K blocks), then
+ * possibly one ragged block. A GEMM with {@code j} fewer whole blocks on every core is the same
+ * kernel with {@code j} fewer iterations of that loop and the same ragged tails ({@link Plan}). The
+ * accelerator lowers and simulates three such kernels (one more block than the operand pool holds,
+ * so that no block is still resident from an earlier pass, and two more, spaced by the schedule's
+ * period) and accepts them only if they are in a steady state: every counter (instructions, FLOPs,
+ * bytes, MACs, buffer bytes) grows by exactly the same amount per block, the end time by the same
+ * amount to within {@link #TIME_TOLERANCE} of a block's time, and the busy and stall times within
+ * looser bounds ({@link #extrapolateStats}). Then the full kernel's counts are extrapolated exactly
+ * and its times linearly. Without an L2 each reduced kernel is itself extrapolated along another
+ * axis when it can be, so the cost is that of about nine small kernels. Anything else (a grid whose
+ * remainder would move between cores, too few blocks, a trace, another strategy, a schedule that
+ * changes between the samples) returns null and the caller simulates in full.
  *
- * <p>Why not K: the lowering spreads a block's DMAs over the queues by size and the evacuation
- * per output tile does not grow with K, so the schedule changes regime as K shrinks (checked: the
- * per-step deltas of a 4096^3 GEMM differ by 3-12% along K); along M and N the blocks are
- * identical.
+ * <p>Along K only K-blocked tilings: a full-K tiling holds all of K, so its blocks change with K (the
+ * lowering spreads a block's DMAs over the queues by size and the evacuation per output tile does
+ * not grow with K; checked: the per-step deltas of a trn2 4096^3 GEMM differ by 3-12% along K).
+ * The h100 8192^3 GEMM on its 12 x 11 grid is refused too: the time one more K block adds moves
+ * between 9.8 and 11.8 us from 4 to 128 K blocks (132 SMs' loads share the L2 bandwidth and drift
+ * in phase as the blocks lengthen), so no three small samples predict it. The split pieces of the
+ * h100 16384^3 GEMM (132 x 1 grid, one block per core) repeat exactly every three K blocks.
  *
  * <p>The shared L2 of a GPU filters reads by the whole problem's reuse ({@code ChipModel}); the
  * reduced kernels are given the full problem's hit fraction so that their blocks cost what the full
