@@ -206,9 +206,11 @@ public final class PowerLimiter {
       boolean bisect = fits != null && sameEnd >= 3;
       int k = bisect || !Double.isFinite(estimate) ? (lo + hi + 1) / 2
           : (int) Math.max(lo, Math.min(hi, Math.floor(estimate * clockSteps + 1e-9)));
-      if (k < provenFit && !bisect) {
+      boolean fromFloor = k < provenFit && !bisect;
+      if (fromFloor) {
         // A run below the busy-proven step would only confirm a fit (the flat-kernel fit asks for the
-        // lowest clock): start the bracket's fitting end there instead.
+        // lowest clock): start the bracket's fitting end there instead. That run is not an estimate
+        // missing the root, so it does not count towards bisection.
         k = Math.min(provenFit, hi);
       }
       Point p = simulate(hw, k, sim);
@@ -221,8 +223,8 @@ public final class PowerLimiter {
         previousOver = over;
         over = p;
       }
-      sameEnd = bisect || moved != lastMoved ? 1 : sameEnd + 1;
-      lastMoved = moved;
+      sameEnd = fromFloor ? 0 : bisect || moved != lastMoved ? 1 : sameEnd + 1;
+      lastMoved = fromFloor ? 0 : moved;
       provenFit = Math.max(provenFit, busyProvenStep(p));
     }
     if (fits == null) {
