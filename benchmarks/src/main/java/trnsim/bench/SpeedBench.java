@@ -80,6 +80,36 @@ public class SpeedBench {
     return KernelSimulator.run(trn2, full, DType.BF16, opts);
   }
 
+  /**
+   * A ragged grid extrapolated: M = 257 tiles over 2 cores (129 and 128), 32 whole M blocks on the
+   * busiest core, each core keeping its remainder (trn2 32896 x 4096 x 32768).
+   */
+  @Benchmark
+  public RunResult gemmRaggedSteadyState() {
+    GemmSpec ragged = new GemmSpec(32768 + 128, 4096, 32768, DType.BF16, false, false);
+    return GemmSteadyState.run(trn2, ragged, trn2.chip().cores(), opts);
+  }
+
+  /**
+   * An h100 16384^3 GEMM's split piece (16384 x 16384 x 256 over 132 SMs, 128 used) extrapolated
+   * along its 256 K blocks from 4, 7 and 10.
+   */
+  @Benchmark
+  public RunResult h100PieceSteadyState() {
+    HardwareSpec h100 = Bench.hardware("h100");
+    return GemmSteadyState.run(h100, new GemmSpec(16384, 16384, 256, DType.BF16, false, false), h100.chip().cores(), opts);
+  }
+
+  /**
+   * The whole user-visible run {@code trnsim run -H h100 -w gemm:m=16384,k=16384,n=16384}: the power
+   * limiter's runs (5), each by steady state of the split piece, sharing one split and one lowering.
+   */
+  @Benchmark
+  public trnsim.core.api.SimulationResult h100GemmUnderPowerLimit() {
+    trnsim.core.api.Simulator sim = new trnsim.core.api.Simulator(Bench.configs());
+    return sim.run(Bench.hardware("h100"), "gemm:m=16384,k=16384,n=16384", opts);
+  }
+
   /** The power limiter on a mixed (DMA + tensor) GEMM at 150 W: at most three simulations. */
   @Benchmark
   public PowerLimiter.Result powerLimit() {

@@ -99,7 +99,7 @@ public final class Simulator {
 
   /** A kernel workload at full clock, without the power limit or energy (rooflines, calibration pairs). */
   public WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts) {
-    return simulate(hw, workload, opts, new HashMap<>());
+    return simulate(hw, workload, opts, new HashMap<>(), new GemmSteadyState.Memo());
   }
 
   /**
@@ -107,8 +107,9 @@ public final class Simulator {
    * lowering reads the target's shapes, buffers and queues, not its clock, so the power limiter's
    * runs at other clocks simulate the same programs without lowering them again.
    */
-  private WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts, Map<TargetSpec, LoweredWorkload> lowered) {
-    WorkloadResult steady = GemmSteadyState.tryRun(hw, workload, opts);
+  private WorkloadResult simulate(HardwareSpec hw, String workload, RunOptions opts, Map<TargetSpec, LoweredWorkload> lowered,
+      GemmSteadyState.Memo steadyMemo) {
+    WorkloadResult steady = GemmSteadyState.tryRun(hw, workload, opts, steadyMemo);
     if (steady != null) {
       return steady;
     }
@@ -133,9 +134,7 @@ public final class Simulator {
   }
 
   private static TargetSpec withoutClock(TargetSpec t) {
-    return new TargetSpec(t.name(), t.cores(), t.partitions(), t.peRows(), t.peCols(), t.maxMovingFree(),
-        t.dtypeRates(), t.sbufBytesPerPartition(), t.psumBytesPerPartition(), t.psumBanks(), t.dmaQueues(),
-        t.hbmCapacityBytes(), 0, t.hbmBytesPerSecond(), t.dmaQueueBytesPerSecond(), t.dmaMinBytesPerQueue());
+    return Targets.withoutClock(t);
   }
 
   private static boolean hasEnergyTable(HardwareSpec hw) {
@@ -239,7 +238,8 @@ public final class Simulator {
     // (a 12288^3 GEMM at 250 W on trn2: 15.6 ms against 14.1 ms); and each limiter sample would
     // pay for the whole search.
     Map<TargetSpec, LoweredWorkload> lowered = new HashMap<>();
-    WorkloadResult searched = simulate(hw, workload, quiet, lowered);
+    GemmSteadyState.Memo steadyMemo = new GemmSteadyState.Memo();
+    WorkloadResult searched = simulate(hw, workload, quiet, lowered, steadyMemo);
     // Without candidate tilings the full-clock run above is the limiter's first sample: not simulated twice.
     boolean plain = lowered.values().stream().allMatch(l -> l.alternatives().isEmpty());
     EnergyModel energyModel = EnergyModel.forHardware(hw, configs());
@@ -253,7 +253,7 @@ public final class Simulator {
     RunOptions traced = opts.withoutTilingSearch();
     Map<HardwareSpec, WorkloadResult> runs = new IdentityHashMap<>();
     PowerLimiter.Result lr = limiter.run(hw, h -> {
-      WorkloadResult r = plain && h.equals(hw) ? searched : simulate(h, workload, limited, lowered);
+      WorkloadResult r = plain && h.equals(hw) ? searched : simulate(h, workload, limited, lowered, steadyMemo);
       LOG.debug("power limiter: {} at tensor clock {} GHz takes {} us", workload, ClockScaling.tensorClockGhz(h),
           r.timeSeconds() * 1e6);
       runs.put(h, r);

@@ -172,6 +172,13 @@ public final class PowerLimiter {
    * neighbours. A kernel whose clock-bound and clock-independent parts keep their proportions needs
    * three simulations (full clock, the step under the root, its neighbour over it); one whose
    * bottleneck changes between the clocks falls back to bisection of the bracket within the budget.
+   *
+   * <p>Every run also proves a floor: its busiest compute engine's busy cycles take {@code W} at its
+   * clock and do not change with the clock, so no step with {@code W s_p / s} at least the needed time
+   * can be over ({@link #busyProvenStep}). No run goes below that floor; in particular a kernel flat at
+   * full clock (latency-bound, its time hiding waits that a lower clock absorbs first), whose fit of
+   * two flat runs asks for the lowest clock, starts the bracket's fitting end at the floor instead (an
+   * h100 16384^3 GEMM: 7 -> 5 simulations, same clock).
    */
   public Result run(HardwareSpec hw, Simulator sim) {
     double maxGhz = ClockScaling.tensorClockGhz(hw);
@@ -186,6 +193,8 @@ public final class PowerLimiter {
     int runs = 1;
     int sameEnd = 0;
     int lastMoved = 0;
+    // Every step up to this one fits: the compute engines' busy cycles alone take that long there.
+    int provenFit = busyProvenStep(full);
     while (runs < maxSimulations) {
       int lo = fits == null ? minStep : fits.step() + 1;
       int hi = over.step() - 1;
@@ -197,6 +206,13 @@ public final class PowerLimiter {
       boolean bisect = fits != null && sameEnd >= 3;
       int k = bisect || !Double.isFinite(estimate) ? (lo + hi + 1) / 2
           : (int) Math.max(lo, Math.min(hi, Math.floor(estimate * clockSteps + 1e-9)));
+      boolean fromFloor = k < provenFit && !bisect;
+      if (fromFloor) {
+        // A run below the busy-proven step would only confirm a fit (the flat-kernel fit asks for the
+        // lowest clock): start the bracket's fitting end there instead. That run is not an estimate
+        // missing the root, so it does not count towards bisection.
+        k = Math.min(provenFit, hi);
+      }
       Point p = simulate(hw, k, sim);
       runs++;
       int moved = p.powerW() <= limitW ? 1 : -1;
@@ -207,8 +223,9 @@ public final class PowerLimiter {
         previousOver = over;
         over = p;
       }
-      sameEnd = bisect || moved != lastMoved ? 1 : sameEnd + 1;
-      lastMoved = moved;
+      sameEnd = fromFloor ? 0 : bisect || moved != lastMoved ? 1 : sameEnd + 1;
+      lastMoved = fromFloor ? 0 : moved;
+      provenFit = Math.max(provenFit, busyProvenStep(p));
     }
     if (fits == null) {
       // Not even the lowest step tried fits: report the lowest step (simulated if not yet).
@@ -219,6 +236,44 @@ public final class PowerLimiter {
       return result(lowest, maxGhz, true, lowest.powerW() <= limitW, runs);
     }
     return result(fits, maxGhz, true, true, runs);
+  }
+
+  /**
+   * The highest step proven to fit by {@code p}'s compute work alone: an engine runs one instruction
+   * at a time, so a run takes at least the busiest compute engine's busy cycles at its clock, and
+   * those cycles do not depend on the clock. At clock fraction {@code s} that is {@code W_p s_p / s};
+   * where it is at least the time the limit needs, the power is at most the limit. 0 when the run's
+   * statistics carry no busy cycles.
+   */
+  private int busyProvenStep(Point p) {
+    double need = secondsNeeded(p);
+    double work = busySeconds(p);
+    if (!(work > 0) || !Double.isFinite(need) || work > p.seconds()) {
+      return 0;
+    }
+    // Clocks are rounded to the hertz: a relative 1e-9 of margin keeps the bound on the safe side.
+    return Math.min(clockSteps, (int) Math.floor(clockSteps * p.s() * work / need * (1 - 1e-9)));
+  }
+
+  /** Busiest compute engine's busy time of a run: its busy cycles (per core and engine) at the run's clocks. */
+  static double busySeconds(Point p) {
+    var core = p.hw().chip().core();
+    java.util.Map<String, Double> hz = java.util.Map.of("tensor", (double) core.tensor().clock().hertz(),
+        "vector", (double) core.vector().clock().hertz(), "scalar", (double) core.scalar().clock().hertz(),
+        "gpsimd", (double) core.gpsimd().clock().hertz());
+    double most = 0;
+    for (var e : p.sample().stats().values().entrySet()) {
+      String k = e.getKey();
+      if (!k.endsWith(".busy_cycles")) {
+        continue;
+      }
+      int end = k.length() - ".busy_cycles".length();
+      Double f = hz.get(k.substring(k.lastIndexOf('.', end - 1) + 1, end));
+      if (f != null && f > 0) {
+        most = Math.max(most, e.getValue() / f);
+      }
+    }
+    return most;
   }
 
   /** Simulated seconds at which a run with {@code p}'s dynamic energy draws the limit. */

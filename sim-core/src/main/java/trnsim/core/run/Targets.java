@@ -30,4 +30,14 @@ public final class Targets {
         c.dma().queueBandwidth().bytesPerSecond(),
         c.dma().minBytesPerQueueOrZero());
   }
+
+  /**
+   * The target with its clock zeroed: lowering reads the target's shapes, buffers and queues, not
+   * its clock, so runs at other clocks (the power limiter's) can share what was lowered for one.
+   */
+  public static TargetSpec withoutClock(TargetSpec t) {
+    return new TargetSpec(t.name(), t.cores(), t.partitions(), t.peRows(), t.peCols(), t.maxMovingFree(),
+        t.dtypeRates(), t.sbufBytesPerPartition(), t.psumBytesPerPartition(), t.psumBanks(), t.dmaQueues(),
+        t.hbmCapacityBytes(), 0, t.hbmBytesPerSecond(), t.dmaQueueBytesPerSecond(), t.dmaMinBytesPerQueue());
+  }
 }

@@ -258,8 +258,11 @@ public final class GemmLowering {
         : new GemmSpec(size, g.k(), g.n(), g.dtype(), g.transposeA(), g.transposeB());
   }
 
-  /** A piece's program with its share of the whole GEMM's compulsory bytes and a note on the split. */
-  private static Program asPieceOf(Program p, Piece pc, GemmSpec whole, List<Piece> pieces) {
+  /**
+   * A piece's program with its share of the whole GEMM's compulsory bytes and a note on the split
+   * (public so that a piece extrapolated rather than lowered whole is described the same way).
+   */
+  public static Program asPieceOf(Program p, Piece pc, GemmSpec whole, List<Piece> pieces) {
     GemmSpec s = pc.gemm();
     double eb = elemBytes(whole.dtype());
     double ob = whole.outDtype().bits() / 8.0;
