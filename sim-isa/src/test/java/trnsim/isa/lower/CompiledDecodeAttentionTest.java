@@ -42,6 +42,22 @@ class CompiledDecodeAttentionTest {
     }
   }
 
+  /**
+   * The softmax is one instruction per HLO op over all {@code batch x heads} rows at once (rows on
+   * partitions), so its instruction count does not grow with the batch until the rows outgrow the 128
+   * partitions. Per 128-row tile over c = span / 2048 chunks: c mask loads, c mask selects and c maxima,
+   * one max of the maxima, c x (subtract, exp, select, sum, cast), one sum of the sums and one copy of
+   * the statistics: 8c + 3 instructions.
+   */
+  @Test
+  void theSoftmaxIsBatchedOverRowsOnPartitions() {
+    long c = 8192 / 2048;
+    for (long batch : new long[] {1, 8, 128}) {
+      assertThat(CompiledDecodeAttention.softmax(T, rank(batch, 8192)).instructionCount()).as("batch %d", batch).isEqualTo(8 * c + 3);
+    }
+    assertThat(CompiledDecodeAttention.softmax(T, rank(256, 8192)).instructionCount()).isEqualTo(2 * (8 * c + 3));
+  }
+
   @Test
   void aVLargerThanTheFreeSbufFillsItInWholeSlots() {
     // 32 sequences x 8192 keys: 512 KiB of V per partition, far above the 224 KiB partition
