@@ -125,6 +125,7 @@ public final class ConfigReaders {
     e.add(new Entry("system.groups[].chips", List.of("llm", "cost"), null));
     e.add(new Entry("runtime.graph_launch", List.of("llm"), null));
     e.add(new Entry("runtime.request_overhead", List.of("llm (serve, time to first token)"), null));
+    e.add(new Entry("runtime.kv_buckets", List.of("llm (decode KV span)", "serve"), null));
     return List.copyOf(e);
   }
 

@@ -1,5 +1,6 @@
 package trnsim.core.config;
 
+import java.util.Locale;
 import trnsim.core.config.unit.TimeSpan;
 
 /**
@@ -13,8 +14,12 @@ import trnsim.core.config.unit.TimeSpan;
  * @param requestOverhead fixed time a served request spends outside the graphs before its first
  *     token (the serving loop's preparation of the request and return of the first token); zero when
  *     not configured
+ * @param kvBuckets how the serving stack's decode attention spans the KV cache: {@code pow2}, static
+ *     token-generation graphs compiled for power-of-two spans (Transformers-NeuronX), each step attending
+ *     over its bucket; {@code none} (the default), a paged KV cache attended over the live context
+ *     (GPU serving stacks: vLLM, TensorRT-LLM)
  */
-public record RuntimeSpec(TimeSpan graphLaunch, TimeSpan requestOverhead) {
+public record RuntimeSpec(TimeSpan graphLaunch, TimeSpan requestOverhead, String kvBuckets) {
   public RuntimeSpec {
     if (graphLaunch == null) {
       graphLaunch = TimeSpan.ZERO;
@@ -22,9 +27,22 @@ public record RuntimeSpec(TimeSpan graphLaunch, TimeSpan requestOverhead) {
     if (requestOverhead == null) {
       requestOverhead = TimeSpan.ZERO;
     }
+    kvBuckets = kvBuckets == null ? "none" : kvBuckets.toLowerCase(Locale.ROOT);
+    if (!kvBuckets.equals("pow2") && !kvBuckets.equals("none")) {
+      throw new ConfigFieldException("kv_buckets", kvBuckets, "must be 'pow2' or 'none'");
+    }
+  }
+
+  public RuntimeSpec(TimeSpan graphLaunch, TimeSpan requestOverhead) {
+    this(graphLaunch, requestOverhead, null);
   }
 
   public static RuntimeSpec none() {
-    return new RuntimeSpec(TimeSpan.ZERO, TimeSpan.ZERO);
+    return new RuntimeSpec(TimeSpan.ZERO, TimeSpan.ZERO, null);
+  }
+
+  /** Whether decode steps attend over power-of-two buckets of the context rather than the live context. */
+  public boolean bucketedKv() {
+    return kvBuckets.equals("pow2");
   }
 }

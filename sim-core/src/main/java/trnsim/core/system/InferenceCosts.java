@@ -165,10 +165,25 @@ public final class InferenceCosts {
     return energy == null ? Double.NaN : energy.staticPowerW() * chipsPerReplica();
   }
 
-  /** One execution of the token-generation graph compiled for {@code batch} sequences with KV span {@code span}. */
+  /**
+   * One execution of the token-generation graph compiled for {@code batch} sequences with KV span {@code span}.
+   * Where the span is the live context (a paged KV cache: {@link LlmInference#defaultBuckets}), it is simulated at
+   * the power-of-two spans around it (128 .. max_seq) and interpolated linearly between them: a decode step's
+   * context-dependent work (the K and V read, the scores) is linear in the span, and a serving run then
+   * simulates as many spans as a bucketed one instead of one per distinct context.
+   */
   public Exec decode(long batch, long span) {
     LlmInference.Run r = run(batch);
-    return exec(r, r.decodeStep(span));
+    long lo = Math.max(128, Long.highestOneBit(span));
+    long hi = Math.min(2 * lo, maxSeq);
+    if (r.p.buckets() != LlmInference.Buckets.EXACT || span <= lo || span >= hi) {
+      return exec(r, r.decodeStep(span));
+    }
+    Exec a = exec(r, r.decodeStep(lo));
+    Exec b = exec(r, r.decodeStep(hi));
+    double f = (double) (span - lo) / (hi - lo);
+    return new Exec(a.seconds() + f * (b.seconds() - a.seconds()), a.joules() + f * (b.joules() - a.joules()),
+        a.layerSeconds() + f * (b.layerSeconds() - a.layerSeconds()));
   }
 
   /** One execution of the context-encoding graph over one {@code tokens}-token prompt (no per-request overhead). */
@@ -201,7 +216,7 @@ public final class InferenceCosts {
   }
 
   private LlmInference.Params params(long batch, long prompt) {
-    return new LlmInference.Params(m.name(), "decode", batch, prompt, 1, 1, Math.max(maxSeq, prompt), LlmInference.Buckets.POW2, tp,
+    return new LlmInference.Params(m.name(), "decode", batch, prompt, 1, 1, Math.max(maxSeq, prompt), LlmInference.defaultBuckets(hw), tp,
         layout.lnc(), dtype, weights, true, true, true, true, 1, trnsim.isa.lower.MoeLoad.Routing.UNIFORM);
   }
 

@@ -79,7 +79,9 @@ final class LlmInference {
       throw new WorkloadException(w.source(), "llm-infer.max_seq", String.valueOf(maxSeq),
           "must hold the " + (hasPrompt ? "prompt + output = " : "context ") + need + " positions");
     }
-    Buckets buckets = Buckets.valueOf(w.choice("buckets", "pow2", "compiled", "pow2", "exact").toUpperCase(Locale.ROOT));
+    // absent: the hardware's serving runtime decides (runtime.kv_buckets, resolved in infer)
+    Buckets buckets = w.has("buckets") ? Buckets.valueOf(w.choice("buckets", "pow2", "compiled", "pow2", "exact").toUpperCase(Locale.ROOT))
+        : null;
     boolean median = w.choice("tpot", "p50", "p50", "mean").equals("p50");
     boolean flash = w.choice("prefill_attention", "flash", "compiled", "flash").equals("flash");
     boolean fused = w.choice("graph", "fused", "fused", "kernels").equals("fused");
@@ -182,8 +184,20 @@ final class LlmInference {
     return LlmSystem.tpProblem(m, tp);
   }
 
+  /**
+   * The KV span policy of a hardware's serving stack when the workload does not name one: the Neuron runtime's
+   * power-of-two token-generation buckets, or the live context of a paged KV cache (GPU stacks).
+   */
+  static Buckets defaultBuckets(HardwareSpec hw) {
+    return hw.runtime().bucketedKv() ? Buckets.POW2 : Buckets.EXACT;
+  }
+
   static LlmResult infer(HardwareSpec hw, WorkloadSpec w, Function<String, ModelShape> models, EnergyModel energy, RunOptions opts) {
     Params p = parse(w);
+    if (p.buckets() == null) {
+      p = new Params(p.model(), p.phase(), p.batch(), p.prompt(), p.output(), p.ctx(), p.maxSeq(), defaultBuckets(hw), p.tp(), p.lnc(),
+          p.dtype(), p.weights(), p.perStepForm(), p.flashPrefill(), p.fused(), p.medianTpot(), p.ep(), p.routing());
+    }
     ModelShape m = models.apply(p.model());
     String src = w.source();
     RankLayout layout;
@@ -656,7 +670,8 @@ final class LlmInference {
             + " positions (buckets=compiled: one token-generation graph)";
         case POW2 -> "KV span: Transformers-NeuronX's power-of-two token-generation buckets (128 .. max_seq " + p.maxSeq() + ")"
             + (stepsPerSpan.isEmpty() ? "" : ", decode steps per bucket " + stepsPerSpan);
-        case EXACT -> "KV span: the live context (buckets=exact), mean integrated piecewise linearly between simulated contexts";
+        case EXACT -> "KV span: the live context (buckets=exact; the default where runtime.kv_buckets is none, a paged KV cache),"
+            + " mean integrated piecewise linearly between simulated contexts";
       };
     }
 

@@ -180,6 +180,21 @@ class HardwareLoaderTest {
     assertThat(e.file()).isEqualTo("--set");
   }
 
+  /** Neuron configs bucket decode KV spans in powers of two; GPU configs (no key) read the live context; other values fail. */
+  @Test
+  void kvBucketsArePow2OnNeuronConfigsAndAbsentElsewhere() throws IOException {
+    HardwareLoader l = shipped();
+    for (String n : List.of("trn1", "trn1-32xl", "trn2", "trn3-ultraserver")) {
+      assertThat(l.load(n, List.of()).spec().runtime().bucketedKv()).as(n).isTrue();
+    }
+    for (String n : List.of("h100", "b200-hgx8", "gb300-nvl72")) {
+      assertThat(l.load(n, List.of()).spec().runtime().bucketedKv()).as(n).isFalse();
+    }
+    ConfigException e = loadFails(BASE, "runtime.kv_buckets=paged");
+    assertThat(e.file()).isEqualTo("--set");
+    assertThat(e.getMessage()).contains("kv_buckets").contains("paged").contains("'pow2' or 'none'").doesNotContain("\n");
+  }
+
   @Test
   void errorInBaseFileNamesTheBase() throws IOException {
     write("_base/b.yaml", BASE.replace("size: 24 MiB", "size: 24 MHz"));

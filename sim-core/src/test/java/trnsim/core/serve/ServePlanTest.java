@@ -152,6 +152,22 @@ class ServePlanTest {
     }
   }
 
+  /**
+   * A GPU (paged KV cache) is charged the live context, not its power-of-two bucket: the decode step at
+   * context 1500 lies strictly between the steps at 1024 and 2048 and within 2% of llm-infer's own step at
+   * context 1500 (the interpolation between simulated spans stands in for simulating every context).
+   */
+  @Test
+  void gpuDecodeIsChargedTheLiveContext() {
+    var costs = trnsim.core.system.InferenceCosts.of(hw("h100"), TINY, 1, null, 4096, 4096, DType.BF16, DType.BF16, null,
+        RunOptions.defaults());
+    assertThat(costs.span(1500)).isEqualTo(1500);
+    double at1500 = costs.decode(4, 1500).seconds();
+    assertThat(at1500).isGreaterThan(costs.decode(4, 1024).seconds()).isLessThan(costs.decode(4, 2048).seconds());
+    double direct = llmInfer("h100", "llm-infer:model=tiny,tp=1,phase=decode,batch=4,max_seq=4096,ctx=1500");
+    assertThat(at1500).isCloseTo(direct, within(0.02 * direct));
+  }
+
   /** KV capacity binds: a cache of a few requests' worth caps the running batch below max batch and forces preemptions. */
   @Test
   void smallKvCacheBindsTheBatch() {

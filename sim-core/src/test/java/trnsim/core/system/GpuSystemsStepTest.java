@@ -38,6 +38,25 @@ class GpuSystemsStepTest {
     }
   }
 
+  /**
+   * GPU serving stacks keep the KV cache in pages and attend over the live context: no power-of-two padding.
+   * Two decode steps of the same compiled max_seq at live contexts 1100 and 1900 differ in HBM traffic by exactly
+   * the 800 extra positions' K and V: 800 x kv heads x head_dim x 2 (K, V) x 2 B (bf16) x batch per layer
+   * (Llama-3.2 1B: 8 kv heads of 64). A Neuron config (buckets of 2048 for both) reads the same span twice.
+   */
+  @Test
+  void gpuDecodeReadsTheLiveContextNotAPowerOfTwoBucket() {
+    String w = "llm-infer:model=llama3.2-1b,tp=1,phase=decode,batch=4,max_seq=2048,ctx=";
+    LlmResult shortCtx = run("h100", w + 1100);
+    LlmResult longCtx = run("h100", w + 1900);
+    double kvPerLayer = 800.0 * 8 * 64 * 2 * 2 * 4;
+    assertThat(longCtx.layer().hbmBytes() - shortCtx.layer().hbmBytes()).isCloseTo(kvPerLayer, org.assertj.core.api.Assertions.within(
+        kvPerLayer * 1e-9));
+    assertThat(String.join(" ", longCtx.notes())).contains("KV span of 1900 positions");
+    LlmResult neuron = run("trn1", w + 1900);
+    assertThat(String.join(" ", neuron.notes())).contains("KV span of 2048 positions");
+  }
+
   @Test
   void decodeStepRunsOnEverySystem() {
     for (String s : SYSTEMS) {

@@ -153,7 +153,7 @@ public final class CompiledDecodeAttention {
     int loadQ = t.dmaQueues();
     long chunks = Kernels.ceilDiv(a.span(), SOFTMAX_CHUNK);
     c.alloc(MemSpace.SBUF, "scores and probabilities", t.partitions(), 4 * a.span() + a.dtype().bytes(a.span()));
-    c.alloc(MemSpace.SBUF, "mask chunk ring, statistics", t.partitions(), RING * a.dtype().bytes(SOFTMAX_CHUNK) + 64 * chunks);
+    c.alloc(MemSpace.SBUF, "mask chunk ring, statistics", t.partitions(), softmaxBytes(t, a) - 4 * a.span() - a.dtype().bytes(a.span()));
     for (long rt = 0; rt < rowTiles; rt++) {
       int rows = (int) Math.min(t.partitions(), a.rows() - rt * t.partitions());
       Op[] mask = new Op[(int) chunks];
@@ -212,9 +212,11 @@ public final class CompiledDecodeAttention {
     int loadQ = InferenceLowering.loadShare(t.dmaQueues(), a.kvBytes(), a.dtype().bytes(a.rows() * d));
     int storeQ = t.dmaQueues() - loadQ;
     long pieces = Kernels.ceilDiv(a.span(), parts);
+    long pairs = a.batch() * a.kvHeads();
+    int ring = vSlots(t, a);
     c.alloc(MemSpace.SBUF, "P", rows, rowTiles * a.dtype().bytes(a.span()));
     c.alloc(MemSpace.SBUF, "P^T pieces", parts, a.dtype().bytes(pieces * a.rows()));
-    c.alloc(MemSpace.SBUF, "V ring", parts, RING * a.dtype().bytes((long) KEY_DMA / parts * d));
+    c.alloc(MemSpace.SBUF, "V buffer (" + ring + " slots of " + KEY_DMA + " keys)", parts, ring * vSlotBytes(t, a));
     c.alloc(MemSpace.SBUF, "O^T", d, 4 * a.rows());
     c.alloc(MemSpace.PSUM, "P^T, O^T", parts, t.psumBytesPerPartition());
     Op[] pLoad = new Op[0]; // P is in SBUF (left there by the softmax)
@@ -239,10 +241,9 @@ public final class CompiledDecodeAttention {
       pT.add(bankCopy[bank]);
       bank = (bank + 1) % bankCopy.length;
     }
-    Op[] ringReader = new Op[RING];
+    Op[] ringReader = new Op[ring];
     int slot = 0;
     List<Op> outs = new ArrayList<>();
-    long pairs = a.batch() * a.kvHeads();
     for (int pr = 0; pr < pairs; pr++) {
       Op pv = null;
       for (long k0 = 0; k0 < a.span(); k0 += KEY_DMA) {
@@ -264,7 +265,7 @@ public final class CompiledDecodeAttention {
               TensorRef.psum(d, r, DType.FP32), k0 > 0 || pc > 0), Kernels.concat(pc == 0 ? v : new Op[0], pReady));
         }
         ringReader[slot] = pv;
-        slot = (slot + 1) % RING;
+        slot = (slot + 1) % ring;
       }
       // normalise by the row sums while evacuating
       outs.add(c.add(new Instruction.TensorTensor(EngineKind.VECTOR, TensorRef.psum(d, r, DType.FP32), TensorRef.sbuf(d, r, DType.FP32),
@@ -274,6 +275,34 @@ public final class CompiledDecodeAttention {
     pb.flops(2 * a.rows() * a.span() * a.d()).hbmBytesMin(a.kvBytes());
     pb.note("P^T by " + pieces * rowTiles + " tensor-engine transposes; V streamed in " + KEY_DMA + "-key DMAs per (sequence, kv head)");
     return pb.build();
+  }
+
+  /** SBUF bytes per partition of one V slot: {@value #KEY_DMA} keys of one (sequence, kv head), keys on partitions. */
+  static long vSlotBytes(TargetSpec t, Shape a) {
+    return a.dtype().bytes((long) KEY_DMA / t.partitions() * a.d());
+  }
+
+  /** SBUF bytes per partition the softmax kernel holds: the fp32 scores and the probabilities, the mask ring and statistics. */
+  static long softmaxBytes(TargetSpec t, Shape a) {
+    long chunks = Kernels.ceilDiv(a.span(), SOFTMAX_CHUNK);
+    return 4 * a.span() + a.dtype().bytes(a.span()) + RING * a.dtype().bytes(SOFTMAX_CHUNK) + 64 * chunks;
+  }
+
+  /**
+   * V slots of the values kernel. The V cache is an input of the graph (its loads wait for nothing), so a
+   * graph compiler issues them as early as SBUF allows: the V buffer takes what a partition has left beside
+   * the softmax (the kernel the loads overlap in a chained graph) and the values kernel's own P, P^T and
+   * O^T, up to the whole span of every (sequence, kv head), and at least {@value #RING} slots. V then
+   * streams in while the softmax computes, instead of after it.
+   */
+  static int vSlots(TargetSpec t, Shape a) {
+    int parts = t.partitions();
+    long rowTiles = Kernels.ceilDiv(a.rows(), parts);
+    long pieces = Kernels.ceilDiv(a.span(), parts);
+    long own = rowTiles * a.dtype().bytes(a.span()) + a.dtype().bytes(pieces * a.rows()) + 4 * a.rows();
+    long free = t.sbufBytesPerPartition() - softmaxBytes(t, a) - own;
+    long loads = a.batch() * a.kvHeads() * Kernels.ceilDiv(a.span(), KEY_DMA);
+    return (int) Math.max(RING, Math.min(loads, free / vSlotBytes(t, a)));
   }
 
   /**
