@@ -366,20 +366,22 @@ class CollectivesTest {
     Fabric with = fabric("trn1-32xl", 1);
     HardwareSpec h0 = hw("trn1-32xl", "chip.collectives.gather_setup=0us");
     Fabric without = Fabric.of(h0, 1, RankLayout.of(h0.chip(), null));
-    double previous = 0;
-    for (double bytes = 1024; bytes <= (1L << 30); bytes *= 2) {
-      var a = Collectives.runOne(with, Op.ALL_REDUCE, List.of(0, 1), bytes, Algo.AUTO, DType.FP32, true);
-      var b = Collectives.runOne(without, Op.ALL_REDUCE, List.of(0, 1), bytes, Algo.AUTO, DType.FP32, true);
-      // 2 ranks: one reduce-scatter step and one all-gather step move the same bytes.
-      double rsBytes = b.transferSeconds() / 2 + b.reduceSeconds();
-      assertThat(b.seconds() - a.seconds()).as("%s B", bytes).isCloseTo(Math.min(TRN1_GATHER_SETUP, rsBytes), within(1e-15));
-      assertThat(b.fixedSeconds()).isEqualTo(TRN1_LAUNCH);
-      // only the launch moves: steps, bytes on links and the parts after the launch are the same
-      assertThat(a.linkBytes()).isEqualTo(b.linkBytes());
-      assertThat(a.transferSeconds() + a.syncSeconds() + a.reduceSeconds())
-          .isEqualTo(b.transferSeconds() + b.syncSeconds() + b.reduceSeconds());
-      assertThat(a.seconds()).isGreaterThanOrEqualTo(previous - 1e-15); // still monotone in the message size
-      previous = a.seconds();
+    for (List<Integer> group : List.of(List.of(0, 1), range(0, 32, 1))) {
+      double previous = 0;
+      for (double bytes = 1024; bytes <= (1L << 30); bytes *= 2) {
+        var a = Collectives.runOne(with, Op.ALL_REDUCE, group, bytes, Algo.AUTO, DType.FP32, true);
+        var b = Collectives.runOne(without, Op.ALL_REDUCE, group, bytes, Algo.AUTO, DType.FP32, true);
+        // a ring's reduce-scatter and all-gather halves move the same bytes in the same number of steps
+        double rsBytes = b.transferSeconds() / 2 + b.reduceSeconds();
+        assertThat(b.seconds() - a.seconds()).as("%s B", bytes).isCloseTo(Math.min(TRN1_GATHER_SETUP, rsBytes), within(1e-15));
+        assertThat(b.fixedSeconds()).isEqualTo(TRN1_LAUNCH);
+        // only the launch moves: steps, bytes on links and the parts after the launch are the same
+        assertThat(a.linkBytes()).isEqualTo(b.linkBytes());
+        assertThat(a.transferSeconds() + a.syncSeconds() + a.reduceSeconds())
+            .isEqualTo(b.transferSeconds() + b.syncSeconds() + b.reduceSeconds());
+        assertThat(a.seconds()).isGreaterThanOrEqualTo(previous - 1e-15); // still monotone in the message size
+        previous = a.seconds();
+      }
     }
   }
 
@@ -390,12 +392,13 @@ class CollectivesTest {
     Fabric f = fabric("trn1-32xl", 1);
     java.util.function.DoubleUnaryOperator t = b ->
         Collectives.runOne(f, Op.ALL_REDUCE, List.of(0, 1), b, Algo.AUTO, DType.FP32, true).seconds();
-    double tx = (1 << 20) / 2.0 / TRN1_RANK_BW; // one step's transfer at 512 KiB ... 1 MiB messages: linear in B
+    // reduce-scatter bytes of a 2 MiB message: its 1 MiB chunk plus half the exposed reduction slice
+    double rsAt2MiB = (1 << 20) / TRN1_RANK_BW + (1 << 20) / 4.0 / TRN1_REDUCE / 2;
     double medium = t.applyAsDouble(1 << 21) - t.applyAsDouble(1 << 20);   // both RS halves under 23.6 us
     double large = t.applyAsDouble(1L << 28) - t.applyAsDouble(1L << 27);  // both above
     double perByteAg = 1 / (2 * TRN1_RANK_BW);                              // all-gather step, per message byte
     double perByteRs = perByteAg + (1 / (2.0 * 4 * TRN1_REDUCE)) / 2;       // + half of the hidden reduction slice
-    assertThat(tx).isLessThan(TRN1_GATHER_SETUP);
+    assertThat(rsAt2MiB).isLessThan(TRN1_GATHER_SETUP);
     assertThat(medium).isCloseTo(perByteAg * (1 << 20), within(1e-12));
     assertThat(large).isCloseTo((perByteAg + perByteRs) * (1L << 27), within(1e-9));
     // an all-gather or reduce-scatter alone has one half: it pays the whole launch
