@@ -21,9 +21,12 @@ import trnsim.core.config.unit.TimeSpan;
  * @param packet the collective DMA packet: a transfer of S bytes uses at most ceil(S / packet) rings
  * @param reduceElementsPerNsPerCore reduction throughput per physical core, in elements per
  *     nanosecond (= G elements/s) of any dtype (the reducing engine computes in fp32)
+ * @param gatherSetup the part of a standalone all-reduce's {@code launch} that sets up its
+ *     all-gather half and runs while its reduce-scatter half moves data (0: none; at most
+ *     {@code launch})
  */
 public record CollectiveSpec(String algorithms, TimeSpan launch, TimeSpan transferOverhead, Integer dmaRingsPerCore,
-    DataSize packet, Double reduceElementsPerNsPerCore) {
+    DataSize packet, Double reduceElementsPerNsPerCore, TimeSpan gatherSetup) {
   public CollectiveSpec {
     Require.present(algorithms, "algorithms");
     algorithms = algorithms.toLowerCase(Locale.ROOT);
@@ -39,6 +42,18 @@ public record CollectiveSpec(String algorithms, TimeSpan launch, TimeSpan transf
     Require.positive(dmaRingsPerCore, "dma_rings_per_core");
     Require.present(packet, "packet");
     Require.positive(reduceElementsPerNsPerCore, "reduce_elements_per_ns_per_core");
+    if (gatherSetup == null) {
+      gatherSetup = TimeSpan.ZERO;
+    }
+    if (gatherSetup.seconds() > launch.seconds()) {
+      throw new ConfigFieldException("gather_setup", gatherSetup, "must not exceed launch (" + launch + "): it is part of it");
+    }
+  }
+
+  /** Without a gather setup overlap (the whole launch before the first step). */
+  public CollectiveSpec(String algorithms, TimeSpan launch, TimeSpan transferOverhead, Integer dmaRingsPerCore,
+      DataSize packet, Double reduceElementsPerNsPerCore) {
+    this(algorithms, launch, transferOverhead, dmaRingsPerCore, packet, reduceElementsPerNsPerCore, null);
   }
 
   /** True for the size-based policy of the current Neuron runtime (mesh, RDH, KangaRing). */

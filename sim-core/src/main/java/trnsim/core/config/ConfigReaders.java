@@ -107,7 +107,7 @@ public final class ConfigReaders {
     e.add(new Entry("chip.power.idle", List.of("energy", "power-limiter"), null));
     e.add(new Entry("chip.power.energy_table", List.of("energy", "power-limiter"), null));
     for (String k : List.of("algorithms", "launch", "transfer_overhead", "dma_rings_per_core", "packet",
-        "reduce_elements_per_ns_per_core")) {
+        "reduce_elements_per_ns_per_core", "gather_setup")) {
       e.add(new Entry("chip.collectives." + k, List.of("collectives", "llm"), null));
     }
     e.add(new Entry("system.chips", List.of("collectives", "llm", "cost"), null));

@@ -21,12 +21,22 @@ import trnsim.core.config.HardwareSpec;
  * @param hbmBytesPerSecond the chip's sustained HBM bandwidth, shared by its ranks' transfers
  * @param reduceElementsPerSecond reduction throughput per rank, elements of any dtype per second
  * @param modelsDma whether transfers go through per-rank DMA rings and the chip's HBM
+ * @param gatherSetupSeconds the part of {@code launchSeconds} that a standalone all-reduce spends
+ *     setting up its all-gather half while its reduce-scatter half runs
  */
 public record CollectiveCosts(boolean sizeBasedAlgorithms, double launchSeconds, double transferOverheadSeconds,
     int dmaRings, double ringBytesPerSecond, double packetBytes, double hbmBytesPerSecond,
-    double reduceElementsPerSecond, boolean modelsDma) {
+    double reduceElementsPerSecond, boolean modelsDma, double gatherSetupSeconds) {
   private static final CollectiveCosts BARE = new CollectiveCosts(true, 0, 0, Integer.MAX_VALUE,
-      Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, false);
+      Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, false, 0);
+
+  /** Without a gather setup overlap (the whole launch before the first step). */
+  public CollectiveCosts(boolean sizeBasedAlgorithms, double launchSeconds, double transferOverheadSeconds, int dmaRings,
+      double ringBytesPerSecond, double packetBytes, double hbmBytesPerSecond, double reduceElementsPerSecond,
+      boolean modelsDma) {
+    this(sizeBasedAlgorithms, launchSeconds, transferOverheadSeconds, dmaRings, ringBytesPerSecond, packetBytes,
+        hbmBytesPerSecond, reduceElementsPerSecond, modelsDma, 0);
+  }
 
   /** The bare link model. */
   public static CollectiveCosts bare() {
@@ -44,7 +54,7 @@ public record CollectiveCosts(boolean sizeBasedAlgorithms, double launchSeconds,
     double ring = chip.core().dma().queueBandwidth().bytesPerSecond() * chip.hbm().efficiency();
     return new CollectiveCosts(c.sizeBasedAlgorithms(), c.launch().seconds(), c.transferOverhead().seconds(),
         c.dmaRingsPerCore() * coresPerRank, ring, c.packet().bytes(), chip.hbm().sustainedBytesPerSecond(),
-        c.reduceElementsPerNsPerCore() * 1e9 * coresPerRank, true);
+        c.reduceElementsPerNsPerCore() * 1e9 * coresPerRank, true, c.gatherSetup().seconds());
   }
 
   /** Rings one transfer of {@code bytes} spreads over: one per packet, at most the rank's rings. */

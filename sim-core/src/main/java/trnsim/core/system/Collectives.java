@@ -308,6 +308,8 @@ public final class Collectives {
     double reduce = 0;
     double linkBytes = 0;
     long steps = 0;
+    double reduceScatterBytes = 0; // time of the bytes (and exposed reduction) of an all-reduce's leading reducing phases
+    boolean leading = true;
     for (Phase p : phases) {
       Fabric.PhaseCost c = f.phaseTime(p.flows());
       double issue = k.issueSeconds(maxTransfersPerRank(p.flows()));
@@ -317,15 +319,33 @@ public final class Collectives {
         double tr = maxReceivedBytes(p.flows()) / elementBytes / k.reduceElementsPerSecond();
         exposed = pipelined(tx, tr) - tx;
       }
+      leading &= p.reduces();
+      if (leading) {
+        reduceScatterBytes += (tx + exposed) * p.repeat();
+      }
       sync += (issue + c.latencySeconds()) * p.repeat();
       transfer += tx * p.repeat();
       reduce += exposed * p.repeat();
       linkBytes += c.linkBytes() * p.repeat();
       steps += p.repeat();
     }
-    double fixed = standalone ? k.launchSeconds() : 0;
+    double fixed = standalone ? launchSeconds(k, op, reduceScatterBytes) : 0;
     return new Result(op, a, n, groups, bytes, fixed + sync + transfer + reduce, linkBytes, steps, note, dtype, standalone,
         fixed, sync, transfer, reduce);
+  }
+
+  /**
+   * The host launch a standalone collective pays before (and beyond) its steps. An all-reduce runs
+   * as its reduce-scatter half followed by its all-gather half (R-INTRA); the runtime's setup of
+   * the all-gather half, the last {@code gatherSetupSeconds} of the launch, proceeds while the
+   * reduce-scatter half's bytes move (its transfers and the reduction they expose; their issue and
+   * hop latency wait for the launch as any step does), so that much of the launch is hidden:
+   * launch - min(gatherSetup, reduce-scatter bytes). Other operations have one half and pay the
+   * whole launch. The bare model has neither.
+   */
+  static double launchSeconds(CollectiveCosts k, Op op, double reduceScatterBytesSeconds) {
+    double hidden = op == Op.ALL_REDUCE ? Math.min(k.gatherSetupSeconds(), reduceScatterBytesSeconds) : 0;
+    return k.launchSeconds() - hidden;
   }
 
   /**

@@ -129,6 +129,7 @@ class CollectivesTest {
 
   // Values from the configs' sources, restated here so that the closed forms are computed independently.
   static final double TRN1_LAUNCH = 55.4e-6;       // trn1.yaml, FITTED
+  static final double TRN1_GATHER_SETUP = 23.6e-6; // trn1.yaml, FITTED: part of the launch an all-reduce hides
   static final double TRN1_ISSUE = 1.3e-6;         // N-DMABW per-transfer cost
   static final double TRN1_RANK_BW = 4 * 17e9 * 0.9; // 4 rings x 17 GB/s x HBM efficiency 0.9
   static final double TRN1_REDUCE = 54.4e9;        // elements/s per NeuronCore-v2
@@ -147,8 +148,10 @@ class CollectivesTest {
       double rings = Math.min(4, Math.max(1, Math.ceil(chunk / 65536)));
       double tx = chunk / (rings * 17e9 * 0.9);
       double tr = chunk / 4 / TRN1_REDUCE;
-      // Reduce-scatter step: transfer and reduction in two slices; all-gather step: transfer.
-      double expected = TRN1_LAUNCH + 2 * TRN1_ISSUE + (Math.max(tx, tr) + Math.min(tx, tr) / 2) + tx;
+      // Reduce-scatter step: transfer and reduction in two slices; all-gather step: transfer. The
+      // all-gather half's setup (the launch's last 23.6 us) runs while the reduce-scatter bytes move.
+      double rs = Math.max(tx, tr) + Math.min(tx, tr) / 2;
+      double expected = TRN1_LAUNCH - Math.min(TRN1_GATHER_SETUP, rs) + 2 * TRN1_ISSUE + rs + tx;
       assertThat(r.seconds()).as("%s bytes", bytes).isCloseTo(expected, within(1e-12));
       assertThat(r.fixedSeconds() + r.syncSeconds() + r.transferSeconds() + r.reduceSeconds())
           .isCloseTo(r.seconds(), within(1e-15));
@@ -349,8 +352,60 @@ class CollectivesTest {
     assertThat(graph.standalone()).isFalse();
     assertThat(graph.dtype()).isEqualTo(DType.BF16);
     assertThat(graph.fixedSeconds()).isZero();
-    assertThat(standalone.seconds() - graph.seconds()).isCloseTo(TRN1_LAUNCH, within(1e-15));
+    // 16-rank rings: the reduce-scatter half's 15 steps of 256 B move in well under the gather setup,
+    // so all of those bytes hide behind the launch.
+    double rsBytes = graph.transferSeconds() / 2 + graph.reduceSeconds();
+    assertThat(rsBytes).isLessThan(TRN1_GATHER_SETUP);
+    assertThat(standalone.seconds() - graph.seconds()).isCloseTo(TRN1_LAUNCH - rsBytes, within(1e-15));
+    assertThat(standalone.fixedSeconds()).isCloseTo(TRN1_LAUNCH - rsBytes, within(1e-15));
     assertThat(graph.syncSeconds()).isEqualTo(standalone.syncSeconds());
+  }
+
+  @Test
+  void anAllReduceHidesAtMostTheGatherSetupAndAtMostItsReduceScatterBytes() {
+    Fabric with = fabric("trn1-32xl", 1);
+    HardwareSpec h0 = hw("trn1-32xl", "chip.collectives.gather_setup=0us");
+    Fabric without = Fabric.of(h0, 1, RankLayout.of(h0.chip(), null));
+    for (List<Integer> group : List.of(List.of(0, 1), range(0, 32, 1))) {
+      double previous = 0;
+      for (double bytes = 1024; bytes <= (1L << 30); bytes *= 2) {
+        var a = Collectives.runOne(with, Op.ALL_REDUCE, group, bytes, Algo.AUTO, DType.FP32, true);
+        var b = Collectives.runOne(without, Op.ALL_REDUCE, group, bytes, Algo.AUTO, DType.FP32, true);
+        // a ring's reduce-scatter and all-gather halves move the same bytes in the same number of steps
+        double rsBytes = b.transferSeconds() / 2 + b.reduceSeconds();
+        assertThat(b.seconds() - a.seconds()).as("%s B", bytes).isCloseTo(Math.min(TRN1_GATHER_SETUP, rsBytes), within(1e-15));
+        assertThat(b.fixedSeconds()).isEqualTo(TRN1_LAUNCH);
+        // only the launch moves: steps, bytes on links and the parts after the launch are the same
+        assertThat(a.linkBytes()).isEqualTo(b.linkBytes());
+        assertThat(a.transferSeconds() + a.syncSeconds() + a.reduceSeconds())
+            .isEqualTo(b.transferSeconds() + b.syncSeconds() + b.reduceSeconds());
+        assertThat(a.seconds()).isGreaterThanOrEqualTo(previous - 1e-15); // still monotone in the message size
+        previous = a.seconds();
+      }
+    }
+  }
+
+  @Test
+  void whileTheReduceScatterHalfHidesTheSetupTheCurveGrowsAtHalfItsLargeSizeSlope() {
+    // Closed form for 2 ranks, sizes of >= 4 packets per chunk (all 4 rings): t(B) = L + 2 issue + RS(B) + AG(B)
+    // - min(W, RS(B)), RS = AG + half the exposed slice; below W the launch absorbs RS, above it only W.
+    Fabric f = fabric("trn1-32xl", 1);
+    java.util.function.DoubleUnaryOperator t = b ->
+        Collectives.runOne(f, Op.ALL_REDUCE, List.of(0, 1), b, Algo.AUTO, DType.FP32, true).seconds();
+    // reduce-scatter bytes of a 2 MiB message: its 1 MiB chunk plus half the exposed reduction slice
+    double rsAt2MiB = (1 << 20) / TRN1_RANK_BW + (1 << 20) / 4.0 / TRN1_REDUCE / 2;
+    double medium = t.applyAsDouble(1 << 21) - t.applyAsDouble(1 << 20);   // both RS halves under 23.6 us
+    double large = t.applyAsDouble(1L << 28) - t.applyAsDouble(1L << 27);  // both above
+    double perByteAg = 1 / (2 * TRN1_RANK_BW);                              // all-gather step, per message byte
+    double perByteRs = perByteAg + (1 / (2.0 * 4 * TRN1_REDUCE)) / 2;       // + half of the hidden reduction slice
+    assertThat(rsAt2MiB).isLessThan(TRN1_GATHER_SETUP);
+    assertThat(medium).isCloseTo(perByteAg * (1 << 20), within(1e-12));
+    assertThat(large).isCloseTo((perByteAg + perByteRs) * (1L << 27), within(1e-9));
+    // an all-gather or reduce-scatter alone has one half: it pays the whole launch
+    for (Op op : new Op[] {Op.ALL_GATHER, Op.REDUCE_SCATTER}) {
+      var r = Collectives.runOne(f, op, List.of(0, 1), 1 << 20, Algo.AUTO, DType.FP32, true);
+      assertThat(r.fixedSeconds()).as(op.label()).isEqualTo(TRN1_LAUNCH);
+    }
   }
 
   @Test
@@ -385,6 +440,8 @@ class CollectivesTest {
         .isInstanceOf(ConfigException.class).hasMessageContaining("algorithms").hasMessageContaining("tree");
     assertThatThrownBy(() -> hw("trn2", "chip.collectives.dma_rings_per_core=17"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("dma_rings_per_core");
+    assertThatThrownBy(() -> hw("trn1-32xl", "chip.collectives.gather_setup=60us"))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("gather_setup").hasMessageContaining("launch");
     assertThatThrownBy(() -> hw("trn2", "chip.collectives.reduce_elements_per_ns_per_core=-1"))
         .isInstanceOf(ConfigException.class).hasMessageContaining("reduce_elements_per_ns_per_core");
   }
