@@ -68,14 +68,23 @@ final class PlanSearch {
       List<LlmTraining.Plan> all,
       RankLayout layout, double capacity, EnergyModel energy, RunOptions opts, WorkloadSpec w, List<String> defaulted) {
     LlmTraining.Sims sims = new LlmTraining.Sims();
-    Outcome out = search(hw, m, o, plans, layout, capacity, opts, w, defaulted, sims, o.plan() != LlmTraining.PlanMode.EXHAUSTIVE);
+    // plans whose data parallelism the global batch cannot feed (dp x mbs > global batch) run more sequences than asked:
+    // candidates only when no other plan fits (the default chooser's order puts them last for the same reason)
+    List<LlmTraining.Plan> fed = plans.stream().filter(p -> !starved(p, o)).toList();
+    List<LlmTraining.Plan> candidates = fed.isEmpty() ? plans : fed;
+    Outcome out = search(hw, m, o, candidates, layout, capacity, opts, w, defaulted, sims, o.plan() != LlmTraining.PlanMode.EXHAUSTIVE);
     LlmTraining.Plan best = out.best().plan();
     int rpc = layout.ranksPerChip();
     LlmResult chosen = new LlmTraining.StepModel(hw, m, o, best, layout, LlmTraining.memory(m, best, o, rpc), capacity, energy,
         opts, defaulted, sims).run(w);
     List<LlmTraining.Plan> over = all.stream().filter(p -> !plans.contains(p)).toList();
     int shown = o.plan() == LlmTraining.PlanMode.EXHAUSTIVE ? plans.size() : SHOWN;
-    return chosen.withNotes(explain(out, chooser, overMemory(m, o, over, rpc, capacity), shown));
+    return chosen.withNotes(explain(out, chooser, overMemory(m, o, over, rpc, capacity), plans.size() - candidates.size(), shown));
+  }
+
+  /** More data-parallel replicas than the global batch has sequences for. */
+  static boolean starved(LlmTraining.Plan p, LlmTraining.Options o) {
+    return (long) p.dp() / o.cp() * o.mbs() > o.globalBatch();
   }
 
   /**
@@ -137,7 +146,7 @@ final class PlanSearch {
   }
 
   /** The search's counts, the top {@code shown} plans, the default chooser's plan, and why each other plan loses. */
-  static List<String> explain(Outcome out, LlmTraining.Plan first, List<OverMemory> over, int shown) {
+  static List<String> explain(Outcome out, LlmTraining.Plan first, List<OverMemory> over, int starved, int shown) {
     List<String> lines = new ArrayList<>();
     Scored best = out.best();
     List<Scored> simulated = out.simulated();
@@ -146,8 +155,10 @@ final class PlanSearch {
     String chooserWhy = chooser.plan().equals(best.plan()) ? "the same plan"
         : chooser.simulated() ? String.format(Locale.ROOT, "%s, +%.1f%%", LlmSystem.seconds(chooser.seconds()), slower(chooser.seconds(), best))
         : String.format(Locale.ROOT, "pruned, at least +%.1f%%", slower(chooser.boundSeconds(), best));
-    lines.add(String.format(Locale.ROOT, "plan search: %d plans fit memory (%d more do not); %d simulated, %d pruned by their lower bound%s; "
-        + "fastest %s (%s step); the default chooser's plan %s (%s)", out.candidates().size(), over.size(), simulated.size(), pruned.size(),
+    lines.add(String.format(Locale.ROOT, "plan search: %d plans fit memory (%d more do not%s); %d simulated, %d pruned by their lower bound%s; "
+        + "fastest %s (%s step); the default chooser's plan %s (%s)", out.candidates().size(), over.size(),
+        starved > 0 ? "; " + starved + " more fit but have more data-parallel replicas than the global batch has sequences" : "",
+        simulated.size(), pruned.size(),
         out.pruneHeld() ? "" : " (a bound exceeded its step: every plan simulated)", label(best.plan()),
         LlmSystem.seconds(best.seconds()), label(first), chooserWhy));
     int n = 0;

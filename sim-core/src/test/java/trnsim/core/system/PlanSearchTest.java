@@ -95,9 +95,7 @@ class PlanSearchTest {
   @Test
   void theSearchIsNeverSlowerThanTheDefaultChooserOnLargeSystemsAndPrunes() {
     for (String[] c : List.of(new String[] {"trn2-ultraserver", "llm-train:model=llama3-70b"},
-        new String[] {"h100-hgx8", "llm-train:model=llama3.2-1b,seq=512,global_batch=16"},
-        new String[] {"trn3-ultraserver", "llm-train:model=llama3-70b"},
-        new String[] {"trn2-ultraserver", "llm-train:model=mixtral-8x7b,seq=2048,global_batch=64"})) {
+        new String[] {"h100-hgx8", "llm-train:model=llama3.2-1b,seq=512,global_batch=16"})) {
       LlmResult best = run(c[0], c[1]);
       LlmResult first = run(c[0], c[1] + ",plan=first");
       assertThat(best.seconds()).as(c[0] + " " + c[1]).isLessThanOrEqualTo(first.seconds());
