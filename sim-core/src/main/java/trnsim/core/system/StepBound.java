@@ -12,8 +12,9 @@ import trnsim.isa.lower.MoeLoad;
  * Lower bounds on the simulated kernel times of a training layer and of the LM head, in closed
  * form and without lowering anything, for the plan search's prune ({@link PlanSearch}). Each
  * kernel the lowering emits takes at least its useful FLOPs at the chip's tensor-engine peak
- * (GEMMs, the attention core) or its compulsory HBM bytes at the HBM's peak bandwidth (norms,
- * residual adds, the MLP activation); kernels that are cheap or hard to bound (biases, the MoE
+ * (GEMMs, the attention core) or its compulsory HBM bytes at the HBM's sustained bandwidth, the
+ * rate the simulated HBM streams at (norms, residual adds, the MLP activation; zero behind an L2,
+ * which may serve part of them); kernels that are cheap or hard to bound (biases, the MoE
  * router's top-k, permutation and combine, latent norms, sliding-window attention) count zero. A
  * clock lowered by a power limit only makes the simulated kernels slower. The bound of each part
  * (forward, backward, recompute) is at most the simulated part, the property the prune needs
@@ -25,7 +26,9 @@ final class StepBound {
 
   StepBound(HardwareSpec hw) {
     this.hw = hw;
-    this.bytesPerSecond = hw.chip().hbm().bandwidth().bytesPerSecond();
+    // the simulated HBM streams at its sustained rate; behind an L2 (the GPUs) part of a kernel's traffic may hit in
+    // it, so there the bytes bound nothing
+    this.bytesPerSecond = hw.chip().l2() == null ? hw.chip().hbm().sustainedBytesPerSecond() : Double.POSITIVE_INFINITY;
   }
 
   /** Seconds of {@code flops} at the tensor engine's peak for {@code dt}. */
@@ -33,13 +36,14 @@ final class StepBound {
     return flops / LlmSystem.peak(hw, dt);
   }
 
-  /** Seconds of {@code elements} x {@code touches} elements of {@code dt} through HBM at its peak. */
+  /** Seconds of {@code elements} x {@code touches} elements of {@code dt} through HBM at its sustained rate. */
   private double bytes(double elements, int touches, DType dt) {
     return elements * touches * dt.bits() / 8.0 / bytesPerSecond;
   }
 
+  /** A GEMM: its FLOPs at the peak, or reading both operands and writing the product once, whichever is longer. */
   private double gemm(double m, double k, double n, DType dt) {
-    return flops(2 * m * k * n, dt);
+    return Math.max(flops(2 * m * k * n, dt), bytes(m * k + k * n + m * n, 1, dt));
   }
 
   /**
