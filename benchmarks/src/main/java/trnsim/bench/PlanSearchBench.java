@@ -25,12 +25,13 @@ import trnsim.isa.workload.WorkloadSpec;
  * exhaustive one (every fitting plan simulated) and the default chooser's single plan, each a whole
  * step with lowering, kernel simulation and composition. The pruned search should cost about what
  * simulating its winner costs; the exhaustive one one layer simulation per tensor-parallel degree.
- * Heap: 512 MiB (issue 14's target for the 405B step).
+ * Heap: 2 GiB, since the 70B search simulates a tp=2 layer whose lowering alone needs more than 512 MiB
+ * (the 405B step's 512 MiB target is checked whole-process: docs/performance.md).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SingleShotTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Fork(value = 1, jvmArgsAppend = "-Xmx512m")
+@Fork(value = 1, jvmArgsAppend = "-Xmx2g")
 @Warmup(iterations = 1)
 @Measurement(iterations = 3)
 public class PlanSearchBench {
