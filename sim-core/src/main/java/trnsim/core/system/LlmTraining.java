@@ -429,12 +429,7 @@ final class LlmTraining {
     return fitting(hw, m, o, rpc, totalRanks, capacity, src, false).get(0);
   }
 
-  /**
-   * Every plan whose memory fits, in the default chooser's order of preference (its first is
-   * {@link #choose}'s); with {@code moreEp}, MoE plans also at every power-of-two expert-parallel
-   * degree that divides dp and the experts (when ep is not given).
-   */
-  /** Every plan of the degrees, fitting memory or not, in the default chooser's order of preference. */
+  /** Every plan of the degrees, fitting memory or not, in the default chooser's order of preference (see {@link #fitting}). */
   static List<Plan> enumerate(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, String src, boolean moreEp) {
     List<Integer> tps = new ArrayList<>();
     if (o.tp() != null) {
@@ -496,6 +491,11 @@ final class LlmTraining {
     return plans;
   }
 
+  /**
+   * Every plan whose memory fits, in the default chooser's order of preference (its first is
+   * {@link #choose}'s); with {@code moreEp}, MoE plans also at every power-of-two expert-parallel
+   * degree that divides dp and the experts (when ep is not given).
+   */
   static List<Plan> fitting(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, double capacity, String src,
       boolean moreEp) {
     List<Plan> plans = enumerate(hw, m, o, rpc, totalRanks, src, moreEp);
@@ -916,9 +916,10 @@ final class LlmTraining {
 
     /**
      * A lower bound on this plan's step time: the same composition over {@link StepBound}'s closed-form
-     * kernel bounds instead of simulated kernels, with every overlappable collective taken as hidden
-     * and an overlapped data-parallel reduction as fully hidden. Every term of the step is
-     * non-decreasing in the kernel times, so this never exceeds {@link #run}'s step.
+     * kernel bounds instead of simulated kernels, with every overlappable tensor-parallel collective
+     * taken as hidden, an overlapped data-parallel reduction at the least its exposed time and HBM
+     * contention can sum to, and interleaved stages' transfers left out. Every other term of the step
+     * is non-decreasing in the kernel times, so this never exceeds {@link #run}'s step.
      */
     double lowerBoundSeconds(WorkloadSpec w) {
       return compose(w, bound(chipWork())).seconds();
