@@ -23,7 +23,7 @@ import trnsim.core.trace.ChromeTraceSink;
         "  llm-train:model=llama3-70b[,tp=,pp=,dp=,microbatches=,mbs=1,seq=4096,global_batch=1024,zero=1,dtype=bf16,systems=1,",
         "    lnc=,framework=generic|nxd|megatron-neuron,recompute=none|selective|selective-mlp|full,sp=,attn=flash|eager|eager-unfused,",
         "    precision=mixed|mixed-fp32acc|bf16-sr|fp32,dropout=,tp_overlap=,dp_overlap=,dp_bucket=25MiB,collectives=config|ring|neuron,optimizer=fused|unfused,",
-        "    plan=first|search,vpp=1,cp=1,zero=0|1|2|3,fp8=false]   (tp/pp/dp count ranks: logical NeuronCores)",
+        "    plan=search|exhaustive|first,vpp=1,cp=1,zero=0|1|2|3,fp8=false]   (tp/pp/dp count ranks: logical NeuronCores; open degrees are searched)",
         "  llm-infer:model=llama3-70b[,phase=prefill|decode|generate,batch=8,prompt=,output=,max_seq=,weights=bf16|fp8|int8,tp=,lnc=,ctx=]"
             + "   (whole system; docs/model.md)",
         "  on a mixed domain (system.groups, e.g. trn4-nvlink-fusion-gb300): llm-train takes stages=trn:40+gpu:40[,tp=trn:32+gpu:8],",
@@ -65,7 +65,7 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--no-steady-state", description = "Simulate every block of a GEMM instead of extrapolating its repeating steady state (for checking; docs/performance.md).")
   boolean noSteadyState;
 
-  @Option(names = "--explain", description = "llm-train: search every plan that fits memory (plan=search) and list the top plans, "
+  @Option(names = "--explain", description = "llm-train: ask for the plan search explicitly (plan=search, the default when degrees are open): the notes list the top plans, "
       + "their step time and memory, and why the others lose.")
   boolean explain;
 

@@ -44,8 +44,18 @@ final class LlmTraining {
   record Options(String model, Framework framework, long seq, long mbs, long globalBatch, boolean zero, DType dt,
       Precision precision, int systems, Integer lnc, Integer tp, Integer pp, Integer dp, Integer microbatches, Recompute recompute,
       boolean sp, Attention attention, boolean dropout, boolean dpOverlap, long dpBucketBytes, String collectives,
-      boolean tpOverlap, boolean recomputeGiven, boolean fusedOptimizer, Integer ep, MoeLoad.Routing routing, boolean search, int vpp,
+      boolean tpOverlap, boolean recomputeGiven, boolean fusedOptimizer, Integer ep, MoeLoad.Routing routing, PlanMode plan, int vpp,
       int zeroStage, boolean fp8, int cp) {
+
+    /** Degrees left open are searched for (plan= absent, search or exhaustive), or the default chooser's first plan kept (plan=first). */
+    boolean search() {
+      return plan != PlanMode.FIRST;
+    }
+
+    /** plan=search or plan=exhaustive given explicitly. */
+    boolean searchGiven() {
+      return plan == PlanMode.SEARCH || plan == PlanMode.EXHAUSTIVE;
+    }
 
     /** Tokens of one sequence on one rank: the sequence split over the context-parallel ranks. */
     long rankSeq() {
@@ -55,7 +65,7 @@ final class LlmTraining {
     /** The same options with another recomputation mode (chosen by trnsim when the given mode does not fit). */
     Options withRecompute(Recompute r) {
       return new Options(model, framework, seq, mbs, globalBatch, zero, dt, precision, systems, lnc, tp, pp, dp, microbatches, r, sp,
-          attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven, fusedOptimizer, ep, routing, search, vpp,
+          attention, dropout, dpOverlap, dpBucketBytes, collectives, tpOverlap, recomputeGiven, fusedOptimizer, ep, routing, plan, vpp,
           zeroStage, fp8, cp);
     }
 
@@ -90,9 +100,10 @@ final class LlmTraining {
       }
       Integer ep = LlmSystem.optional(w, "ep");
       MoeLoad.Routing routing = LlmInference.routing(w);
-      // plan=search composes every fitting plan (PlanSearch); the default keeps the chooser's first plan, whose single layer
-      // simulation is several times cheaper than a search's one per tensor-parallel degree
-      boolean search = w.choice("plan", "first", "search", "first").equals("search");
+      // open degrees are searched (PlanSearch, pruned by lower bounds) unless plan=first asks for the default chooser's plan
+      boolean planGiven = w.has("plan");
+      String planValue = w.choice("plan", "search", "search", "exhaustive", "first");
+      PlanMode plan = planGiven ? PlanMode.valueOf(planValue.toUpperCase(Locale.ROOT)) : null;
       int vpp = (int) Math.min(1024, w.positive("vpp", 1L));
       boolean fp8 = w.bool("fp8", false);
       int cp = (int) Math.min(1024, w.positive("cp", 1L));
@@ -106,7 +117,7 @@ final class LlmTraining {
       }
       w.finish();
       return new Options(model, fw, seq, mbs, gbs, zero, dt, prec, systems, lnc, tp, pp, dp, mb, rc, sp, at, dropout, overlap, bucket,
-          cc, tpOverlap, rcGiven, fusedOpt, ep, routing, search, vpp, zeroStage, fp8, cp);
+          cc, tpOverlap, rcGiven, fusedOpt, ep, routing, plan, vpp, zeroStage, fp8, cp);
     }
 
     private static <T> T parse(WorkloadSpec w, String key, String dflt, Function<String, T> f) {
@@ -201,6 +212,14 @@ final class LlmTraining {
       };
     }
   }
+
+  /**
+   * How open degrees are resolved: {@code search} (also when plan= is absent) composes the fitting
+   * plans in the order of their lower bounds and skips those whose bound exceeds the best step found
+   * ({@link PlanSearch}); {@code exhaustive} simulates every fitting plan (for checking the prune);
+   * {@code first} keeps the default chooser's first fitting plan (the smallest model-parallel group).
+   */
+  enum PlanMode { SEARCH, EXHAUSTIVE, FIRST }
 
   /** Degrees in ranks, and microbatches per data-parallel replica. */
   record Plan(int tp, int pp, int dp, int microbatches, int ep) {
@@ -311,8 +330,8 @@ final class LlmTraining {
     TrainMemory.Memory mem = memory(m, plan, o, rpc);
     boolean open = o.tp() == null || o.pp() == null || o.dp() == null || m.isMoe() && o.ep() == null;
     if (o.search() && open) {
-      return PlanSearch.run(hw, m, o, fitting(hw, m, o, rpc, totalRanks, capacity, src, true), layout, capacity, energy, opts, w,
-          defaulted(o, defaulted, m));
+      return PlanSearch.run(hw, m, o, plan, fitting(hw, m, o, rpc, totalRanks, capacity, src, true),
+          enumerate(hw, m, o, rpc, totalRanks, src, true), layout, capacity, energy, opts, w, defaulted(o, defaulted, m));
     }
     if (o.tp() == null) {
       defaulted.add("tp");
@@ -410,13 +429,8 @@ final class LlmTraining {
     return fitting(hw, m, o, rpc, totalRanks, capacity, src, false).get(0);
   }
 
-  /**
-   * Every plan whose memory fits, in the default chooser's order of preference (its first is
-   * {@link #choose}'s); with {@code moreEp}, MoE plans also at every power-of-two expert-parallel
-   * degree that divides dp and the experts (when ep is not given).
-   */
-  static List<Plan> fitting(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, double capacity, String src,
-      boolean moreEp) {
+  /** Every plan of the degrees, fitting memory or not, in the default chooser's order of preference (see {@link #fitting}). */
+  static List<Plan> enumerate(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, String src, boolean moreEp) {
     List<Integer> tps = new ArrayList<>();
     if (o.tp() != null) {
       tps.add(o.tp());
@@ -474,6 +488,17 @@ final class LlmTraining {
     java.util.function.ToIntFunction<Plan> starved = p -> (long) p.dp() / o.cp() * o.mbs() > o.globalBatch() ? 1 : 0;
     plans.sort(java.util.Comparator.comparingInt(starved).thenComparingInt((Plan p) -> p.tp() * p.pp())
         .thenComparingInt(p -> -p.tp()));
+    return plans;
+  }
+
+  /**
+   * Every plan whose memory fits, in the default chooser's order of preference (its first is
+   * {@link #choose}'s); with {@code moreEp}, MoE plans also at every power-of-two expert-parallel
+   * degree that divides dp and the experts (when ep is not given).
+   */
+  static List<Plan> fitting(HardwareSpec hw, ModelShape m, Options o, int rpc, int totalRanks, double capacity, String src,
+      boolean moreEp) {
+    List<Plan> plans = enumerate(hw, m, o, rpc, totalRanks, src, moreEp);
     TrainMemory.Memory smallest = null;
     Plan smallestPlan = null;
     List<Plan> fit = new ArrayList<>();
@@ -745,6 +770,15 @@ final class LlmTraining {
     return saved;
   }
 
+  /** The most the overlaps can hide: each overlap saves at most its collective. */
+  static double hiddenAtMost(List<Overlap> overlaps) {
+    double saved = 0;
+    for (Overlap x : overlaps) {
+      saved += x.cc() == null ? 0 : x.cc().seconds();
+    }
+    return saved;
+  }
+
   /** Time and compulsory HBM bytes of each kernel of lowered steps, by label. */
   static Map<String, double[]> kernels(List<Step> steps, WorkloadResult run) {
     Map<String, double[]> out = new java.util.HashMap<>();
@@ -773,6 +807,17 @@ final class LlmTraining {
    */
   static DpSync dpSync(Fabric f, Groups g, Plan p, Options o, double paramsPerRank, double lastBackward, double hbmBytesPerSecond,
       int rpc) {
+    return dpSync(f, g, p, o, paramsPerRank, lastBackward, hbmBytesPerSecond, rpc, false);
+  }
+
+  /**
+   * As above; {@code bound}: a lower bound for the plan search (the backward is a lower bound, and a
+   * longer backward hides more of an overlapped reduction): the overlapped reduction's exposed time
+   * plus its HBM contention, {@code e + (1 - e / R) C} for exposed {@code e} in {@code [0, R]}, is at
+   * least {@code min(C, R)}.
+   */
+  static DpSync dpSync(Fabric f, Groups g, Plan p, Options o, double paramsPerRank, double lastBackward, double hbmBytesPerSecond,
+      int rpc, boolean bound) {
     if (p.dp() == 1) {
       return new DpSync(0, 0, 0, List.of(), 0);
     }
@@ -817,6 +862,10 @@ final class LlmTraining {
       double overlapped = reduce > 0 ? (reduce - exposedReduce) / reduce : 0;
       double touched = 3 * gradBytes * (p.dp() - 1) / p.dp() * rpc;
       contention = overlapped * touched / hbmBytesPerSecond;
+      if (bound) {
+        exposedReduce = 0;
+        contention = Math.min(touched / hbmBytesPerSecond, reduce);
+      }
       link = (full.linkBytes() * (n - 1) + rest.linkBytes()) / ranks;
       lines.add(LlmSystem.describe(how + ", overlapped with the last backward in " + n + " buckets", full, n));
     } else {
@@ -862,6 +911,105 @@ final class LlmTraining {
       double capacity, EnergyModel energy, RunOptions opts, List<String> defaulted, Sims sims) {
 
     LlmResult run(WorkloadSpec w) {
+      return compose(w, simulate(chipWork()));
+    }
+
+    /**
+     * A lower bound on this plan's step time: the same composition over {@link StepBound}'s closed-form
+     * kernel bounds instead of simulated kernels, with every overlappable tensor-parallel collective
+     * taken as hidden, an overlapped data-parallel reduction at the least its exposed time and HBM
+     * contention can sum to, and interleaved stages' transfers left out. Every other term of the step
+     * is non-decreasing in the kernel times, so this never exceeds {@link #run}'s step.
+     */
+    double lowerBoundSeconds(WorkloadSpec w) {
+      return compose(w, bound(chipWork())).seconds();
+    }
+
+    /**
+     * What one chip computes of one layer and one microbatch. The chip holds g = min(tp, ranks per
+     * chip) ranks of one tensor-parallel group (their shards side by side) and, when tp is smaller,
+     * ranks per chip / tp replicas of it (their microbatches side by side).
+     */
+    record ChipWork(ModelShape shard, LayerLowering.TrainLayer spec, MoeLoad load, long tokens, int g, int replicas, String key) {}
+
+    /** Kernel times a step is composed from: simulated (with the runs and kernels) or lower bounds (runs null). */
+    record Kernels(Times layer, Times head, WorkloadResult layerRun, WorkloadResult headRun, Map<String, double[]> layerKernels,
+        Map<String, double[]> headKernels) {
+      boolean bound() {
+        return layerRun == null;
+      }
+    }
+
+    ChipWork chipWork() {
+      int tp = plan.tp();
+      ModelShape rank = rankShard(m, tp);
+      int g = Math.min(tp, layout.ranksPerChip());
+      int replicas = layout.ranksPerChip() / g;
+      ModelShape chipShard = m.withWidths(m.name() + "/tp" + tp + "x" + g, rank.heads() * g, rank.kvHeads() * g, rank.ffn() * g,
+          rank.vocab() * g);
+      if (m.isMoe()) {
+        chipShard = chipShard.withMoe(chipShard.name(), scaledExperts(m.moe(), g, tp));
+      }
+      long batch = o.mbs() * replicas;
+      long tokensChip = batch * o.rankSeq();
+      long normTokens = o.sp() ? LlmSystem.ceilDiv(tokensChip * g, tp) : tokensChip;
+      var layerSpec = new LayerLowering.TrainLayer(batch, o.rankSeq(), normTokens, o.recompute(), o.attention(),
+          o.fp8() ? DType.FP8_E4M3 : null);
+      MoeLoad load = m.isMoe() ? MoeLoad.of(m.moe(), tokensChip * plan.ep(), plan.ep(), o.routing()) : null;
+      return new ChipWork(chipShard, layerSpec, load, tokensChip, g, replicas, chipShard + " " + layerSpec + " " + o.dt() + " " + load);
+    }
+
+    /** Sliding-window layers run their own (cheaper) flash attention: the model's windowed layers when the window is shorter than a rank's sequence. */
+    private boolean windows() {
+      return m.attention().windowLayers() > 0 && o.attention() == Attention.FLASH && m.attention().window() < o.rankSeq();
+    }
+
+    /** 1. One layer and the LM head of one microbatch on one chip, at instruction level. */
+    Kernels simulate(ChipWork c) {
+      TargetSpec target = Targets.of(hw);
+      int cp = o.cp();
+      ModelShape shardForSim = c.shard();
+      long tokensChip = c.tokens();
+      var layerSim = sims.run(hw, "layer " + c.key(), "llm-train layer (one microbatch, one chip)", tokensChip,
+          () -> contextParallel(LayerLowering.trainSteps(target, shardForSim, c.spec(), o.dt(), c.load()), cp), opts);
+      var headSim = sims.run(hw, "head " + tokensChip + " " + shardForSim.vocab() + " " + o.dt(),
+          "llm-train LM head and loss (one microbatch, one chip)", tokensChip,
+          () -> headSteps(target, tokensChip, m.hidden(), shardForSim.vocab(), o.dt()), opts);
+      Times layer = Times.of(layerSim.run());
+      if (m.isMoe() && m.moe().denseLayers() > 0) {
+        // the leading dense layers: simulated too, the per-layer time the mean over the model's layers
+        WorkloadResult dense = sims.run(hw, "dense " + c.key(), "llm-train dense layer (one microbatch, one chip)", tokensChip,
+            () -> LayerLowering.trainSteps(target, shardForSim, c.spec(), o.dt(), null), opts).run();
+        layer = Times.mean(layer, m.moeLayers(), Times.of(dense), m.moe().denseLayers());
+      }
+      int windowLayers = m.attention().windowLayers();
+      if (windows()) {
+        // sliding-window layers (gpt-oss: every other one; Mistral v0.1: all): their flash attention covers only the
+        // window, the rest of the layer as above; the per-layer time is the mean over the model's layers
+        var windowed = c.spec().withWindow(m.attention().window());
+        Times win = Times.of(sims.run(hw, "windowed layer " + c.key(), "llm-train sliding-window layer (one microbatch, one chip)", tokensChip,
+            () -> contextParallel(LayerLowering.trainSteps(target, shardForSim, windowed, o.dt(), c.load()), cp), opts).run());
+        layer = windowLayers == m.layers() ? win : Times.mean(layer, m.layers() - windowLayers, win, windowLayers);
+      }
+      return new Kernels(layer, Times.of(headSim.run()), layerSim.run(), headSim.run(), layerSim.kernels(), headSim.kernels());
+    }
+
+    /** The closed-form lower bounds of {@link #simulate}'s times (the same layer mix). */
+    Kernels bound(ChipWork c) {
+      StepBound b = new StepBound(hw);
+      Times layer = b.layer(c.shard(), c.spec(), o.dt(), c.load(), o.cp(), false);
+      if (m.isMoe() && m.moe().denseLayers() > 0) {
+        layer = Times.mean(layer, m.moeLayers(), b.layer(c.shard(), c.spec(), o.dt(), null, o.cp(), false), m.moe().denseLayers());
+      }
+      int windowLayers = m.attention().windowLayers();
+      if (windows()) {
+        Times win = b.layer(c.shard(), c.spec(), o.dt(), c.load(), o.cp(), true);
+        layer = windowLayers == m.layers() ? win : Times.mean(layer, m.layers() - windowLayers, win, windowLayers);
+      }
+      return new Kernels(layer, b.head(c.tokens(), m.hidden(), c.shard().vocab(), o.dt()), null, null, null, null);
+    }
+
+    private LlmResult compose(WorkloadSpec w, Kernels k) {
       int tp = plan.tp();
       int pp = plan.pp();
       int dp = plan.dp();
@@ -879,51 +1027,15 @@ final class LlmTraining {
       if (m.layers() % pp != 0) {
         notes.add("layers do not divide evenly over " + pp + " stages; every stage is charged " + layers + " layers");
       }
-
-      // 1. One layer and the LM head of one microbatch on one chip, at instruction level. The chip holds
-      // g = min(tp, ranks per chip) ranks of one tensor-parallel group (their shards side by side) and,
-      // when tp is smaller, ranks per chip / tp replicas of it (their microbatches side by side).
-      TargetSpec target = Targets.of(hw);
       ModelShape rank = rankShard(m, tp);
-      int g = Math.min(tp, rpc);
-      int replicas = rpc / g;
-      ModelShape chipShard = m.withWidths(m.name() + "/tp" + tp + "x" + g, rank.heads() * g, rank.kvHeads() * g, rank.ffn() * g,
-          rank.vocab() * g);
-      if (m.isMoe()) {
-        chipShard = chipShard.withMoe(chipShard.name(), scaledExperts(m.moe(), g, tp));
-      }
-      long batch = o.mbs() * replicas;
-      long tokensChip = batch * o.rankSeq();
-      long normTokens = o.sp() ? LlmSystem.ceilDiv(tokensChip * g, tp) : tokensChip;
-      var layerSpec = new LayerLowering.TrainLayer(batch, o.rankSeq(), normTokens, o.recompute(), o.attention(),
-          o.fp8() ? DType.FP8_E4M3 : null);
-      MoeLoad load = m.isMoe() ? MoeLoad.of(m.moe(), tokensChip * plan.ep(), plan.ep(), o.routing()) : null;
-      String key = chipShard + " " + layerSpec + " " + o.dt() + " " + load;
-      ModelShape shardForSim = chipShard;
-      var layerSim = sims.run(hw, "layer " + key, "llm-train layer (one microbatch, one chip)", tokensChip,
-          () -> contextParallel(LayerLowering.trainSteps(target, shardForSim, layerSpec, o.dt(), load), cp), opts);
-      var headSim = sims.run(hw, "head " + tokensChip + " " + chipShard.vocab() + " " + o.dt(),
-          "llm-train LM head and loss (one microbatch, one chip)", tokensChip,
-          () -> headSteps(target, tokensChip, m.hidden(), shardForSim.vocab(), o.dt()), opts);
-      WorkloadResult layerRun = layerSim.run();
-      WorkloadResult headRun = headSim.run();
-      Times layer = Times.of(layerRun);
-      if (m.isMoe() && m.moe().denseLayers() > 0) {
-        // the leading dense layers: simulated too, the per-layer time the mean over the model's layers
-        WorkloadResult dense = sims.run(hw, "dense " + key, "llm-train dense layer (one microbatch, one chip)", tokensChip,
-            () -> LayerLowering.trainSteps(target, shardForSim, layerSpec, o.dt(), null), opts).run();
-        layer = Times.mean(layer, m.moeLayers(), Times.of(dense), m.moe().denseLayers());
-      }
-      int windowLayers = m.attention().windowLayers();
-      if (windowLayers > 0 && o.attention() == Attention.FLASH && m.attention().window() < o.rankSeq()) {
-        // sliding-window layers (gpt-oss: every other one; Mistral v0.1: all): their flash attention covers only the
-        // window, the rest of the layer as above; the per-layer time is the mean over the model's layers
-        var windowed = layerSpec.withWindow(m.attention().window());
-        Times win = Times.of(sims.run(hw, "windowed layer " + key, "llm-train sliding-window layer (one microbatch, one chip)", tokensChip,
-            () -> contextParallel(LayerLowering.trainSteps(target, shardForSim, windowed, o.dt(), load), cp), opts).run());
-        layer = windowLayers == m.layers() ? win : Times.mean(layer, m.layers() - windowLayers, win, windowLayers);
-      }
-      Times head = Times.of(headRun);
+      ChipWork c = chipWork();
+      int g = c.g();
+      int replicas = c.replicas();
+      long tokensChip = c.tokens();
+      WorkloadResult layerRun = k.layerRun();
+      WorkloadResult headRun = k.headRun();
+      Times layer = k.layer();
+      Times head = k.head();
 
       // 2. Collectives over rank groups on the fabric (cores of a chip, chips of an instance, instances over EFA).
       Fabric fabric = fabric(hw, o, layout);
@@ -933,8 +1045,11 @@ final class LlmTraining {
       double hbm = hw.chip().hbm().sustainedBytesPerSecond();
       double tpHidden = 0;
       if (o.tpOverlap() && tp > 1) {
-        double layerHidden = hidden(backwardOverlaps(tc, m, o.sp(), false), layerSim.kernels(), tp, rpc, hbm);
-        double headHidden = hidden(backwardOverlaps(tc, m, o.sp(), true), headSim.kernels(), tp, rpc, hbm);
+        // a bound takes every overlappable collective as hidden (an overlap saves at most the collective)
+        double layerHidden = k.bound() ? hiddenAtMost(backwardOverlaps(tc, m, o.sp(), false))
+            : hidden(backwardOverlaps(tc, m, o.sp(), false), k.layerKernels(), tp, rpc, hbm);
+        double headHidden = k.bound() ? hiddenAtMost(backwardOverlaps(tc, m, o.sp(), true))
+            : hidden(backwardOverlaps(tc, m, o.sp(), true), k.headKernels(), tp, rpc, hbm);
         tpHidden = mbCount * (layers * layerHidden + (pp == 1 ? headHidden : 0));
         tc = tc.withBackward(tc.layerBwd() - layerHidden, tc.headBwd() - headHidden);
         notes.add(String.format(Locale.ROOT, "tp_overlap: backward tensor-parallel collectives under independent GEMMs hide %s "
@@ -1048,12 +1163,13 @@ final class LlmTraining {
         // layers, so warm-up and drain shrink by vpp (bubble (p-1)/(v m) of the ideal) while each microbatch crosses vpp
         // times as many stage boundaries (vpp times the transfers on the critical path).
         bubble /= o.vpp();
-        ppComm *= o.vpp();
+        // a bound leaves the transfers out: with shorter stages more of them may show, so they are not monotone
+        ppComm = k.bound() ? 0 : ppComm * o.vpp();
         pipeline = mbCount * work[critical] + bubble + ppComm;
       }
 
       // 4. Data-parallel synchronisation and the optimizer.
-      DpSync dps = dpSync(fabric, groups, plan, o, paramsPerRank, bwd[0], hbm, rpc);
+      DpSync dps = dpSync(fabric, groups, plan, o, paramsPerRank, bwd[0], hbm, rpc, k.bound());
       coll.addAll(dps.lines());
       linkBytesPerRank += dps.linkBytesPerRank();
       // Adam on each rank's optimizer shard (state, gradient, weights), the gradient-norm read of the shard for
@@ -1101,7 +1217,7 @@ final class LlmTraining {
       memory.put("total", mem.total());
       memory.put("capacity", capacity);
 
-      double joules = energy(List.of(layerRun, headRun), layerRun, layers, mbCount, step, chips, linkBytesPerRank * rpc);
+      double joules = k.bound() ? Double.NaN : energy(List.of(layerRun, headRun), layerRun, layers, mbCount, step, chips, linkBytesPerRank * rpc);
       double cost = step * chips * hw.system().pricePerChipHourUsd() / 3600;
       Map<String, Integer> par = new LinkedHashMap<>();
       par.put("tp", tp);

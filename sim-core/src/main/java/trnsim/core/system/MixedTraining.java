@@ -98,7 +98,7 @@ final class MixedTraining {
         new Refused("zero", o.zeroStage() == 3, "ZeRO-3 is not modelled on a mixed domain"),
         new Refused("tp_overlap", o.tpOverlap(), "tensor-parallel overlap is not modelled on a mixed domain"),
         new Refused("systems", o.systems() > 1, "a mixed domain runs as one system"),
-        new Refused("plan", o.search(), "the plan search does not run on a mixed domain; give tp= and dp="),
+        new Refused("plan", o.searchGiven(), "the plan search does not run on a mixed domain; give tp= and dp="),
         new Refused("lnc", o.lnc() != null, "each group runs its chip's default logical cores"))) {
       if (r.given()) {
         throw new WorkloadException(src, "llm-train." + r.key(), w.params().getOrDefault(r.key(), m.name()), r.why());

@@ -30,7 +30,8 @@ class GpuSystemsStepTest {
   @Test
   void trainingStepRunsOnEverySystem() {
     for (String s : SYSTEMS) {
-      LlmResult r = run(s, "llm-train:model=llama3.2-1b,seq=256,global_batch=8,systems=1");
+      // the default chooser's plan: this checks the step model on each system (the plan search: PlanSearchTest)
+      LlmResult r = run(s, "llm-train:model=llama3.2-1b,seq=256,global_batch=8,systems=1,plan=first");
       HardwareSpec h = LOADER.load(s, List.of()).spec();
       assertThat(r.chips()).as(s).isEqualTo(h.totalChips());
       assertThat(r.seconds()).as(s).isPositive();

@@ -44,9 +44,10 @@ class LlmSystemTest {
 
   @Test
   void aLargerSystemWithDefaultParallelismNeverIncreasesComputeTime() {
-    // Same chip, same global batch: 16 chips (one trn2.48xlarge) against 64 (the Trn2 UltraServer).
-    LlmResult small = run("trn2-48xl", "llm-train:model=tiny,seq=128,global_batch=64");
-    LlmResult large = run("trn2-ultraserver", "llm-train:model=tiny,seq=128,global_batch=64");
+    // Same chip, same global batch: 16 chips (one trn2.48xlarge) against 64 (the Trn2 UltraServer), the default
+    // chooser's plans (the smallest model-parallel group: the most data parallelism)
+    LlmResult small = run("trn2-48xl", "llm-train:model=tiny,seq=128,global_batch=64,plan=first");
+    LlmResult large = run("trn2-ultraserver", "llm-train:model=tiny,seq=128,global_batch=64,plan=first");
     assertThat(large.chips()).isGreaterThan(small.chips());
     assertThat(large.breakdown().get("compute")).isLessThanOrEqualTo(small.breakdown().get("compute"));
     assertThat(large.tokens()).isEqualTo(small.tokens());
