@@ -65,6 +65,10 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--no-steady-state", description = "Simulate every block of a GEMM instead of extrapolating its repeating steady state (for checking; docs/performance.md).")
   boolean noSteadyState;
 
+  @Option(names = "--no-core-classes", description = "Simulate every core event by event instead of one per class of cores "
+      + "running the same program (for checking; implied by --no-steady-state; docs/performance.md).")
+  boolean noCoreClasses;
+
   @Option(names = "--explain", description = "llm-train: ask for the plan search explicitly (plan=search, the default when degrees are open): the notes list the top plans, "
       + "their step time and memory, and why the others lose.")
   boolean explain;
@@ -142,19 +146,23 @@ public final class RunCommand implements Callable<Integer> {
     return render(hw, runs);
   }
 
+  private RunOptions options(trnsim.core.trace.TraceSink sink) {
+    return new RunOptions(sink, maxEvents, !noSteadyState).withCoreClasses(!noSteadyState && !noCoreClasses);
+  }
+
   private void simulateAll(Simulator sim, HardwareSpec hw, List<String> specs, long[] window, List<KernelRunResult> runs) {
     for (String spec : specs) {
       if (trace != null && specs.size() == 1) {
         final KernelRunResult[] holder = new KernelRunResult[1];
         AtomicFiles.write(trace, w -> {
           try (ChromeTraceSink sink = new ChromeTraceSink(w, window[0], window[1], traceMaxEvents)) {
-            holder[0] = sim.runKernel(hw, spec, new RunOptions(sink, maxEvents, !noSteadyState));
+            holder[0] = sim.runKernel(hw, spec, options(sink));
             warnIfCut(sink);
           }
         });
         runs.add(holder[0]);
       } else {
-        runs.add(sim.runKernel(hw, spec, new RunOptions(null, maxEvents, !noSteadyState)));
+        runs.add(sim.runKernel(hw, spec, options(null)));
       }
     }
   }

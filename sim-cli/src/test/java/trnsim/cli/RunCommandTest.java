@@ -35,6 +35,18 @@ class RunCommandTest {
   }
 
   @Test
+  void coreClassesChangeNoOutput() {
+    // A ragged h100 grid under its power limit: classes of same-slab SMs against every SM simulated.
+    String[] args = {"run", "-H", "h100", "-w", "gemm:m=2048,k=3072,n=2048", "--format", "json"};
+    var classes = CliHarness.run(args);
+    var every = CliHarness.run(java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--no-core-classes"))
+        .toArray(String[]::new));
+    assertThat(classes.code()).as(classes.err()).isZero();
+    assertThat(every.code()).as(every.err()).isZero();
+    assertThat(classes.out()).isEqualTo(every.out());
+  }
+
+  @Test
   void tableExplainsAndCsvHasAHeader() {
     var t = CliHarness.run("run", "--hardware", "trn2", "--workload", "gemm:m=4096,k=4096,n=4096");
     assertThat(t.out()).contains("bound by").contains("roofline").contains("chose");

@@ -231,7 +231,7 @@ public final class Simulator {
       return new KernelRunResult(r, Energy.NONE, new OperatingPoint(maxGhz, maxGhz, false, limit, price), hw);
     }
     PowerLimiter limiter = PowerLimiter.forHardware(hw, configs());
-    RunOptions quiet = new RunOptions(null, opts.maxEvents(), opts.steadyState());
+    RunOptions quiet = new RunOptions(null, opts.maxEvents(), opts.steadyState()).withCoreClasses(opts.coreClasses());
     // At full clock with the tiling search: when that fits the limit, it is the answer. Under a
     // binding limit the search is off: the fastest tiling at a clock can draw more power, so the
     // limiter would lower the clock further and end slower than the traffic-minimal tiling

@@ -93,6 +93,18 @@ public final class Simulation {
     supersededEnd = Math.max(supersededEnd, tick);
   }
 
+  /**
+   * Counts {@code n} events that ran elsewhere in identical copies of this simulation's models (the
+   * other cores of a symmetric core class, trnsim.core.hw.ChipModel): they count against the budget
+   * and in {@link #eventsProcessed} as if they had run here.
+   */
+  public void countReplicated(long n) {
+    if (n > maxEvents - eventsProcessed) {
+      throw SimulationLimitException.eventBudget(maxEvents, now);
+    }
+    eventsProcessed += n;
+  }
+
   public void schedule(long delay, EventHandler handler, int kind, long arg) {
     scheduleAt(after(delay), 0, handler, kind, arg);
   }

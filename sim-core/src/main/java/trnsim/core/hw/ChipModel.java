@@ -25,6 +25,8 @@ public final class ChipModel {
   /** HBM bandwidth over L2 bandwidth: what one L2-served byte costs on the shared memory path, in HBM bytes. */
   final double l2CostPerByte;
   private final List<CoreModel> cores = new ArrayList<>();
+  /** Per core index of the program, the model that simulates it (its class's representative). */
+  private final List<CoreModel> modelOfCore = new ArrayList<>();
   private final ToLongFunction<Instruction.Collective> collectives;
   private final String prefix;
   private long endTick;
@@ -36,6 +38,16 @@ public final class ChipModel {
    */
   public ChipModel(HardwareSpec spec, Program program, Simulation sim, TraceSink trace,
       ToLongFunction<Instruction.Collective> collectives) {
+    this(spec, program, sim, trace, collectives, false);
+  }
+
+  /**
+   * @param coreClasses simulate one core per symmetric class (cores that run the same program
+   *     object, {@code ProgramBuilder.sameAs}) with its flows weighted by the class size; ignored
+   *     with a trace (which shows every core) or collectives
+   */
+  public ChipModel(HardwareSpec spec, Program program, Simulation sim, TraceSink trace,
+      ToLongFunction<Instruction.Collective> collectives, boolean coreClasses) {
     this.sim = sim;
     this.spec = spec;
     this.trace = trace;
@@ -54,8 +66,41 @@ public final class ChipModel {
       trace.processName(0, "chip0 hbm");
     }
     CostModel cost = new CostModel(spec.chip().core());
-    for (int c = 0; c < program.cores().size(); c++) {
-      cores.add(new CoreModel(this, c, program.cores().get(c), cost));
+    if (coreClasses && !trace.enabled() && collectives == null) {
+      buildClasses(program, cost);
+    } else {
+      for (int c = 0; c < program.cores().size(); c++) {
+        cores.add(new CoreModel(this, c, program.cores().get(c), cost));
+      }
+      modelOfCore.addAll(cores);
+    }
+  }
+
+  /**
+   * Symmetric core classes. Cores that run the same program and start together follow the same
+   * trajectory in this deterministic model: they interact only through the shared HBM bandwidth,
+   * where identical flows started at the same tick get the same rate and finish at the same tick.
+   * So one core per class is simulated, its HBM flows weighted by the class size (that many equal
+   * shares, that many times the bytes), its events counted once per member, and its statistics
+   * reported under every member's name. Cores are grouped by program identity (the lowering shares
+   * one program object between cores of the same slab); cores with distinct programs stay alone.
+   */
+  private void buildClasses(Program program, CostModel cost) {
+    var classSize = new java.util.IdentityHashMap<trnsim.isa.CoreProgram, Integer>();
+    int n = program.cores().size();
+    for (var p : program.cores()) {
+      classSize.merge(p, 1, Integer::sum);
+    }
+    var model = new java.util.IdentityHashMap<trnsim.isa.CoreProgram, CoreModel>();
+    for (int c = 0; c < n; c++) {
+      var p = program.cores().get(c);
+      CoreModel m = model.get(p);
+      if (m == null) {
+        m = new CoreModel(this, c, p, cost, classSize.get(p));
+        model.put(p, m);
+        cores.add(m);
+      }
+      modelOfCore.add(m);
     }
   }
 
@@ -131,6 +176,11 @@ public final class ChipModel {
     return endTick;
   }
 
+  /** Cores simulated event by event: one per symmetric class with core classes, else every core. */
+  public int simulatedCores() {
+    return cores.size();
+  }
+
   public long endTick() {
     return endTick;
   }
@@ -140,9 +190,8 @@ public final class ChipModel {
     b.put("sim.end_ps", endTick);
     b.put("sim.events", sim.eventsProcessed());
     long flops = 0;
-    for (CoreModel c : cores) {
-      String p = prefix + ".nc" + c.coreIndex;
-      c.report(b, p, endTick);
+    for (int i = 0; i < modelOfCore.size(); i++) {
+      modelOfCore.get(i).report(b, prefix + ".nc" + i, endTick);
     }
     b.put(prefix + ".hbm.busy_ps", hbm.busyTicks);
     b.put(prefix + ".hbm.transferred_bytes", hbm.bytesTransferred);

@@ -89,6 +89,7 @@ final class ComputeExecutor extends QueueExecutor {
 
   @Override
   public void handle(int kind, long arg) {
+    core.countReplicas();
     if (kind == FINISH) {
       finishInstruction((int) arg);
     } else {

@@ -28,6 +28,8 @@ final class CoreModel {
   final TraceSink trace;
   final int coreIndex;
   final int pid;
+  /** Cores this model stands for (its symmetric class in ChipModel; 1 when simulated alone). */
+  final int weight;
   final QueueExecutor[] executors;
   private final CoreProgram program;
   private int[] semaphores = new int[16];
@@ -39,6 +41,11 @@ final class CoreModel {
   final long psumBytesPerPartition;
 
   CoreModel(ChipModel chip, int coreIndex, CoreProgram program, CostModel cost) {
+    this(chip, coreIndex, program, cost, 1);
+  }
+
+  CoreModel(ChipModel chip, int coreIndex, CoreProgram program, CostModel cost, int weight) {
+    this.weight = weight;
     this.chip = chip;
     this.sim = chip.sim;
     this.spec = chip.spec.chip().core();
@@ -107,6 +114,13 @@ final class CoreModel {
         throw new ProgramException("core " + coreIndex + ": buffer '" + b.name() + "' spans " + b.partitions()
             + " partitions; " + b.space() + " has " + parts);
       }
+    }
+  }
+
+  /** Counts one event of this core as run by each of the other cores of its class too. */
+  void countReplicas() {
+    if (weight > 1) {
+      sim.countReplicated(weight - 1);
     }
   }
 

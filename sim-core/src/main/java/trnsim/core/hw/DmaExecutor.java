@@ -76,6 +76,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
 
   @Override
   public void handle(int kind, long arg) {
+    core.countReplicas();
     switch (kind) {
       case DESC_DONE -> {
         descBusy = false;
@@ -105,7 +106,7 @@ final class DmaExecutor extends QueueExecutor implements SharedBandwidth.Client 
       double h = core.chip.l2HitFraction;
       double perByte = (d.dst().space() == MemSpace.HBM ? 1 : 0)
           + (d.src().space() == MemSpace.HBM ? (h > 0 ? Math.max(1 - h, core.chip.l2CostPerByte) : 1) : 0);
-      core.chip.hbm.start(this, bytes * perByte, bytesPerTick * perByte, bytes * hbmSides);
+      core.chip.hbm.start(this, bytes * perByte, bytesPerTick * perByte, bytes * hbmSides, core.weight);
     } else {
       long ticks = Math.max(1, (long) Math.ceil(bytes / bytesPerTick));
       sim.scheduleAt(sim.after(ticks), 0, this, DATA_DONE, i);

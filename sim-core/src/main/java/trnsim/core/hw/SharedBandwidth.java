@@ -31,12 +31,14 @@ final class SharedBandwidth implements EventHandler {
     final double finishTag;
     final long seq;
     final long bytes;
+    final int weight;
 
-    Flow(Client client, double finishTag, long seq, long bytes) {
+    Flow(Client client, double finishTag, long seq, long bytes, int weight) {
       this.client = client;
       this.finishTag = finishTag;
       this.seq = seq;
       this.bytes = bytes;
+      this.weight = weight;
     }
   }
 
@@ -49,6 +51,8 @@ final class SharedBandwidth implements EventHandler {
     });
     double served;
     double rate;
+    /** Flows in the class, each counted by its weight. */
+    int count;
 
     CapClass(double cap) {
       this.cap = cap;
@@ -90,11 +94,25 @@ final class SharedBandwidth implements EventHandler {
    * is served elsewhere, e.g. by an L2) and moves {@code bytes} bytes for the statistics.
    */
   void start(Client c, double costBytes, double capPerTick, long bytes) {
+    start(c, costBytes, capPerTick, bytes, 1);
+  }
+
+  /**
+   * As above, for {@code weight} identical flows started at this tick by the identical cores of a
+   * class (ChipModel): they take {@code weight} equal shares and move {@code weight} times the bytes.
+   * Started one by one, each start would re-divide the bandwidth and queue a check that the next
+   * start supersedes; those {@code weight - 1} checks are counted as events without being run.
+   */
+  void start(Client c, double costBytes, double capPerTick, long bytes, int weight) {
     advance();
     CapClass k = classes.computeIfAbsent(capPerTick, CapClass::new);
-    k.flows.add(new Flow(c, k.served + costBytes, seq++, bytes));
-    active++;
+    k.flows.add(new Flow(c, k.served + costBytes, seq++, bytes, weight));
+    k.count += weight;
+    active += weight;
     peakFlows = Math.max(peakFlows, active);
+    if (weight > 1) {
+      sim.countReplicated(weight - 1);
+    }
     reallocate();
   }
 
@@ -118,7 +136,7 @@ final class SharedBandwidth implements EventHandler {
     int n = active;
     double total = 0;
     for (CapClass k : classes.values()) {
-      int size = k.flows.size();
+      int size = k.count;
       if (size == 0) {
         continue;
       }
@@ -194,11 +212,12 @@ final class SharedBandwidth implements EventHandler {
       while (!k.flows.isEmpty() && k.flows.peek().finishTag - k.served <= 1e-3) {
         Flow f = k.flows.poll();
         // Counted exactly, per finished transfer, so bytes are conserved to the byte.
-        bytesTransferred += f.bytes;
+        bytesTransferred += f.bytes * f.weight;
+        k.count -= f.weight;
+        active -= f.weight;
         done.add(f);
       }
     }
-    active -= done.size();
     reallocate();
     // Completion callbacks in arrival order, as when all flows shared one list.
     done.sort((a, b) -> Long.compare(a.seq, b.seq));

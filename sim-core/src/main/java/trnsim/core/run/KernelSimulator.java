@@ -26,7 +26,7 @@ public final class KernelSimulator {
 
   public static RunResult run(HardwareSpec hw, Program program, DType peakDtype, RunOptions opts) {
     Simulation sim = new Simulation(opts.maxEvents());
-    ChipModel chip = new ChipModel(hw, program, sim, opts.trace(), null);
+    ChipModel chip = new ChipModel(hw, program, sim, opts.trace(), null, opts.coreClasses());
     long end;
     try {
       end = chip.run();

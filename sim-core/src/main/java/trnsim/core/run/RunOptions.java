@@ -5,10 +5,12 @@ import trnsim.core.trace.TraceSink;
 /**
  * How to run: a trace sink (or none), an event budget that stops runaway simulations with a
  * clear message instead of exhausting the heap, whether kernels in a repeating steady state may be
- * extrapolated instead of simulated block by block ({@link GemmSteadyState}), and whether a GEMM's
- * candidate tilings are searched (simulated, the fastest kept).
+ * extrapolated instead of simulated block by block ({@link GemmSteadyState}), whether a GEMM's
+ * candidate tilings are searched (simulated, the fastest kept), and whether cores that run the same
+ * program are simulated once per symmetric class (trnsim.core.hw.ChipModel) instead of one by one.
  */
-public record RunOptions(TraceSink trace, long maxEvents, boolean steadyState, boolean searchTilings) {
+public record RunOptions(TraceSink trace, long maxEvents, boolean steadyState, boolean searchTilings,
+    boolean coreClasses) {
   public static final long DEFAULT_MAX_EVENTS = 500_000_000L;
 
   public RunOptions {
@@ -20,7 +22,12 @@ public record RunOptions(TraceSink trace, long maxEvents, boolean steadyState, b
     }
   }
 
-  /** Steady-state acceleration and the tiling search on. */
+  /** Core classes with the steady state: off, every core and block is simulated. */
+  public RunOptions(TraceSink trace, long maxEvents, boolean steadyState, boolean searchTilings) {
+    this(trace, maxEvents, steadyState, searchTilings, steadyState);
+  }
+
+  /** Steady-state acceleration, core classes and the tiling search on. */
   public RunOptions(TraceSink trace, long maxEvents) {
     this(trace, maxEvents, true, true);
   }
@@ -31,12 +38,17 @@ public record RunOptions(TraceSink trace, long maxEvents, boolean steadyState, b
   }
 
   public RunOptions withSteadyState(boolean on) {
-    return new RunOptions(trace, maxEvents, on, searchTilings);
+    return new RunOptions(trace, maxEvents, on, searchTilings, coreClasses);
   }
 
   /** The same options with the tiling search off: the chooser's traffic-minimal tiling only. */
   public RunOptions withoutTilingSearch() {
-    return new RunOptions(trace, maxEvents, steadyState, false);
+    return new RunOptions(trace, maxEvents, steadyState, false, coreClasses);
+  }
+
+  /** The same options with symmetric core classes on or off. */
+  public RunOptions withCoreClasses(boolean on) {
+    return new RunOptions(trace, maxEvents, steadyState, searchTilings, on);
   }
 
   public static RunOptions defaults() {

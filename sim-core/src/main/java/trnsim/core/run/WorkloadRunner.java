@@ -51,7 +51,7 @@ public final class WorkloadRunner {
    * trace records only the kept one.
    */
   private static WorkloadResult fastest(HardwareSpec hw, LoweredWorkload w, RunOptions opts) {
-    RunOptions quiet = new RunOptions(null, opts.maxEvents(), opts.steadyState(), false);
+    RunOptions quiet = new RunOptions(null, opts.maxEvents(), opts.steadyState(), false, opts.coreClasses());
     List<LoweredWorkload> all = new ArrayList<>();
     all.add(w.withAlternatives(List.of()));
     all.addAll(w.alternatives());
