@@ -2,10 +2,10 @@ package trnsim.core.run;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import trnsim.core.config.HardwareSpec;
 import trnsim.core.stats.StatsSnapshot;
 import trnsim.isa.DType;
@@ -479,22 +479,22 @@ public final class GemmSteadyState {
    * growth is what the remaining blocks add.
    */
   static StatsSnapshot extrapolateStats(RunResult[] rs, long[] samples, long iterations) {
-    // A stall counter is reported only when non-zero: a key missing from a run is a zero.
-    Map<String, Double> a = new TreeMap<>(rs[0].stats().values());
-    Map<String, Double> b = new TreeMap<>(rs[1].stats().values());
-    Map<String, Double> c = new TreeMap<>(rs[2].stats().values());
+    // A stall counter is reported only when non-zero: a key missing from a run is a zero. Hash maps
+    // for the look-ups (a big chip has tens of thousands of statistics with long shared prefixes,
+    // which make sorted-map look-ups slow); the keys are visited in sorted order as before.
+    Map<String, Double> a = new HashMap<>(rs[0].stats().values());
+    Map<String, Double> b = new HashMap<>(rs[1].stats().values());
+    Map<String, Double> c = new HashMap<>(rs[2].stats().values());
+    List<String> keys = sortedUnion(rs, c);
     for (Map<String, Double> m : List.of(a, b, c)) {
-      for (Map<String, Double> o : List.of(a, b, c)) {
-        for (String k : o.keySet()) {
-          m.putIfAbsent(k, 0.0);
-        }
+      for (String k : keys) {
+        m.putIfAbsent(k, 0.0);
       }
     }
     double endDelta = c.get("sim.end_ps") - b.get("sim.end_ps");
     StatsSnapshot.Builder out = StatsSnapshot.builder();
-    Map<String, Double> sorted = new TreeMap<>(c);
-    for (var e : sorted.entrySet()) {
-      String k = e.getKey();
+    Map<String, Double> written = new HashMap<>();
+    for (String k : keys) {
       double d1 = b.get(k) - a.get(k);
       double d2 = c.get(k) - b.get(k);
       double v;
@@ -525,17 +525,35 @@ public final class GemmSteadyState {
         v = extrapolate(b.get(k), c.get(k), samples, iterations);
       }
       out.put(k, v);
+      written.put(k, v);
     }
-    StatsSnapshot partial = out.build();
-    double seconds = partial.get("sim.end_ps") / 1e12;
-    for (String k : sorted.keySet()) {
+    double seconds = written.get("sim.end_ps") / 1e12;
+    for (String k : keys) {
       if (k.endsWith("achieved_bytes_per_s")) {
         String bytesKey = k.replace("achieved_bytes_per_s", "transferred_bytes");
-        out.put(k, seconds > 0 ? partial.getOrZero(bytesKey) / seconds : 0);
+        out.put(k, seconds > 0 ? written.getOrDefault(bytesKey, 0.0) / seconds : 0);
       } else if (k.endsWith("_per_s")) {
         out.put(k, c.get(k));
       }
     }
     return out.build();
+  }
+
+  /** Every run's statistic names, sorted: the last run's (already sorted) plus any the others add. */
+  private static List<String> sortedUnion(RunResult[] rs, Map<String, Double> last) {
+    List<String> keys = new ArrayList<>(rs[2].stats().values().keySet());
+    Set<String> extra = new HashSet<>();
+    for (int i = 0; i < 2; i++) {
+      for (String k : rs[i].stats().values().keySet()) {
+        if (!last.containsKey(k)) {
+          extra.add(k);
+        }
+      }
+    }
+    if (!extra.isEmpty()) {
+      keys.addAll(extra);
+      keys.sort(null);
+    }
+    return keys;
   }
 }
