@@ -1,6 +1,7 @@
 package trnsim.core.run;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -479,24 +480,20 @@ public final class GemmSteadyState {
    * growth is what the remaining blocks add.
    */
   static StatsSnapshot extrapolateStats(RunResult[] rs, long[] samples, long iterations) {
-    // A stall counter is reported only when non-zero: a key missing from a run is a zero. Hash maps
-    // for the look-ups (a big chip has tens of thousands of statistics with long shared prefixes,
-    // which make sorted-map look-ups slow); the keys are visited in sorted order as before.
-    Map<String, Double> a = new HashMap<>(rs[0].stats().values());
-    Map<String, Double> b = new HashMap<>(rs[1].stats().values());
-    Map<String, Double> c = new HashMap<>(rs[2].stats().values());
-    List<String> keys = sortedUnion(rs, c);
-    for (Map<String, Double> m : List.of(a, b, c)) {
-      for (String k : keys) {
-        m.putIfAbsent(k, 0.0);
-      }
-    }
-    double endDelta = c.get("sim.end_ps") - b.get("sim.end_ps");
-    StatsSnapshot.Builder out = StatsSnapshot.builder();
-    Map<String, Double> written = new HashMap<>();
-    for (String k : keys) {
-      double d1 = b.get(k) - a.get(k);
-      double d2 = c.get(k) - b.get(k);
+    // A stall counter is reported only when non-zero: a key missing from a run is a zero. The three
+    // runs' values are aligned by position on their sorted union of names (a big chip has tens of
+    // thousands of statistics with long shared prefixes, which make sorted-map look-ups slow).
+    List<String> keys = sortedUnion(rs);
+    double[] a = aligned(rs[0], keys);
+    double[] b = aligned(rs[1], keys);
+    double[] c = aligned(rs[2], keys);
+    int endAt = Collections.binarySearch(keys, "sim.end_ps");
+    double endDelta = c[endAt] - b[endAt];
+    double[] out = new double[keys.size()];
+    for (int i = 0; i < out.length; i++) {
+      String k = keys.get(i);
+      double d1 = b[i] - a[i];
+      double d2 = c[i] - b[i];
       double v;
       if (k.endsWith("_per_s")) {
         continue; // recomputed below
@@ -504,47 +501,69 @@ public final class GemmSteadyState {
         if (d1 != 0 || d2 != 0) {
           return refused(k, d1, d2);
         }
-        v = c.get(k);
+        v = c[i];
       } else if (k.equals("sim.end_ps")) {
         if (Math.abs(d2 - d1) > TIME_TOLERANCE * Math.abs(d2)) {
           return refused(k, d1, d2);
         }
-        v = Math.round(meanGrowth(a.get(k), c.get(k), samples, iterations));
+        v = Math.round(meanGrowth(a[i], c[i], samples, iterations));
       } else if (k.endsWith("_ps") || k.equals("sim.events")) {
         double tolerance = k.contains("stall") ? STALL_TOLERANCE : BUSY_TOLERANCE;
         double scale = Math.max(Math.abs(d2), k.equals("sim.events") ? 1 : endDelta);
         if (Math.abs(d2 - d1) > tolerance * scale) {
           return refused(k, d1, d2);
         }
-        v = Math.round(meanGrowth(a.get(k), c.get(k), samples, iterations));
+        v = Math.round(meanGrowth(a[i], c[i], samples, iterations));
       } else {
         // Counters (and buffer sizes, which grow with K when all of K is held): exactly linear.
         if (Math.abs(d1 - d2) > COUNT_ROUNDING * Math.max(1, Math.abs(d2))) {
           return refused(k, d1, d2);
         }
-        v = extrapolate(b.get(k), c.get(k), samples, iterations);
+        v = extrapolate(b[i], c[i], samples, iterations);
       }
-      out.put(k, v);
-      written.put(k, v);
+      out[i] = v;
     }
-    double seconds = written.get("sim.end_ps") / 1e12;
-    for (String k : keys) {
+    double seconds = out[endAt] / 1e12;
+    for (int i = 0; i < out.length; i++) {
+      String k = keys.get(i);
       if (k.endsWith("achieved_bytes_per_s")) {
-        String bytesKey = k.replace("achieved_bytes_per_s", "transferred_bytes");
-        out.put(k, seconds > 0 ? written.getOrDefault(bytesKey, 0.0) / seconds : 0);
+        int bytesAt = Collections.binarySearch(keys, k.replace("achieved_bytes_per_s", "transferred_bytes"));
+        out[i] = seconds > 0 ? (bytesAt >= 0 ? out[bytesAt] : 0.0) / seconds : 0;
       } else if (k.endsWith("_per_s")) {
-        out.put(k, c.get(k));
+        out[i] = c[i];
       }
     }
-    return out.build();
+    return StatsSnapshot.ofSorted(keys, out);
+  }
+
+  /** A run's statistics at the positions of {@code keys} (its own names among them), zero where it has none. */
+  private static double[] aligned(RunResult r, List<String> keys) {
+    Map<String, Double> values = r.stats().values();
+    double[] out = new double[keys.size()];
+    if (values.size() == keys.size()) { // the union holds its names, so they are exactly the union
+      int i = 0;
+      for (double v : values.values()) {
+        out[i++] = v;
+      }
+      return out;
+    }
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.getOrDefault(keys.get(i), 0.0);
+    }
+    return out;
   }
 
   /** Every run's statistic names, sorted: the last run's (already sorted) plus any the others add. */
-  private static List<String> sortedUnion(RunResult[] rs, Map<String, Double> last) {
-    List<String> keys = new ArrayList<>(rs[2].stats().values().keySet());
+  private static List<String> sortedUnion(RunResult[] rs) {
+    Map<String, Double> last = rs[2].stats().values();
+    List<String> keys = new ArrayList<>(last.keySet());
     Set<String> extra = new HashSet<>();
     for (int i = 0; i < 2; i++) {
-      for (String k : rs[i].stats().values().keySet()) {
+      Map<String, Double> own = rs[i].stats().values();
+      if (sameNames(own, last)) {
+        continue;
+      }
+      for (String k : own.keySet()) {
         if (!last.containsKey(k)) {
           extra.add(k);
         }
@@ -555,5 +574,19 @@ public final class GemmSteadyState {
       keys.sort(null);
     }
     return keys;
+  }
+
+  /** True when two sorted statistic maps have the same names (compared in order: no look-ups). */
+  private static boolean sameNames(Map<String, Double> x, Map<String, Double> y) {
+    if (x.size() != y.size()) {
+      return false;
+    }
+    var yi = y.keySet().iterator();
+    for (String k : x.keySet()) {
+      if (!k.equals(yi.next())) {
+        return false;
+      }
+    }
+    return true;
   }
 }

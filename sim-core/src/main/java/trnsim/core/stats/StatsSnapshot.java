@@ -1,7 +1,15 @@
 package trnsim.core.stats;
 
+import java.util.AbstractMap;
+import java.util.AbstractSet;
 import java.util.Collections;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -40,6 +48,89 @@ public final class StatsSnapshot {
       }
     }
     return s;
+  }
+
+  /**
+   * A snapshot of {@code keys} (strictly ascending, as a sorted map iterates) to {@code values} at the
+   * same positions, built in linear time (a sorted map fills from sorted input without comparing).
+   */
+  public static StatsSnapshot ofSorted(List<String> keys, double[] values) {
+    if (keys.size() != values.length) {
+      throw new IllegalArgumentException(keys.size() + " names for " + values.length + " values");
+    }
+    return new StatsSnapshot(new TreeMap<>(new SortedInput(keys, values)));
+  }
+
+  /** Sorted names and values seen as a sorted map, only to be copied into a {@link TreeMap}. */
+  private static final class SortedInput extends AbstractMap<String, Double> implements SortedMap<String, Double> {
+    private final List<String> keys;
+    private final double[] values;
+
+    SortedInput(List<String> keys, double[] values) {
+      this.keys = keys;
+      this.values = values;
+    }
+
+    @Override
+    public Set<Map.Entry<String, Double>> entrySet() {
+      return new AbstractSet<>() {
+        @Override
+        public Iterator<Map.Entry<String, Double>> iterator() {
+          return new Iterator<>() {
+            private int i;
+
+            @Override
+            public boolean hasNext() {
+              return i < keys.size();
+            }
+
+            @Override
+            public Map.Entry<String, Double> next() {
+              if (i >= keys.size()) {
+                throw new NoSuchElementException();
+              }
+              int at = i++;
+              return new AbstractMap.SimpleImmutableEntry<>(keys.get(at), values[at]);
+            }
+          };
+        }
+
+        @Override
+        public int size() {
+          return keys.size();
+        }
+      };
+    }
+
+    @Override
+    public Comparator<? super String> comparator() {
+      return null;
+    }
+
+    @Override
+    public SortedMap<String, Double> subMap(String from, String to) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public SortedMap<String, Double> headMap(String to) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public SortedMap<String, Double> tailMap(String from) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public String firstKey() {
+      return keys.get(0);
+    }
+
+    @Override
+    public String lastKey() {
+      return keys.get(keys.size() - 1);
+    }
   }
 
   public static Builder builder() {

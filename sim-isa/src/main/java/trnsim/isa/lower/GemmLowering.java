@@ -1,7 +1,9 @@
 package trnsim.isa.lower;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import trnsim.isa.ActFunc;
 import trnsim.isa.DType;
 import trnsim.isa.EngineKind;
@@ -127,12 +129,16 @@ public final class GemmLowering {
       Kernels.guard("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n() + " (too large to split)", matmuls);
     }
     List<Piece> out = new ArrayList<>();
-    splitInto(t, g, cores, 1, g.m() <= g.n(), maxInstructions, out);
+    // The search counts some candidate pieces more than once (a bound's first candidate, the divisor
+    // pass, the recursion into the chosen piece); each count is an emission, so it is kept per shape.
+    Map<GemmSpec, Long> counts = new HashMap<>();
+    splitInto(t, g, cores, 1, g.m() <= g.n(), maxInstructions, out, counts);
     return out;
   }
 
-  private static void splitInto(TargetSpec t, GemmSpec g, int cores, long copies, boolean alongN, long limit, List<Piece> out) {
-    long count = instructions(t, g, cores, limit);
+  private static void splitInto(TargetSpec t, GemmSpec g, int cores, long copies, boolean alongN, long limit, List<Piece> out,
+      Map<GemmSpec, Long> counts) {
+    long count = counts.computeIfAbsent(g, s -> instructions(t, s, cores, limit));
     if (count <= limit) {
       out.add(new Piece(g, copies));
       return;
@@ -145,16 +151,16 @@ public final class GemmLowering {
       if (otherTiles < 2) {
         Kernels.guard("gemm m=" + g.m() + " k=" + g.k() + " n=" + g.n() + " (one output tile; K too deep to split)", count);
       }
-      splitInto(t, g, cores, copies, !alongN, limit, out);
+      splitInto(t, g, cores, copies, !alongN, limit, out, counts);
       return;
     }
-    long parts = parts(t, g, cores, count, alongN, tiles, limit);
+    long parts = parts(t, g, cores, count, alongN, tiles, limit, counts);
     long size = Math.min(dim, Kernels.ceilDiv(tiles, parts) * tile);
     long full = dim / size;
     long rest = dim - full * size;
-    splitInto(t, resized(g, alongN, size), cores, copies * full, alongN, limit, out);
+    splitInto(t, resized(g, alongN, size), cores, copies * full, alongN, limit, out, counts);
     if (rest > 0) {
-      splitInto(t, resized(g, alongN, rest), cores, copies, alongN, limit, out);
+      splitInto(t, resized(g, alongN, rest), cores, copies, alongN, limit, out, counts);
     }
   }
 
@@ -166,21 +172,22 @@ public final class GemmLowering {
    * piece leaves cores idle that the whole GEMM would use); then a nearby count that divides the tiles
    * evenly (one distinct piece to simulate).
    */
-  private static long parts(TargetSpec t, GemmSpec g, int cores, long count, boolean alongN, long tiles, long limit) {
+  private static long parts(TargetSpec t, GemmSpec g, int cores, long count, boolean alongN, long tiles, long limit,
+      Map<GemmSpec, Long> counts) {
     long tile = alongN ? t.maxMovingFree() : t.peCols();
     double otherTiles = alongN ? Kernels.tiles(g.m(), t.peCols()) : Kernels.tiles(g.n(), t.maxMovingFree());
     double minTiles = 2.0 * Math.min(cores, t.cores());
     long p = Math.min(tiles, Math.max(2, count / limit));
-    p = firstAtMost(t, g, cores, alongN, tiles, p, tiles, tile, limit, limit);
+    p = firstAtMost(t, g, cores, alongN, tiles, p, tiles, tile, limit, limit, counts);
     long fits = p;
     long thinnest = p;
     while (thinnest < tiles && Kernels.ceilDiv(tiles, thinnest + 1) * otherTiles >= minTiles) {
       thinnest = thinnest < p + LINEAR_STEPS ? thinnest + 1 : Math.min(tiles, thinnest * 2);
     }
-    p = firstAtMost(t, g, cores, alongN, tiles, p, thinnest, tile, limit, limit / 4);
+    p = firstAtMost(t, g, cores, alongN, tiles, p, thinnest, tile, limit, limit / 4, counts);
     for (long d = p; d <= Math.min(tiles, Math.min(2 * p, p + DIVISOR_CANDIDATES)); d++) {
       if (tiles % d == 0 && (d == p || Kernels.ceilDiv(tiles, d) * otherTiles >= minTiles)
-          && pieceCount(t, g, cores, alongN, tiles, d, tile, limit) <= limit) {
+          && pieceCount(t, g, cores, alongN, tiles, d, tile, limit, counts) <= limit) {
         return d;
       }
     }
@@ -214,10 +221,10 @@ public final class GemmLowering {
    * bisection, as a piece's count falls with the number of pieces.
    */
   private static long firstAtMost(TargetSpec t, GemmSpec g, int cores, boolean alongN, long tiles, long from, long to, long tile,
-      long limit, long bound) {
+      long limit, long bound, Map<GemmSpec, Long> counts) {
     long p = from;
     for (int i = 0; i < LINEAR_STEPS && p < to; i++, p++) {
-      if (pieceCount(t, g, cores, alongN, tiles, p, tile, limit) <= bound) {
+      if (pieceCount(t, g, cores, alongN, tiles, p, tile, limit, counts) <= bound) {
         return p;
       }
     }
@@ -248,9 +255,10 @@ public final class GemmLowering {
     return matmuls * (2.0 * t.dmaQueues() + 4);
   }
 
-  private static long pieceCount(TargetSpec t, GemmSpec g, int cores, boolean alongN, long tiles, long parts, long tile, long limit) {
+  private static long pieceCount(TargetSpec t, GemmSpec g, int cores, boolean alongN, long tiles, long parts, long tile, long limit,
+      Map<GemmSpec, Long> counts) {
     long size = Math.min(alongN ? g.n() : g.m(), Kernels.ceilDiv(tiles, parts) * tile);
-    return instructions(t, resized(g, alongN, size), cores, limit);
+    return counts.computeIfAbsent(resized(g, alongN, size), s -> instructions(t, s, cores, limit));
   }
 
   private static GemmSpec resized(GemmSpec g, boolean alongN, long size) {
