@@ -118,24 +118,14 @@ public final class ChipModel {
       return 0;
     }
     // Integer byte sums (exact in a double below 2^53), so per stored instruction times its
-    // repetitions is the instruction-by-instruction sum.
+    // repetitions is the instruction-by-instruction sum, and a core program shared by several cores
+    // (one object per slab shape) is summed once and counted per core.
     long[] rw = new long[2];
+    var perProgram = new java.util.IdentityHashMap<trnsim.isa.CoreProgram, long[]>();
     for (var core : program.cores()) {
-      for (var q : core.queues()) {
-        if (q.kind() != trnsim.isa.EngineKind.DMA) {
-          continue;
-        }
-        q.forEachStored((ins, times) -> {
-          if (ins instanceof Instruction.DmaCopy d) {
-            if (d.src().space() == trnsim.isa.MemSpace.HBM) {
-              rw[0] += d.bytes() * times;
-            }
-            if (d.dst().space() == trnsim.isa.MemSpace.HBM) {
-              rw[1] += d.bytes() * times;
-            }
-          }
-        });
-      }
+      long[] own = perProgram.computeIfAbsent(core, ChipModel::hbmBytes);
+      rw[0] += own[0];
+      rw[1] += own[1];
     }
     double reads = rw[0];
     double writes = rw[1];
@@ -144,6 +134,27 @@ public final class ChipModel {
     }
     double unique = Math.max(0, Math.min(reads, program.hbmBytesMin() - writes));
     return 1 - unique / reads;
+  }
+
+  /** One core program's HBM-sourced and HBM-destined DMA bytes. */
+  private static long[] hbmBytes(trnsim.isa.CoreProgram core) {
+    long[] rw = new long[2];
+    for (var q : core.queues()) {
+      if (q.kind() != trnsim.isa.EngineKind.DMA) {
+        continue;
+      }
+      q.forEachStored((ins, times) -> {
+        if (ins instanceof Instruction.DmaCopy d) {
+          if (d.src().space() == trnsim.isa.MemSpace.HBM) {
+            rw[0] += d.bytes() * times;
+          }
+          if (d.dst().space() == trnsim.isa.MemSpace.HBM) {
+            rw[1] += d.bytes() * times;
+          }
+        }
+      });
+    }
+    return rw;
   }
 
   long collectiveTicks(Instruction.Collective c) {
