@@ -273,6 +273,16 @@ public final class Simulator {
 
   /** The statistics of every kernel of a workload, each counter multiplied by the kernel's repeat count. */
   public static StatsSnapshot combinedStats(WorkloadResult r) {
+    if (r.steps().size() == 1) { // one kernel: its own names, already sorted, so no merging
+      var s = r.steps().get(0);
+      var values = s.result().stats().values();
+      double[] scaled = new double[values.size()];
+      int i = 0;
+      for (double v : values.values()) {
+        scaled[i++] = v * s.repeat();
+      }
+      return StatsSnapshot.ofSorted(new ArrayList<>(values.keySet()), scaled);
+    }
     StatsSnapshot.Builder b = StatsSnapshot.builder();
     for (var s : r.steps()) {
       for (var e : s.result().stats().values().entrySet()) {
