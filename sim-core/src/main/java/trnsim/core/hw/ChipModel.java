@@ -200,7 +200,6 @@ public final class ChipModel {
     StatsSnapshot.Builder b = StatsSnapshot.builder();
     b.put("sim.end_ps", endTick);
     b.put("sim.events", sim.eventsProcessed());
-    long flops = 0;
     for (int i = 0; i < modelOfCore.size(); i++) {
       modelOfCore.get(i).report(b, prefix + ".nc" + i, endTick);
     }
