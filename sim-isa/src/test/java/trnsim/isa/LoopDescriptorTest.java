@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * closes the loop and stays literal), end in a partial repetition, and depend on earlier
  * iterations of other queues; and it stores each repeating body once.
  */
-class LoopDescriptorTest {
+public class LoopDescriptorTest {
   static final Instruction[] KINDS = {
       new Instruction.MatMul(TensorRef.sbuf(128, 128, DType.BF16), TensorRef.sbuf(128, 512, DType.BF16),
           TensorRef.psum(128, 512, DType.FP32), true),
@@ -108,7 +108,12 @@ class LoopDescriptorTest {
     }
   }
 
-  static void assertSame(Queue a, Queue b, String what) {
+  /**
+   * {@code a} is the same stream as {@code b}: kind, instructions, and every dependency both through
+   * the stored accessors and through {@link Queue#deps}.
+   */
+  public static void assertSame(Queue a, Queue b, String what) {
+    assertThat(a.kind()).as(what).isEqualTo(b.kind());
     assertThat(a.size()).as(what).isEqualTo(b.size());
     int[] qa = new int[Math.max(1, a.maxDeps())];
     int[] ia = new int[qa.length];
@@ -116,7 +121,8 @@ class LoopDescriptorTest {
       assertThat(a.instruction(i)).as(what + " #" + i).isEqualTo(b.instruction(i));
       int n = a.deps(i, qa, ia);
       assertThat(a.depStart(i)).as(what + " #" + i).isEqualTo(b.depStart(i));
-      assertThat(n).as(what + " #" + i).isEqualTo(b.depEnd(i) - b.depStart(i));
+      assertThat(n).as(what + " #" + i + " deps").isEqualTo(b.depEnd(i) - b.depStart(i));
+      assertThat(a.depEnd(i) - a.depStart(i)).isEqualTo(n);
       for (int d = 0; d < n; d++) {
         int db = b.depStart(i) + d;
         assertThat(new int[] {qa[d], ia[d], a.depQueue(db), a.depIndex(db)}).as(what + " #" + i + " dep " + d)

@@ -6,6 +6,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import trnsim.isa.CoreProgram;
 import trnsim.isa.DType;
+import trnsim.isa.LoopDescriptorTest;
 import trnsim.isa.Program;
 import trnsim.isa.Queue;
 import trnsim.isa.target.TargetSpec;
@@ -48,27 +49,7 @@ class GemmStreamTest {
       CoreProgram b = flat.cores().get(c);
       assertThat(a.buffers()).isEqualTo(b.buffers());
       for (int q = 0; q < b.queues().size(); q++) {
-        assertSameStream(a.queue(q), b.queue(q), "core " + c + " queue " + q);
-      }
-    }
-  }
-
-  static void assertSameStream(Queue a, Queue b, String what) {
-    assertThat(a.kind()).as(what).isEqualTo(b.kind());
-    assertThat(a.size()).as(what).isEqualTo(b.size());
-    int[] qa = new int[Math.max(1, a.maxDeps())];
-    int[] ia = new int[qa.length];
-    for (int i = 0; i < b.size(); i++) {
-      assertThat(a.instruction(i)).as(what + " #" + i).isEqualTo(b.instruction(i));
-      int n = a.deps(i, qa, ia);
-      assertThat(n).as(what + " #" + i + " deps").isEqualTo(b.depEnd(i) - b.depStart(i));
-      assertThat(a.depEnd(i) - a.depStart(i)).isEqualTo(n);
-      for (int d = 0; d < n; d++) {
-        int db = b.depStart(i) + d;
-        assertThat(new int[] {qa[d], ia[d]}).as(what + " #" + i + " dep " + d)
-            .containsExactly(b.depQueue(db), b.depIndex(db));
-        assertThat(new int[] {a.depQueue(a.depStart(i) + d), a.depIndex(a.depStart(i) + d)})
-            .containsExactly(b.depQueue(db), b.depIndex(db));
+        LoopDescriptorTest.assertSame(a.queue(q), b.queue(q), "core " + c + " queue " + q);
       }
     }
   }
