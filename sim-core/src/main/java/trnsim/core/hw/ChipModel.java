@@ -117,16 +117,7 @@ public final class ChipModel {
     if (program.hbmBytesMin() <= 0) {
       return 0;
     }
-    // Integer byte sums (exact in a double below 2^53), so per stored instruction times its
-    // repetitions is the instruction-by-instruction sum, and a core program shared by several cores
-    // (one object per slab shape) is summed once and counted per core.
-    long[] rw = new long[2];
-    var perProgram = new java.util.IdentityHashMap<trnsim.isa.CoreProgram, long[]>();
-    for (var core : program.cores()) {
-      long[] own = perProgram.computeIfAbsent(core, ChipModel::hbmBytes);
-      rw[0] += own[0];
-      rw[1] += own[1];
-    }
+    long[] rw = hbmDmaBytes(program);
     double reads = rw[0];
     double writes = rw[1];
     if (reads <= 0) {
@@ -134,6 +125,22 @@ public final class ChipModel {
     }
     double unique = Math.max(0, Math.min(reads, program.hbmBytesMin() - writes));
     return 1 - unique / reads;
+  }
+
+  /**
+   * A program's HBM-sourced and HBM-destined DMA bytes, {reads, writes}. Integer sums, so per stored
+   * instruction times its repetitions is the instruction-by-instruction sum, and a core program
+   * shared by several cores (one object per slab shape) is summed once and counted per core.
+   */
+  public static long[] hbmDmaBytes(Program program) {
+    long[] rw = new long[2];
+    var perProgram = new java.util.IdentityHashMap<trnsim.isa.CoreProgram, long[]>();
+    for (var core : program.cores()) {
+      long[] own = perProgram.computeIfAbsent(core, ChipModel::hbmBytes);
+      rw[0] += own[0];
+      rw[1] += own[1];
+    }
+    return rw;
   }
 
   /** One core program's HBM-sourced and HBM-destined DMA bytes. */

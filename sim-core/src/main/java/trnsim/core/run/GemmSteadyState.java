@@ -8,11 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import trnsim.core.config.HardwareSpec;
+import trnsim.core.hw.ChipModel;
 import trnsim.core.stats.StatsSnapshot;
 import trnsim.isa.DType;
-import trnsim.isa.EngineKind;
-import trnsim.isa.Instruction;
-import trnsim.isa.MemSpace;
 import trnsim.isa.Program;
 import trnsim.isa.ProgramBuilder;
 import trnsim.isa.ProgramException;
@@ -432,22 +430,8 @@ public final class GemmSteadyState {
 
   /** HBM-sourced and HBM-destined DMA bytes of a program, counted as ChipModel counts them. */
   private static double[] hbmDmaBytes(Program program) {
-    double reads = 0;
-    double writes = 0;
-    for (var core : program.cores()) {
-      for (var q : core.queues()) {
-        if (q.kind() != EngineKind.DMA) {
-          continue;
-        }
-        for (int i = 0; i < q.size(); i++) {
-          if (q.instruction(i) instanceof Instruction.DmaCopy d) {
-            reads += d.src().space() == MemSpace.HBM ? d.bytes() : 0;
-            writes += d.dst().space() == MemSpace.HBM ? d.bytes() : 0;
-          }
-        }
-      }
-    }
-    return new double[] {reads, writes};
+    long[] rw = ChipModel.hbmDmaBytes(program);
+    return new double[] {rw[0], rw[1]};
   }
 
   private static StatsSnapshot refused(String key, double d1, double d2) {
