@@ -19,6 +19,8 @@ public final class EventQueue {
   private EventHandler[] handlers = new EventHandler[256];
   private int[] kinds = new int[256];
   private long[] args = new long[256];
+  /** Clock-scaled ticks on the causal chain that led to each event ({@link Simulation#clockShare}). */
+  private long[] shares = new long[256];
   /** Free payload slots (a stack); slots never handed out are {@code slotsUsed..capacity}. */
   private int[] free = new int[256];
   private int nFree;
@@ -41,7 +43,12 @@ public final class EventQueue {
    * @param priority in [-128, 127]
    */
   public void push(long tick, int priority, EventHandler handler, int kind, long arg) {
-    pushOrdered(tick, reserve(priority), handler, kind, arg);
+    pushOrdered(tick, reserve(priority), handler, kind, arg, 0);
+  }
+
+  /** As {@link #push}, with the event's clock share (see {@link Simulation#clockShare}). */
+  public void push(long tick, int priority, EventHandler handler, int kind, long arg, long share) {
+    pushOrdered(tick, reserve(priority), handler, kind, arg, share);
   }
 
   /**
@@ -58,6 +65,11 @@ public final class EventQueue {
 
   /** Adds an event with an order key from {@link #reserve}. */
   public void pushOrdered(long tick, long ord, EventHandler handler, int kind, long arg) {
+    pushOrdered(tick, ord, handler, kind, arg, 0);
+  }
+
+  /** As above, with the event's clock share. */
+  public void pushOrdered(long tick, long ord, EventHandler handler, int kind, long arg, long share) {
     if (size == slots.length) {
       grow();
     }
@@ -65,6 +77,7 @@ public final class EventQueue {
     handlers[slot] = handler;
     kinds[slot] = kind;
     args[slot] = arg;
+    shares[slot] = share;
     long[] k = keys;
     int[] s = slots;
     int i = size++;
@@ -96,6 +109,7 @@ public final class EventQueue {
   EventHandler poppedHandler;
   int poppedKind;
   long poppedArg;
+  long poppedShare;
 
   /** Removes the earliest event into the popped* fields. */
   void pop() {
@@ -106,6 +120,7 @@ public final class EventQueue {
     poppedHandler = handlers[top];
     poppedKind = kinds[top];
     poppedArg = args[top];
+    poppedShare = shares[top];
     handlers[top] = null;
     free[nFree++] = top;
     int last = --size;
@@ -151,6 +166,7 @@ public final class EventQueue {
     handlers = Arrays.copyOf(handlers, n);
     kinds = Arrays.copyOf(kinds, n);
     args = Arrays.copyOf(args, n);
+    shares = Arrays.copyOf(shares, n);
     free = Arrays.copyOf(free, n);
   }
 }

@@ -3,6 +3,20 @@ package trnsim.core.engine;
 /**
  * One discrete-event simulation: a clock in integer ticks of 1 ps and one event queue. There is no
  * global state: every model holds its own {@code Simulation}, so many run side by side in one JVM.
+ *
+ * <h2>Clock share</h2>
+ * Every event also carries its <em>clock share</em>: of the ticks on the causal chain that led to it
+ * (each event scheduled by the handler of an earlier one, after a delay), how many were clock-scaled
+ * work, delays that stretch in proportion to the clock period (an engine's cycles, its pipeline
+ * latency). The rest (DMA transfers, descriptor issue, link time) does not change with the core
+ * clock. A model schedules clock-scaled delays with {@link #scheduleClockedAt}; every other delay
+ * adds nothing. At the end of a run, {@link #endClockShare} is the clock share of the chain that
+ * finished last: the run time is a maximum over such chains, each {@code a u + b} in the clock
+ * period {@code u} with {@code a u} its clock share, so that chain's line is a lower bound on the run
+ * time at every other clock, and its slope is the run's sensitivity to the clock. The power limiter
+ * uses it (trnsim.core.energy.PowerLimiter). Simplified: a shared bandwidth's completion inherits
+ * the share of the event that last re-divided it, although its time also depends on when the flows
+ * it shares with started.
  */
 public final class Simulation {
   /** Ticks per second: the timebase is one picosecond. */
@@ -14,6 +28,11 @@ public final class Simulation {
   private long eventsProcessed;
   /** Latest tick of a superseded event counted but never queued ({@link #countSuperseded}). */
   private long supersededEnd;
+  private long supersededEndShare;
+  /** Clock share of the event being handled (0 before the first). */
+  private long nowShare;
+  /** Smallest clock share among the events handled at the latest tick. */
+  private long endShare;
 
   /** @param maxEvents stop with {@link SimulationLimitException} after this many events (a resource guard) */
   public Simulation(long maxEvents) {
@@ -31,6 +50,19 @@ public final class Simulation {
     return now;
   }
 
+  /** The clock share of the event being handled now (see the class comment). */
+  public long clockShare() {
+    return nowShare;
+  }
+
+  /**
+   * After a run: the smallest clock share among the events at its last tick (each the end of a chain
+   * as long as the run; the smallest gives the tightest line for higher clocks).
+   */
+  public long endClockShare() {
+    return endShare;
+  }
+
   public long eventsProcessed() {
     return eventsProcessed;
   }
@@ -44,7 +76,18 @@ public final class Simulation {
     if (tick < now) {
       throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
     }
-    queue.push(tick, priority, handler, kind, arg);
+    queue.push(tick, priority, handler, kind, arg, nowShare);
+  }
+
+  /**
+   * Schedules {@code handler} at {@code tick} after a clock-scaled delay (an engine's cycles): the
+   * event's clock share is the current one plus the delay.
+   */
+  public void scheduleClockedAt(long tick, int priority, EventHandler handler, int kind, long arg) {
+    if (tick < now) {
+      throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
+    }
+    queue.push(tick, priority, handler, kind, arg, nowShare + (tick - now));
   }
 
   /**
@@ -75,7 +118,22 @@ public final class Simulation {
     if (tick < now) {
       throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
     }
-    queue.pushOrdered(tick, order, handler, kind, arg);
+    queueReserved(tick, order, handler, kind, arg, nowShare);
+  }
+
+  /**
+   * As {@link #scheduleReserved}, with the clock share given: an event decided in an earlier handler
+   * and queued later keeps the share of the handler that decided it.
+   */
+  public void scheduleReserved(long tick, long order, EventHandler handler, int kind, long arg, long share) {
+    if (tick < now) {
+      throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
+    }
+    queueReserved(tick, order, handler, kind, arg, share);
+  }
+
+  private void queueReserved(long tick, long order, EventHandler handler, int kind, long arg, long share) {
+    queue.pushOrdered(tick, order, handler, kind, arg, share);
   }
 
   /**
@@ -85,12 +143,17 @@ public final class Simulation {
    * re-plans often (a shared bandwidth re-divided at every flow start) keeps its superseded events out
    * of the heap this way, at no change to any result.
    */
-  public void countSuperseded(long tick) {
+  public void countSuperseded(long tick, long share) {
     if (eventsProcessed == maxEvents) {
       throw SimulationLimitException.eventBudget(maxEvents, now);
     }
     eventsProcessed++;
-    supersededEnd = Math.max(supersededEnd, tick);
+    if (tick > supersededEnd) {
+      supersededEnd = tick;
+      supersededEndShare = share;
+    } else if (tick == supersededEnd) {
+      supersededEndShare = Math.min(supersededEndShare, share);
+    }
   }
 
   /**
@@ -122,12 +185,15 @@ public final class Simulation {
         throw SimulationLimitException.eventBudget(maxEvents, now);
       }
       q.pop();
+      endShare = q.poppedTick != now || eventsProcessed == 0 ? q.poppedShare : Math.min(endShare, q.poppedShare);
       now = q.poppedTick;
+      nowShare = q.poppedShare;
       eventsProcessed++;
       q.poppedHandler.handle(q.poppedKind, q.poppedArg);
     }
     if (q.isEmpty() && supersededEnd > now && supersededEnd <= limit) {
       now = supersededEnd; // the last event the heap would have held was a superseded one
+      endShare = supersededEndShare;
     }
     return !q.isEmpty();
   }

@@ -206,6 +206,8 @@ public final class ChipModel {
   public StatsSnapshot stats() {
     StatsSnapshot.Builder b = StatsSnapshot.builder();
     b.put("sim.end_ps", endTick);
+    // The clock-scaled ticks of the chain that finished last (see Simulation's clock share).
+    b.put("sim.end_clock_ps", sim.endClockShare());
     b.put("sim.events", sim.eventsProcessed());
     for (int i = 0; i < modelOfCore.size(); i++) {
       modelOfCore.get(i).report(b, prefix + ".nc" + i, endTick);

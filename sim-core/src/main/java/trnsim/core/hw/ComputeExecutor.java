@@ -84,7 +84,11 @@ final class ComputeExecutor extends QueueExecutor {
     }
     busy = true;
     startTick = now;
-    sim.scheduleAt(endTick, 0, this, FINISH, pc);
+    if (ins instanceof Instruction.Collective) {
+      sim.scheduleAt(endTick, 0, this, FINISH, pc); // link time: not clock-scaled
+    } else {
+      sim.scheduleClockedAt(endTick, 0, this, FINISH, pc);
+    }
   }
 
   @Override
@@ -119,7 +123,7 @@ final class ComputeExecutor extends QueueExecutor {
     if (latencyTicks == 0) {
       markVisible();
     } else {
-      sim.scheduleAt(sim.after(latencyTicks), 1, this, VISIBLE, i);
+      sim.scheduleClockedAt(sim.after(latencyTicks), 1, this, VISIBLE, i); // pipeline latency: engine cycles
     }
     tryIssue();
   }

@@ -71,6 +71,8 @@ final class SharedBandwidth implements EventHandler {
   private int queuedTop;
   /** The held check of the current division (its tick and reserved queue position), or order -1. */
   private long pendingTick;
+  /** Clock share of the handler that decided the held completion. */
+  private long pendingShare;
   private long pendingOrder = -1;
   private long seq;
   private int active;
@@ -151,7 +153,7 @@ final class SharedBandwidth implements EventHandler {
     }
     generation++;
     if (pendingOrder >= 0) {
-      sim.countSuperseded(pendingTick); // the held completion is superseded: it never needs queueing
+      sim.countSuperseded(pendingTick, pendingShare); // the held completion is superseded: it never needs queueing
       pendingOrder = -1;
     }
     if (active == 0) {
@@ -179,19 +181,20 @@ final class SharedBandwidth implements EventHandler {
   private void schedule(long tick) {
     long order = sim.reserve(0);
     if (queuedTop == 0 || tick < queuedTicks[queuedTop - 1]) {
-      queue(tick, order, generation);
+      queue(tick, order, generation, sim.clockShare());
     } else {
       pendingTick = tick;
       pendingOrder = order;
+      pendingShare = sim.clockShare();
     }
   }
 
-  private void queue(long tick, long order, long gen) {
+  private void queue(long tick, long order, long gen, long share) {
     if (queuedTop == queuedTicks.length) {
       queuedTicks = java.util.Arrays.copyOf(queuedTicks, 2 * queuedTop);
     }
     queuedTicks[queuedTop++] = tick;
-    sim.scheduleReserved(tick, order, this, 0, gen);
+    sim.scheduleReserved(tick, order, this, 0, gen, share);
   }
 
   @Override
@@ -201,7 +204,7 @@ final class SharedBandwidth implements EventHandler {
     if (pendingOrder >= 0 && (queuedTop == 0 || queuedTicks[queuedTop - 1] > pendingTick)) {
       long order = pendingOrder;
       pendingOrder = -1;
-      queue(pendingTick, order, generation);
+      queue(pendingTick, order, generation, pendingShare);
     }
     if (gen != generation) {
       return; // superseded by a later re-division

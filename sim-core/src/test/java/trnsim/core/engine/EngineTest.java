@@ -55,7 +55,7 @@ class EngineTest {
     Simulation b = new Simulation();
     long order = b.reserve(0);
     b.scheduleAt(20, 0, (k, x) -> held.add(x), 0, 3);
-    b.countSuperseded(90);
+    b.countSuperseded(90, 0);
     b.scheduleAt(10, 0, (k, x) -> {
       held.add(x);
       b.scheduleReserved(20, order, (k2, x2) -> held.add(x2), 0, 2);

@@ -56,6 +56,9 @@ class GemmSteadyStateTest {
       String what = c.toString();
       assertThat(fast.timeSeconds()).as(what).isCloseTo(full.timeSeconds(), within(full.timeSeconds() * 1e-3));
       assertThat(fast.flops()).as(what).isEqualTo(full.flops()).isEqualTo(g.flops());
+      // The last chain's clock share (the power limiter's slope) extrapolates as the end time does.
+      double share = full.stats().get("sim.end_clock_ps");
+      assertThat(fast.stats().get("sim.end_clock_ps")).as(what).isPositive().isCloseTo(share, within(share * 1e-3));
       // Exact; on a chip with an L2 the filter counts fractional bytes (hit fraction x bytes), summed in a
       // different order, so there to floating-point rounding.
       double rounding = hw.chip().l2() == null ? 0 : 1e-9;
