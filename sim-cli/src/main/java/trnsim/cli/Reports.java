@@ -48,7 +48,8 @@ final class Reports {
     if (Double.isFinite(o.clockGhz())) {
       add.append(String.format(Locale.ROOT, "  clock               %.3f GHz (%.0f%% of %.3f max)%s%n", o.clockGhz(),
           100 * o.clockFraction(), o.maxClockGhz(), o.powerLimited()
-              ? String.format(Locale.ROOT, ", lowered to fit the %.0f W power limit", o.powerLimitW())
+              ? String.format(Locale.ROOT, ", lowered to fit the %.0f W power limit (%d simulations)", o.powerLimitW(),
+                  o.limiterSimulations())
               : Double.isFinite(o.powerLimitW()) ? String.format(Locale.ROOT, ", under the %.0f W power limit", o.powerLimitW()) : ""));
     }
     double ppw = k.perfPerWatt();

@@ -69,6 +69,10 @@ public final class RunCommand implements Callable<Integer> {
       + "running the same program (for checking; implied by --no-steady-state; docs/performance.md).")
   boolean noCoreClasses;
 
+  @Option(names = "--exact-power-limit", description = "Under a binding power limit, search on to the highest clock step whose run fits "
+      + "(its neighbour simulated over the limit) instead of stopping at the highest step the runs prove fits (for checking; docs/performance.md).")
+  boolean exactPowerLimit;
+
   @Option(names = "--explain", description = "llm-train: ask for the plan search explicitly (plan=search, the default when degrees are open): the notes list the top plans, "
       + "their step time and memory, and why the others lose.")
   boolean explain;
@@ -147,7 +151,8 @@ public final class RunCommand implements Callable<Integer> {
   }
 
   private RunOptions options(trnsim.core.trace.TraceSink sink) {
-    return new RunOptions(sink, maxEvents, !noSteadyState).withCoreClasses(!noSteadyState && !noCoreClasses);
+    return new RunOptions(sink, maxEvents, !noSteadyState).withCoreClasses(!noSteadyState && !noCoreClasses)
+        .withExactPowerSearch(exactPowerLimit);
   }
 
   private void simulateAll(Simulator sim, HardwareSpec hw, List<String> specs, long[] window, List<KernelRunResult> runs) {

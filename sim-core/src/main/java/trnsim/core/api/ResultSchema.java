@@ -191,6 +191,7 @@ public final class ResultSchema {
     m.put("clock_fraction", o.clockFraction());
     m.put("power_limited", o.powerLimited());
     m.put("power_limit_w", o.powerLimitW());
+    m.put("power_limiter_simulations", o.limiterSimulations());
     m.put("price_per_chip_hour_usd", o.pricePerChipHourUsd());
   }
 

@@ -160,7 +160,7 @@ public final class Simulator {
       return new SystemRunResult(r, new OperatingPoint(maxGhz, maxGhz, false, limit, price), hw);
     }
     EnergyModel energy = EnergyModel.forHardware(hw, configs());
-    PowerLimiter limiter = PowerLimiter.forHardware(hw, configs());
+    PowerLimiter limiter = limiter(hw, opts);
     Map<HardwareSpec, LlmResult> runs = new IdentityHashMap<>();
     RunOptions quiet = new RunOptions(null, opts.maxEvents());
     PowerLimiter.Result lr = limiter.run(hw, h -> {
@@ -183,8 +183,8 @@ public final class Simulator {
           r.seconds(), r.tokens(), r.breakdown(), r.memoryBytes(), r.mfu() * fraction, r.modelFlops(), r.energyJoules(),
           r.costUsd(), r.layer(), r.collectives(), notes);
     }
-    return new SystemRunResult(r, new OperatingPoint(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price),
-        lr.hardware());
+    return new SystemRunResult(r, new OperatingPoint(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price,
+        lr.simulations()), lr.hardware());
   }
 
   /**
@@ -230,7 +230,7 @@ public final class Simulator {
       double limit = hw.chip().power() == null ? Double.NaN : hw.chip().power().limit().watts();
       return new KernelRunResult(r, Energy.NONE, new OperatingPoint(maxGhz, maxGhz, false, limit, price), hw);
     }
-    PowerLimiter limiter = PowerLimiter.forHardware(hw, configs());
+    PowerLimiter limiter = limiter(hw, opts);
     RunOptions quiet = new RunOptions(null, opts.maxEvents(), opts.steadyState()).withCoreClasses(opts.coreClasses());
     // At full clock with the tiling search: when that fits the limit, it is the answer. Under a
     // binding limit the search is off: the fastest tiling at a clock can draw more power, so the
@@ -267,8 +267,14 @@ public final class Simulator {
     }
     double joules = lr.energyJ();
     Energy e = new Energy(joules, r.timeSeconds() > 0 ? joules / r.timeSeconds() : Double.NaN);
-    return new KernelRunResult(r, e, new OperatingPoint(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price),
-        lr.hardware());
+    return new KernelRunResult(r, e, new OperatingPoint(lr.tensorClockGhz(), maxGhz, lr.throttled(), limiter.limitW(), price,
+        lr.simulations()), lr.hardware());
+  }
+
+  /** The chip's power limiter, searching to the highest step that fits when the options ask for it. */
+  private PowerLimiter limiter(HardwareSpec hw, RunOptions opts) {
+    PowerLimiter l = PowerLimiter.forHardware(hw, configs());
+    return opts.exactPowerSearch() ? l.withSearch(PowerLimiter.Search.EXACT) : l;
   }
 
   /** The statistics of every kernel of a workload, each counter multiplied by the kernel's repeat count. */

@@ -7,8 +7,7 @@ import trnsim.core.stats.StatsSnapshot;
 
 /**
  * Runs a workload under the chip's power limit (TDP): when its average power per chip at full clock
- * exceeds the limit, the compute clocks (tensor, vector, scalar, gpsimd) are lowered until it fits,
- * re-simulating at each candidate clock.
+ * exceeds the limit, the compute clocks (tensor, vector, scalar, gpsimd) are lowered until it fits.
  *
  * <h2>The law</h2>
  * Dynamic power is proportional to frequency at fixed voltage ({@code P = a C V^2 f}). In an
@@ -16,12 +15,26 @@ import trnsim.core.stats.StatsSnapshot;
  * compute-bound kernel takes {@code 1/s} as long at clock fraction {@code s}, and its dynamic power
  * falls by {@code s}. A memory-bound kernel's time is set by HBM, not by the core clock, so its
  * power hardly falls; throttling it would cost time and save little. Since the energy of the work
- * does not change with the clock, the limit fixes the run time it needs ({@code E_dyn / (limit -
- * static)}), and the limiter only has to find the clock that gives that time: at most three
- * simulations for a kernel whose clock-bound and clock-independent parts keep their proportions
- * (see {@link #run}). The clocks it chooses from are equal steps of the maximum (a DVFS table), and it
- * takes the highest step that fits, so the clock is monotone in the limit. Static power does not scale with the clock. If even the lowest allowed clock is
- * over the limit, the result says so ({@link Result#limitMet()} false) rather than looping.
+ * does not change with the clock, the limit fixes the run time it needs ({@code T* = E_dyn / (limit -
+ * static)}), and the limiter only has to find a clock that gives at least that time. The clocks it
+ * chooses from are equal steps of the maximum (a DVFS table). Static power does not scale with the
+ * clock. If even the lowest allowed clock is over the limit, the result says so
+ * ({@link Result#limitMet()} false) rather than looping.
+ *
+ * <h2>Re-timing the recorded run instead of searching</h2>
+ * A run's time, as a function of the clock period {@code u = 1/s}, is the longest of its causal
+ * chains, each {@code a u + b}: {@code a u} the chain's clock-scaled work (engine cycles), {@code b}
+ * what no core clock changes (transfers, link time). Every simulation records the clock share of the
+ * chain that finished last ({@code sim.end_clock_ps}, see trnsim.core.engine.Simulation); that
+ * chain's line, re-timed at a higher clock, is a lower bound on the run time there, so it proves
+ * which steps fit without simulating them. The limiter therefore needs three simulations
+ * ({@link Search#BOUNDED}, the default): full clock; the highest step the busiest engine's busy
+ * cycles alone prove fits ({@link #busyProvenStep}); and the highest step that second run's chain
+ * proves fits, which is the answer. A kernel whose last chain stays the same near the limit (its
+ * clock-bound part) lands on the highest step that fits; where the chains change between the steps
+ * the line is a bound, not the curve, and the answer may be a step or two lower (measured in
+ * docs/performance.md). {@link Search#EXACT} continues to the highest step that fits, proven by its
+ * neighbour's run over the limit, for checking.
  *
  * <p>Real chips lower voltage with frequency (DVFS), which makes each operation cheaper; the
  * fixed-voltage law ignores this and so lands at a somewhat lower clock than silicon would.
@@ -29,6 +42,13 @@ import trnsim.core.stats.StatsSnapshot;
  * <p>Stateless apart from its settings; deterministic.
  */
 public final class PowerLimiter {
+  /**
+   * How far the limiter searches: {@link #BOUNDED} stops at the highest step its runs' chain lines
+   * prove fits (three simulations), {@link #EXACT} at the highest step that fits (its neighbour
+   * simulated over the limit), usually two or three more.
+   */
+  public enum Search { BOUNDED, EXACT }
+
   /** Simulates the workload on a (clock-scaled) hardware spec. */
   @FunctionalInterface
   public interface Simulator {
@@ -89,6 +109,7 @@ public final class PowerLimiter {
   private final int clockSteps;
   private final int maxSimulations;
   private final int minStep;
+  private final Search search;
 
   /** Clock steps of the default limiter: the clocks it may choose are k / 250 of the maximum. */
   public static final int CLOCK_STEPS = 250;
@@ -103,6 +124,12 @@ public final class PowerLimiter {
    *     (rounded up to a step)
    */
   public PowerLimiter(EnergyModel model, double limitW, int clockSteps, int maxSimulations, double minClockFraction) {
+    this(model, limitW, clockSteps, maxSimulations, minClockFraction, Search.BOUNDED);
+  }
+
+  /** As above, searching as {@code search} says. */
+  public PowerLimiter(EnergyModel model, double limitW, int clockSteps, int maxSimulations, double minClockFraction,
+      Search search) {
     if (model == null) {
       throw new IllegalArgumentException("energy model required");
     }
@@ -123,11 +150,21 @@ public final class PowerLimiter {
     this.clockSteps = clockSteps;
     this.maxSimulations = maxSimulations;
     this.minStep = Math.max(1, (int) Math.ceil(minClockFraction * clockSteps - 1e-9));
+    this.search = search == null ? Search.BOUNDED : search;
   }
 
-  /** {@link #CLOCK_STEPS} steps, up to 12 simulations, clock no lower than 10% of maximum. */
+  /** {@link #CLOCK_STEPS} steps, up to 12 simulations, clock no lower than 10% of maximum, bounded search. */
   public PowerLimiter(EnergyModel model, double limitW) {
     this(model, limitW, CLOCK_STEPS, 12, 0.1);
+  }
+
+  /** This limiter searching as {@code search} says. */
+  public PowerLimiter withSearch(Search s) {
+    return new PowerLimiter(model, limitW, clockSteps, maxSimulations, minStep / (double) clockSteps, s);
+  }
+
+  public Search search() {
+    return search;
   }
 
   /** The limiter for a hardware config: its energy model and {@code chip.power.limit}. */
@@ -157,28 +194,22 @@ public final class PowerLimiter {
   }
 
   /**
-   * Runs {@code sim} at full clock and, if the power is over the limit, chooses the highest clock
-   * step whose run fits under it: the answer is a function of the limit alone, so a higher limit
-   * never gets a lower clock (with a 1% band accepted instead, a limit 1 W higher could land lower in
-   * its band and run slower).
+   * Runs {@code sim} at full clock and, if the power is over the limit, lowers the clock.
    *
    * <p>Energy per action does not depend on the clock, so the power at clock fraction {@code s} is
    * {@code static + E_dyn / T(s)}: the limit is met exactly when the run takes
-   * {@code T* = E_dyn / (limit - static)}. Only {@code T(s)} needs simulating. The second run assumes
-   * it is all clock-bound ({@code T(s) = T(1) / s}); the next fits {@code T(s) = A / s + B} through the
-   * runs over the limit (B the part that HBM and links set, which no clock changes), or, once a run
-   * fits, takes the time-law step inside the bracket ({@link #timeLawStep}); each estimate is rounded
-   * down to a step, and the search ends when the step that fits and the step over the limit are
-   * neighbours. A kernel whose clock-bound and clock-independent parts keep their proportions needs
-   * three simulations (full clock, the step under the root, its neighbour over it); one whose
-   * bottleneck changes between the clocks falls back to bisection of the bracket within the budget.
+   * {@code T* = E_dyn / (limit - static)}. The second run is at the busy-proven step (the busiest
+   * engine's cycles alone take {@code T*} there, so it fits); the third at the highest step the
+   * second run's last chain proves fits ({@link #chainProvenStep}). In {@link Search#BOUNDED} that
+   * is the answer. The answer is a function of the limit alone, and it rises with the limit: a
+   * higher limit starts from a higher busy-proven step, whose chain line lies above the lower one's
+   * at every higher clock (the run time is convex in the period), and needs less time.
    *
-   * <p>Every run also proves a floor: its busiest compute engine's busy cycles take {@code W} at its
-   * clock and do not change with the clock, so no step with {@code W s_p / s} at least the needed time
-   * can be over ({@link #busyProvenStep}). No run goes below that floor; in particular a kernel flat at
-   * full clock (latency-bound, its time hiding waits that a lower clock absorbs first), whose fit of
-   * two flat runs asks for the lowest clock, starts the bracket's fitting end at the floor instead (an
-   * h100 16384^3 GEMM: 7 -> 5 simulations, same clock).
+   * <p>When a run the chains predicted to fit does not (a bandwidth shared differently at the new
+   * clock), or in {@link Search#EXACT}, the search goes on inside the bracket between the highest
+   * run that fits and the lowest over the limit until they are neighbours: the next clock from the
+   * time law ({@link #timeLawStep}; while every run is over, {@link #overEstimate}), bisection when
+   * the estimates stop closing in, and never below a step already proven to fit.
    */
   public Result run(HardwareSpec hw, Simulator sim) {
     double maxGhz = ClockScaling.tensorClockGhz(hw);
@@ -191,10 +222,45 @@ public final class PowerLimiter {
     Point fits = null;
     Point previousFits = null;
     int runs = 1;
-    int sameEnd = 0;
-    int lastMoved = 0;
     // Every step up to this one fits: the compute engines' busy cycles alone take that long there.
     int provenFit = busyProvenStep(full);
+    // The re-timed runs: the busy-proven step, then the highest step its last chain proves fits.
+    int k = Math.max(minStep, Math.min(clockSteps - 1, provenFit));
+    boolean predicted = false;
+    for (int phase = 0; phase < 2 && runs < maxSimulations && k > (fits == null ? 0 : fits.step()) && k < over.step();
+        phase++) {
+      Point p = simulate(hw, k, sim);
+      runs++;
+      if (p.powerW() <= limitW) {
+        previousFits = fits;
+        fits = p;
+        predicted = true;
+      } else {
+        previousOver = over;
+        over = p;
+        predicted = false;
+        break; // a prediction missed: search the bracket
+      }
+      provenFit = Math.max(provenFit, busyProvenStep(p));
+      k = Math.min(over.step() - 1, Math.max(chainProvenStep(p), provenFit));
+    }
+    if (search == Search.BOUNDED && fits != null && predicted) {
+      return result(fits, maxGhz, true, true, runs);
+    }
+    return bracket(hw, sim, maxGhz, runs, over, previousOver, fits, previousFits, provenFit);
+  }
+
+  /** The search inside the bracket (see {@link #run}): fits (or null) below, over above. */
+  private Result bracket(HardwareSpec hw, Simulator sim, double maxGhz, int runsSoFar, Point overStart,
+      Point previousOverStart, Point fitsStart, Point previousFitsStart, int provenFitStart) {
+    Point over = overStart;
+    Point previousOver = previousOverStart;
+    Point fits = fitsStart;
+    Point previousFits = previousFitsStart;
+    int runs = runsSoFar;
+    int provenFit = provenFitStart;
+    int sameEnd = 0;
+    int lastMoved = 0;
     while (runs < maxSimulations) {
       int lo = fits == null ? minStep : fits.step() + 1;
       int hi = over.step() - 1;
@@ -208,9 +274,9 @@ public final class PowerLimiter {
           : (int) Math.max(lo, Math.min(hi, Math.floor(estimate * clockSteps + 1e-9)));
       boolean fromFloor = k < provenFit && !bisect;
       if (fromFloor) {
-        // A run below the busy-proven step would only confirm a fit (the flat-kernel fit asks for the
-        // lowest clock): start the bracket's fitting end there instead. That run is not an estimate
-        // missing the root, so it does not count towards bisection.
+        // A run below the busy-proven step would only confirm a fit: start the bracket's fitting
+        // end there instead. That run is not an estimate missing the root, so it does not count
+        // towards bisection.
         k = Math.min(provenFit, hi);
       }
       Point p = simulate(hw, k, sim);
@@ -236,6 +302,32 @@ public final class PowerLimiter {
       return result(lowest, maxGhz, true, lowest.powerW() <= limitW, runs);
     }
     return result(fits, maxGhz, true, true, runs);
+  }
+
+  /**
+   * The highest step {@code p}'s last chain proves fits. That chain took {@code T_p}, of which
+   * {@code c_p} (its clock share) was engine cycles; re-timed at clock period {@code u < u_p} it takes
+   * {@code T_p - c_p (1 - u / u_p)}, and the run takes at least as long as any of its chains. Where
+   * that is at least the time the limit needs, the power is at most the limit. Without a recorded
+   * share the whole run counts as clock-scaled, which is the time law {@code T(u) >= T_p u / u_p}.
+   * Towards higher clocks an over-estimated share only lowers the line, so the bound stays on the
+   * safe side; an under-estimated one (a chain whose transfers the new clock would delay) shows up
+   * as a run over the limit, and the search takes over.
+   */
+  private int chainProvenStep(Point p) {
+    double need = secondsNeeded(p);
+    double t = p.seconds();
+    if (!Double.isFinite(need) || !(t > 0) || need > t) {
+      return 0;
+    }
+    Double recorded = p.sample().stats().values().get("sim.end_clock_ps");
+    double share = recorded == null ? t : Math.min(t, Math.max(0, recorded / 1e12));
+    if (!(share > 0)) {
+      return 0;
+    }
+    // T_p - share (1 - s_p / s) >= need  <=>  s <= s_p share / (share - t + need)
+    double s = p.s() * share / (share - t + need);
+    return Math.min(clockSteps, (int) Math.floor(clockSteps * s * (1 - 1e-9)));
   }
 
   /**

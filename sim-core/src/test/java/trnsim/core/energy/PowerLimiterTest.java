@@ -44,9 +44,12 @@ class PowerLimiterTest {
     // Measured: 1380 MHz median during the 8192^3 bf16 loop. The fixed-voltage law lands near it.
     assertThat(r.tensorClockGhz()).as("throttled clock").isBetween(1.25, 1.55);
     assertThat(r.clockFraction()).isCloseTo(r.tensorClockGhz() / 1.98, within(1e-6));
-    // Compute-bound: the proportional law is exact, so the second simulation is the step just under the root and
-    // the third its neighbour over the limit (which proves the second is the highest step that fits).
-    assertThat(r.simulations()).isEqualTo(3);
+    // Compute-bound (one engine's chain is the whole run, T = W u): the busy-proven step is the highest step that
+    // fits, and its own chain line proves no higher step does, so the second simulation is the answer.
+    assertThat(r.simulations()).isEqualTo(2);
+    PowerLimiter.Result exact = limiter.withSearch(PowerLimiter.Search.EXACT).run(h100, EnergyFixtures.simulator(p, DType.BF16));
+    assertThat(exact.clockFraction()).isEqualTo(r.clockFraction());
+    assertThat(exact.simulations()).isEqualTo(3); // and the exact search's neighbour run shows it
     // Throughput follows the clock for a compute-bound kernel.
     double fullSeconds = EnergyFixtures.run(h100, p, DType.BF16).timeSeconds();
     assertThat(fullSeconds / r.seconds()).isCloseTo(r.clockFraction(), within(0.01));
@@ -96,9 +99,8 @@ class PowerLimiterTest {
       PowerLimiter.Result r = new PowerLimiter(m, limit).run(trn2, sim);
       assertThat(r.limitMet()).as("limit " + limit).isTrue();
       assertThat(r.averagePowerW()).as("limit " + limit).isBetween(0.99 * limit, limit);
-      // Energy per action is clock-independent, so two runs fix the time law A / s + B, a third lands on the step
-      // under the root and a fourth shows its neighbour is over.
-      assertThat(r.simulations()).isLessThanOrEqualTo(4);
+      // Full clock, the busy-proven step, then the step its last chain proves fits.
+      assertThat(r.simulations()).isLessThanOrEqualTo(3);
     }
   }
 
@@ -132,6 +134,32 @@ class PowerLimiterTest {
     // secant of power against the clock, used before, needed eight: the power curve is flat, then falls), and the
     // steps closing the bracket to neighbours.
     assertThat(r.simulations()).isLessThanOrEqualTo(6);
+  }
+
+  /**
+   * A chain share that under-states the clock-bound work (here half of an engine-only chain's) draws
+   * a line above the real time, so the run it predicts to fit is over the limit: the bounded search
+   * then searches the bracket (here already closed) and still lands on the highest step that fits, as
+   * the exact one does, rather than on the run it predicted.
+   */
+  @Test
+  void aChainThatUnderstatesTheClockWorkFallsBackToTheBracketSearch() {
+    HardwareSpec h100 = hw("h100");
+    PowerLimiter.Simulator compute = EnergyFixtures.simulator(EnergyFixtures.matmulChains(h100, DType.BF16, 64), DType.BF16);
+    PowerLimiter.Simulator halfShare = h -> {
+      PowerLimiter.Sample c = compute.run(h);
+      var b = trnsim.core.stats.StatsSnapshot.builder();
+      c.stats().values().forEach((k, v) -> b.put(k, k.equals("sim.end_clock_ps") ? v / 2 : v));
+      return new PowerLimiter.Sample(c.seconds(), b.build());
+    };
+    PowerLimiter limiter = PowerLimiter.forHardware(h100, EnergyFixtures.CONFIGS);
+    PowerLimiter.Result r = limiter.run(h100, halfShare);
+    PowerLimiter.Result exact = limiter.withSearch(PowerLimiter.Search.EXACT).run(h100, compute);
+    assertThat(r.limitMet()).isTrue();
+    assertThat(r.averagePowerW()).isLessThanOrEqualTo(700.0);
+    assertThat(r.clockFraction()).isEqualTo(exact.clockFraction());
+    // Full clock, the busy-proven step (this kernel's answer), and the over-predicted step, which closes the bracket.
+    assertThat(r.simulations()).isEqualTo(3);
   }
 
   @Test
@@ -197,6 +225,10 @@ class PowerLimiterTest {
     double previousT = Double.POSITIVE_INFINITY;
     for (double limit : limits) {
       PowerLimiter.Result r = new PowerLimiter(m, limit).run(trn2, sim);
+      PowerLimiter.Result exact = new PowerLimiter(m, limit).withSearch(PowerLimiter.Search.EXACT).run(trn2, sim);
+      // The bounded search's chain lines are exact on this kernel's clock-bound part: it lands where the exact one does.
+      assertThat(r.clockFraction()).as("%s W", limit).isEqualTo(exact.clockFraction());
+      assertThat(r.simulations()).as("%s W", limit).isLessThanOrEqualTo(3);
       assertThat(r.limitMet()).as("%s W", limit).isTrue();
       int step = (int) Math.round(r.clockFraction() * PowerLimiter.CLOCK_STEPS);
       assertThat(r.clockFraction()).isEqualTo((double) step / PowerLimiter.CLOCK_STEPS);
