@@ -102,12 +102,19 @@ public class SpeedBench {
 
   /**
    * The whole user-visible run {@code trnsim run -H h100 -w gemm:m=16384,k=16384,n=16384}: the power
-   * limiter's runs (5), each by steady state of the split piece, sharing one split and one lowering.
+   * limiter's runs (3; 5 before it re-timed them), each by steady state of the split piece, sharing one split and one lowering.
    */
   @Benchmark
   public trnsim.core.api.SimulationResult h100GemmUnderPowerLimit() {
     trnsim.core.api.Simulator sim = new trnsim.core.api.Simulator(Bench.configs());
     return sim.run(Bench.hardware("h100"), "gemm:m=16384,k=16384,n=16384", opts);
+  }
+
+  /** As {@link #h100GemmUnderPowerLimit} with the limiter's exact search (--exact-power-limit): one more run. */
+  @Benchmark
+  public trnsim.core.api.SimulationResult h100GemmUnderPowerLimitExact() {
+    trnsim.core.api.Simulator sim = new trnsim.core.api.Simulator(Bench.configs());
+    return sim.run(Bench.hardware("h100"), "gemm:m=16384,k=16384,n=16384", opts.withExactPowerSearch(true));
   }
 
   /** The power limiter on a mixed (DMA + tensor) GEMM at 150 W: at most three simulations. */

@@ -247,7 +247,7 @@ public final class Simulator {
     if (searched.timeSeconds() > 0 && searchedJ / searched.timeSeconds() <= limiter.limitW()) {
       WorkloadResult r = opts.trace() != TraceSink.NONE ? simulate(hw, workload, opts) : searched;
       return new KernelRunResult(r, new Energy(searchedJ, searchedJ / searched.timeSeconds()),
-          new OperatingPoint(maxGhz, maxGhz, false, limiter.limitW(), price), hw);
+          new OperatingPoint(maxGhz, maxGhz, false, limiter.limitW(), price, 1), hw);
     }
     final RunOptions limited = quiet.withoutTilingSearch();
     RunOptions traced = opts.withoutTilingSearch();
