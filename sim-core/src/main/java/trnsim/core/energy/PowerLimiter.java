@@ -32,7 +32,7 @@ import trnsim.core.stats.StatsSnapshot;
  * cycles alone prove fits ({@link #busyProvenStep}); and the highest step that second run's chain
  * proves fits, which is the answer. A kernel whose last chain stays the same near the limit (its
  * clock-bound part) lands on the highest step that fits; where the chains change between the steps
- * the line is a bound, not the curve, and the answer may be a step or two lower (measured in
+ * the line is a bound, not the curve, and the answer may be a few steps lower (measured in
  * docs/performance.md). {@link Search#EXACT} continues to the highest step that fits, proven by its
  * neighbour's run over the limit, for checking.
  *
