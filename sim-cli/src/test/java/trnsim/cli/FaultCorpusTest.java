@@ -209,6 +209,30 @@ class FaultCorpusTest {
     assertThat(Files.size(tmp.resolve("out"))).isZero();
   }
 
+  /**
+   * A simulation larger than the JVM's heap (a child JVM with 24 MiB and a --no-steady-state h100
+   * GEMM that holds every block's instructions) is a runtime fault: one line saying how to raise the
+   * heap, exit 3, no stack trace, and no output file half-written.
+   */
+  @Test
+  void runningOutOfHeapIsOneLineAndNoPartialFile() throws Exception {
+    Path json = tmp.resolve("out.json");
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx24m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        "-Dtrnsim.home=" + CliHarness.HOME, "trnsim.cli.Main", "run", "-H", "h100", "-w", "gemm:m=8192,k=8192,n=8192",
+        "--no-steady-state", "--format", "json", "--outdir", tmp.resolve("rd").toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(tmp.resolve("err").toFile()).redirectOutput(json.toFile());
+    Process p = pb.start();
+    assertThat(p.waitFor(300, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    List<String> err = Files.readAllLines(tmp.resolve("err"));
+    assertThat(p.exitValue()).as(String.join("\n", err)).isEqualTo(ExitCodes.INTERNAL);
+    assertThat(err).hasSize(1);
+    assertThat(err.get(0)).startsWith("error: out of memory: this simulation needs more than the JVM's ")
+        .endsWith("MiB heap; give it more, e.g. TRNSIM_JAVA_OPTS=-Xmx8g ./trnsim ...");
+    assertThat(Files.size(json)).isZero();
+    assertThat(tmp.resolve("rd")).doesNotExist();
+  }
+
   @Test
   void anInfinitePriceIsRefused() {
     fails("error: --set: system.price_per_node_hour_usd = 'Infinity': must be a positive finite price below 1e12 USD",

@@ -288,6 +288,11 @@ public final class AttentionBackward {
       java.util.Map<Long, Op> dqAcc = new java.util.HashMap<>();
       long curBg = -1;
       for (int s = 0; s < n + 2; s++) {
+        if (s < n && blocks.get(s).head() == 0) {
+          // One query tile of an item (all heads of its group) per iteration: the queues store the
+          // repeating steps once (ProgramBuilder folds them; the stream is the same).
+          core.iteration();
+        }
         if (s < n) {
           Block bl = blocks.get(s);
           Item it = items.get(bl.item());

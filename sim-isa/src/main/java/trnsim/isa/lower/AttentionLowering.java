@@ -414,6 +414,11 @@ public final class AttentionLowering {
       Op[][] finals = new Op[items.size()][group];
       Op[] lastQk = new Op[items.size()];
       for (int s = 0; s < blocks.size() + 2; s++) {
+        if (s < blocks.size() && blocks.get(s).head() == 0) {
+          // One key tile of an item (all heads of its group) per iteration: the queues store the
+          // repeating steps once (ProgramBuilder folds them; the stream is the same).
+          core.iteration();
+        }
         if (s < blocks.size()) {
           Block bl = blocks.get(s);
           Item it = items.get(bl.item());

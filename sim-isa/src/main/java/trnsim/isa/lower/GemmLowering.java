@@ -668,6 +668,10 @@ public final class GemmLowering {
         Op[][] lastMm = new Op[tileCountM][tileCountN];
         int[][] bankOf = new int[tileCountM][tileCountN];
         for (long kb = 0; kb < kFull; kb += bk) {
+          if (compact && kb > 0) {
+            // K blocks repeat inside an output block (an h100 GEMM's 64-deep blocks): fold them too.
+            c.iteration();
+          }
           long ke = Math.min(kFull, kb + bk);
           int aSlot = acquire(c, pa, key(mb, kb), ke - kb, me - mb);
           int bSlot = acquire(c, pbuf, key(kb, nb), ke - kb, ne - nb);
