@@ -650,6 +650,9 @@ public final class GemmLowering {
         }
       }
       long outer = -1;
+      // The builder folds one level of loop: the output blocks, or, where a core has fewer output
+      // blocks than each has K blocks (an h100 GEMM's 64-deep blocks over a long K), the K blocks.
+      boolean markK = compact && !fullK && Kernels.ceilDiv(kFull, bk) > blocks.size();
       for (long[] blk : blocks) {
         long mb = blk[0];
         long nb = blk[1];
@@ -668,8 +671,7 @@ public final class GemmLowering {
         Op[][] lastMm = new Op[tileCountM][tileCountN];
         int[][] bankOf = new int[tileCountM][tileCountN];
         for (long kb = 0; kb < kFull; kb += bk) {
-          if (compact && kb > 0) {
-            // K blocks repeat inside an output block (an h100 GEMM's 64-deep blocks): fold them too.
+          if (markK && kb > 0) {
             c.iteration();
           }
           long ke = Math.min(kFull, kb + bk);
