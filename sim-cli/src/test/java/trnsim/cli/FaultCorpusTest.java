@@ -210,7 +210,7 @@ class FaultCorpusTest {
   }
 
   /**
-   * A simulation larger than the JVM's heap (a child JVM with 24 MiB and a --no-steady-state h100
+   * A simulation larger than the JVM's heap (a child JVM with 8 MiB and a --no-steady-state h100
    * GEMM that holds every block's instructions) is a runtime fault: one line saying how to raise the
    * heap, exit 3, no stack trace, and no output file half-written.
    */
@@ -218,7 +218,7 @@ class FaultCorpusTest {
   void runningOutOfHeapIsOneLineAndNoPartialFile() throws Exception {
     Path json = tmp.resolve("out.json");
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx24m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
+        "-Xmx8m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
         "-Dtrnsim.home=" + CliHarness.HOME, "trnsim.cli.Main", "run", "-H", "h100", "-w", "gemm:m=8192,k=8192,n=8192",
         "--no-steady-state", "--format", "json", "--outdir", tmp.resolve("rd").toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(tmp.resolve("err").toFile()).redirectOutput(json.toFile());
