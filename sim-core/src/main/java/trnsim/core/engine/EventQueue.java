@@ -63,12 +63,7 @@ public final class EventQueue {
     return ((long) (priority + 128) << 48) | (nextSeq++ & 0x0000_FFFF_FFFF_FFFFL);
   }
 
-  /** Adds an event with an order key from {@link #reserve}. */
-  public void pushOrdered(long tick, long ord, EventHandler handler, int kind, long arg) {
-    pushOrdered(tick, ord, handler, kind, arg, 0);
-  }
-
-  /** As above, with the event's clock share. */
+  /** Adds an event with an order key from {@link #reserve} and its clock share. */
   public void pushOrdered(long tick, long ord, EventHandler handler, int kind, long arg, long share) {
     if (size == slots.length) {
       grow();

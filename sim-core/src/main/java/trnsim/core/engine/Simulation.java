@@ -73,10 +73,7 @@ public final class Simulation {
 
   /** Schedules {@code handler} at absolute tick {@code tick} (not before now). */
   public void scheduleAt(long tick, int priority, EventHandler handler, int kind, long arg) {
-    if (tick < now) {
-      throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
-    }
-    queue.push(tick, priority, handler, kind, arg, nowShare);
+    push(tick, priority, handler, kind, arg, nowShare);
   }
 
   /**
@@ -84,10 +81,14 @@ public final class Simulation {
    * event's clock share is the current one plus the delay.
    */
   public void scheduleClockedAt(long tick, int priority, EventHandler handler, int kind, long arg) {
+    push(tick, priority, handler, kind, arg, nowShare + (tick - now));
+  }
+
+  private void push(long tick, int priority, EventHandler handler, int kind, long arg, long share) {
     if (tick < now) {
       throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
     }
-    queue.push(tick, priority, handler, kind, arg, nowShare + (tick - now));
+    queue.push(tick, priority, handler, kind, arg, share);
   }
 
   /**
@@ -115,10 +116,7 @@ public final class Simulation {
 
   /** Schedules an event at the queue position {@link #reserve} returned (at or after now). */
   public void scheduleReserved(long tick, long order, EventHandler handler, int kind, long arg) {
-    if (tick < now) {
-      throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
-    }
-    queueReserved(tick, order, handler, kind, arg, nowShare);
+    scheduleReserved(tick, order, handler, kind, arg, nowShare);
   }
 
   /**
@@ -129,10 +127,6 @@ public final class Simulation {
     if (tick < now) {
       throw new IllegalStateException("cannot schedule in the past: " + tick + " < " + now);
     }
-    queueReserved(tick, order, handler, kind, arg, share);
-  }
-
-  private void queueReserved(long tick, long order, EventHandler handler, int kind, long arg, long share) {
     queue.pushOrdered(tick, order, handler, kind, arg, share);
   }
 
